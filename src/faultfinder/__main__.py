@@ -1,0 +1,5 @@
+import sys
+
+from faultfinder.cli import main
+
+sys.exit(main())

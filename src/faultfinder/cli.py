@@ -1,0 +1,82 @@
+"""The ``faultfinder`` command line: a thin loop over probe → diagnose → render."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import os
+import sys
+import time
+from collections.abc import Sequence
+
+from faultfinder import __version__
+from faultfinder.config import Stack, load_stack
+from faultfinder.diagnose import diagnose
+from faultfinder.errors import FaultfinderError
+from faultfinder.model import Diagnosis, Status
+from faultfinder.probe import probe_stack
+from faultfinder.redact import scrub
+from faultfinder.report.json import render_json
+from faultfinder.report.text import render_text
+
+EXIT_STATUS = {Status.HEALTHY: 0, Status.DEGRADED: 1, Status.DOWN: 1}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits 2 with one line, like every other bad call."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="faultfinder", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"faultfinder {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    run = commands.add_parser("diagnose", help="probe every component and name the fault")
+    run.add_argument("stack", help="the stack file (YAML)")
+    run.add_argument("--json", action="store_true", help="print the JSON document of CONTRACT §3")
+    run.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    check = commands.add_parser("check", help="validate a stack file and exit")
+    check.add_argument("stack", help="the stack file (YAML)")
+    return parser
+
+
+async def run_diagnosis(stack: Stack) -> Diagnosis:
+    started_at = datetime.datetime.now(datetime.UTC)
+    started = time.perf_counter()
+    results = await probe_stack(stack)
+    return diagnose(
+        stack,
+        results,
+        started_at=started_at,
+        duration_ms=(time.perf_counter() - started) * 1000,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        stack = load_stack(args.stack)
+        if args.command == "check":
+            print(f"{args.stack}: ok ({len(stack.components)} components)")
+            return 0
+        diagnosis = asyncio.run(run_diagnosis(stack))
+    except FaultfinderError as error:
+        print(f"faultfinder: error: {scrub(str(error))}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        return 130
+    if args.json:
+        print(render_json(diagnosis, stack.secrets))
+    else:
+        color = args.color == "always" or (
+            args.color == "auto" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        )
+        print(render_text(diagnosis, stack.secrets, color=color), end="")
+    return EXIT_STATUS[diagnosis.status]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

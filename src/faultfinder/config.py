@@ -1,0 +1,410 @@
+"""Stack file → typed, validated model; every error names file:line:key (CONTRACT §1)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import SplitResult, parse_qsl, urlsplit
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+
+from faultfinder import _yaml
+from faultfinder.errors import ConfigError
+
+SCHEMES = {
+    "http": "http",
+    "https": "https",
+    "ws": "ws",
+    "wss": "wss",
+    "tcp": "tcp",
+    "tls": "tls",
+    "dns": "dns",
+    "postgresql": "postgresql",
+    "postgres": "postgresql",
+    "redis": "redis",
+    "rediss": "rediss",
+}
+DEFAULT_PORTS = {
+    "http": 80,
+    "https": 443,
+    "ws": 80,
+    "wss": 443,
+    "tls": 443,
+    "postgresql": 5432,
+    "redis": 6379,
+    "rediss": 6379,
+}
+SECRET_NAME = re.compile(r"pass|secret|token|key|auth|credential|pwd", re.IGNORECASE)
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def parse_duration(value: object) -> float:
+    """``250ms``, ``3s``, ``1m``, ``2h`` or a bare number of seconds → seconds."""
+    if isinstance(value, bool):
+        raise ValueError("a duration like 250ms, 3s or 1m")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and (match := _DURATION.match(value)):
+        seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    else:
+        raise ValueError(f"{value!r} is not a duration like 250ms, 3s or 1m")
+    if seconds <= 0:
+        raise ValueError("a duration must be greater than zero")
+    return seconds
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TlsOptions(_Strict):
+    ca: str | None = None  # a PEM bundle to trust instead of the system store
+    min_days_left: int = 14  # fewer days left than this warns tls.expiring_soon
+    server_name: str | None = None  # SNI and the name to verify, when the URL holds an address
+
+
+class Expect(_Strict):
+    status: list[int] | None = None  # default: any 2xx/3xx
+    body: str | None = None  # a substring the body must contain
+    message: str | None = None  # WebSocket: a substring of the first message after `send`
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, int) else value
+
+
+class Defaults(_Strict):
+    timeout: Duration = 3.0
+    tls: TlsOptions = TlsOptions()
+
+
+class ComponentSpec(_Strict):
+    url: str
+    expect: Expect = Expect()
+    via: list[str] = Field(default_factory=list)
+    depends_on: list[str] = Field(default_factory=list)
+    category: str | None = None
+    critical: bool = False
+    health: bool = False
+    timeout: Duration | None = None
+    tls: TlsOptions | None = None
+    method: str = "GET"
+    headers: dict[str, str] = Field(default_factory=dict)
+    send: str | None = None  # WebSocket: a text message to send after the upgrade
+    write: bool = True  # Redis: also SET a short-lived key, so OOM/READONLY show
+
+
+class StackSpec(_Strict):
+    version: int = 1
+    name: str = "stack"
+    defaults: Defaults = Defaults()
+    components: dict[str, ComponentSpec]
+
+    @field_validator("version")
+    @classmethod
+    def _known_version(cls, value: int) -> int:
+        if value != 1:
+            raise ValueError("only version 1 is known")
+        return value
+
+
+class Component(BaseModel):
+    """One component, resolved: its kind, parsed URL, deadline and options."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    name: str
+    kind: str
+    url: str
+    spec: ComponentSpec
+    timeout: float
+    tls: TlsOptions
+
+    @property
+    def parts(self) -> SplitResult:
+        return urlsplit(self.url)
+
+    @property
+    def host(self) -> str:
+        return self.parts.hostname or ""
+
+    @property
+    def port(self) -> int:
+        return self.parts.port or DEFAULT_PORTS.get(self.kind, 0)
+
+    @property
+    def display_url(self) -> str:
+        """The URL with its password and secret-looking query values masked."""
+        return redact_url(self.url)
+
+
+class Stack(BaseModel):
+    """A validated stack file."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    path: str
+    components: dict[str, Component]
+    secrets: frozenset[str] = frozenset()
+
+    def component(self, name: str) -> Component:
+        return self.components[name]
+
+
+def redact_url(url: str) -> str:
+    """Mask the password and any secret-looking query value of a URL."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if parts.password is not None:
+        user, _, host = netloc.rpartition("@")
+        name = user.split(":", 1)[0]
+        netloc = f"{name}:***@{host}"
+    query = parts.query
+    if query:
+        query = "&".join(
+            f"{key}=***" if SECRET_NAME.search(key) else f"{key}={value}" if value else key
+            for key, value in parse_qsl(query, keep_blank_values=True)
+        )
+    return parts._replace(netloc=netloc, query=query).geturl()
+
+
+def load_stack(path: str | Path, environ: dict[str, str] | None = None) -> Stack:
+    """Read, substitute, validate and resolve a stack file; raises ``ConfigError``."""
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"cannot read the stack file: {_reason(error)}", file=file) from None
+    return parse_stack(text, file, os.environ if environ is None else environ)
+
+
+def parse_stack(text: str, file: str, environ: Any) -> Stack:
+    """Validate stack-file text; ``file`` is only used to name errors."""
+    try:
+        document = _yaml.load(text)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else None
+        raise ConfigError(f"not valid YAML: {error.problem}", file=file, line=line) from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"not valid YAML: {error}", file=file) from None
+    if not isinstance(document, dict):
+        raise ConfigError("a stack file is a mapping with a `components` key", file=file, line=1)
+    secrets: set[str] = set()
+    substituted = _substitute(document, (), file, document, environ, secrets)
+    try:
+        spec = StackSpec.model_validate(substituted)
+    except ValidationError as error:
+        raise _config_error(error, file, document) from None
+    stack = _resolve(spec, file, document)
+    return stack.model_copy(update={"secrets": frozenset(secrets | _url_secrets(stack))})
+
+
+def _substitute(
+    node: Any,
+    path: tuple[str | int, ...],
+    file: str,
+    document: Any,
+    environ: Any,
+    secrets: set[str],
+) -> Any:
+    """Replace ``${NAME}`` from the environment, keeping line information on the copy."""
+    if isinstance(node, _yaml.LineDict):
+        copy = _yaml.LineDict()
+        copy.line, copy.lines = node.line, node.lines
+        for key, value in node.items():
+            copy[key] = _substitute(value, (*path, key), file, document, environ, secrets)
+        return copy
+    if isinstance(node, _yaml.LineList):
+        items = _yaml.LineList()
+        items.line, items.lines = node.line, node.lines
+        items.extend(
+            _substitute(value, (*path, index), file, document, environ, secrets)
+            for index, value in enumerate(node)
+        )
+        return items
+    if not isinstance(node, str) or "${" not in node:
+        return node
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in environ:
+            raise ConfigError(
+                f"environment variable {name} is not set",
+                file=file,
+                line=_yaml.line_of(document, path),
+                key=_dotted(path),
+            )
+        value = str(environ[name])
+        if value and (SECRET_NAME.search(name) or _is_secret_position(path, node, match)):
+            secrets.add(value)
+        return value
+
+    return _ENV_REFERENCE.sub(replace, node)
+
+
+def _is_secret_position(path: tuple[str | int, ...], text: str, match: re.Match[str]) -> bool:
+    """A reference in a header value or in a URL's user-info is a secret whatever its name."""
+    if "headers" in path:
+        return True
+    before = text[: match.start()]
+    return "://" in before and "@" in text[match.end() :] and "/" not in before.split("://", 1)[1]
+
+
+def _url_secrets(stack: Stack) -> set[str]:
+    found: set[str] = set()
+    for component in stack.components.values():
+        parts = component.parts
+        if parts.password:
+            found.add(parts.password)
+        found.update(
+            value for key, value in parse_qsl(parts.query) if value and SECRET_NAME.search(key)
+        )
+        found.update(value for value in component.spec.headers.values() if value)
+    return found
+
+
+def _resolve(spec: StackSpec, file: str, document: Any) -> Stack:
+    components: dict[str, Component] = {}
+    for name, component_spec in spec.components.items():
+        path: tuple[str | int, ...] = ("components", name, "url")
+        scheme = urlsplit(component_spec.url).scheme.lower()
+        if scheme not in SCHEMES:
+            raise ConfigError(
+                f"unknown scheme {scheme or '(none)'!r}; known: {', '.join(sorted(SCHEMES))}",
+                file=file,
+                line=_yaml.line_of(document, path),
+                key=_dotted(path),
+            )
+        kind = SCHEMES[scheme]
+        try:
+            parts = urlsplit(component_spec.url)
+            port = parts.port
+        except ValueError as error:
+            raise ConfigError(
+                f"not a valid URL: {error}",
+                file=file,
+                line=_yaml.line_of(document, path),
+                key=_dotted(path),
+            ) from None
+        if not parts.hostname:
+            raise ConfigError(
+                "the URL has no host",
+                file=file,
+                line=_yaml.line_of(document, path),
+                key=_dotted(path),
+            )
+        del port
+        components[name] = Component(
+            name=name,
+            kind=kind,
+            url=component_spec.url,
+            spec=component_spec,
+            timeout=component_spec.timeout or spec.defaults.timeout,
+            tls=component_spec.tls or spec.defaults.tls,
+        )
+    _check_references(spec, file, document)
+    return Stack(name=spec.name, path=file, components=components)
+
+
+def _check_references(spec: StackSpec, file: str, document: Any) -> None:
+    for name, component in spec.components.items():
+        for key in ("depends_on", "via"):
+            for index, target in enumerate(getattr(component, key)):
+                path: tuple[str | int, ...] = ("components", name, key, index)
+                if target not in spec.components:
+                    raise ConfigError(
+                        f"names no component: {target!r}",
+                        file=file,
+                        line=_yaml.line_of(document, path),
+                        key=_dotted(("components", name, key)),
+                    )
+                if target == name:
+                    raise ConfigError(
+                        "a component cannot depend on itself",
+                        file=file,
+                        line=_yaml.line_of(document, path),
+                        key=_dotted(("components", name, key)),
+                    )
+    cycle = _find_cycle(
+        {
+            name: [*component.depends_on, *component.via]
+            for name, component in spec.components.items()
+        }
+    )
+    if cycle:
+        path = ("components", cycle[0])
+        raise ConfigError(
+            f"dependency cycle: {' -> '.join(cycle)}",
+            file=file,
+            line=_yaml.line_of(document, path),
+            key=_dotted(path),
+        )
+
+
+def _find_cycle(edges: dict[str, list[str]]) -> list[str]:
+    """A cycle in the depends_on/via graph as a list of names (first repeated last), or []."""
+    visiting: list[str] = []
+    done: set[str] = set()
+
+    def visit(name: str) -> list[str]:
+        if name in visiting:
+            return [*visiting[visiting.index(name) :], name]
+        if name in done:
+            return []
+        visiting.append(name)
+        for target in edges.get(name, []):
+            if cycle := visit(target):
+                return cycle
+        visiting.pop()
+        done.add(name)
+        return []
+
+    for name in sorted(edges):
+        if cycle := visit(name):
+            return cycle
+    return []
+
+
+def _config_error(error: ValidationError, file: str, document: Any) -> ConfigError:
+    first = error.errors()[0]
+    location = tuple(first["loc"])
+    # pydantic reports a failing union member as an extra path part; drop non-key parts.
+    path = tuple(part for part in location if isinstance(part, int) or "[" not in str(part))
+    line = _yaml.line_of(document, path)
+    if first["type"] == "extra_forbidden":
+        message = "unknown key"
+    elif first["type"] == "missing":
+        message = "required key is missing"
+    else:
+        message = _clean(first["msg"])
+    return ConfigError(message, file=file, line=line, key=_dotted(path))
+
+
+def _clean(message: str) -> str:
+    return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
+def _dotted(path: tuple[str | int, ...]) -> str:
+    return ".".join(str(part) for part in path)
+
+
+def _reason(error: BaseException) -> str:
+    return getattr(error, "strerror", None) or str(error)

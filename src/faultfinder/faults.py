@@ -1,0 +1,269 @@
+"""The fault catalogue: every fault code with its layer, owner, meaning and remediation.
+
+Codes are ``layer.name``, stable and lower-case (CONTRACT §2). Add codes, never rename them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+INFRASTRUCTURE = "infrastructure"
+APPLICATION = "application"
+CONFIGURATION = "configuration"
+UNKNOWN = "unknown"
+NONE = "none"
+
+
+@dataclass(frozen=True)
+class Fault:
+    code: str
+    owner: str
+    meaning: str
+    remediation: str
+    warning: bool = False
+
+    @property
+    def layer(self) -> str:
+        return self.code.split(".", 1)[0]
+
+
+_CATALOGUE = (
+    Fault(
+        "dns.nxdomain",
+        CONFIGURATION,
+        "the name does not exist",
+        "Check the host name for typos and that the record exists in the zone the client "
+        "resolves against (private zones are visible only from their networks).",
+    ),
+    Fault(
+        "dns.temporary_failure",
+        INFRASTRUCTURE,
+        "the resolver is unreachable or answered SERVFAIL or timed out (EAI_AGAIN, error -3)",
+        "Check the resolver in the client's resolv.conf is reachable from where the client "
+        "runs (VPC connector, egress rules, DNS forwarding), and that it answers for the zone.",
+    ),
+    Fault(
+        "dns.no_address",
+        CONFIGURATION,
+        "the name exists but has no A/AAAA record",
+        "Add the A/AAAA record, or point the URL at a name that has one.",
+    ),
+    Fault(
+        "tcp.refused",
+        INFRASTRUCTURE,
+        "nothing listens at that address and port",
+        "Start the service or fix its listen address and port; check it did not crash.",
+    ),
+    Fault(
+        "tcp.timeout",
+        INFRASTRUCTURE,
+        "no answer to the connect: a firewall, route or blackhole drops the packets",
+        "Check firewall rules, security groups and routes between the client and the target.",
+    ),
+    Fault(
+        "tcp.unreachable",
+        INFRASTRUCTURE,
+        "no route to the host or network",
+        "Check routing, the VPC connector or peering, and that the target address is up.",
+    ),
+    Fault(
+        "tcp.reset",
+        INFRASTRUCTURE,
+        "the peer reset the connection during set-up",
+        "Check the target's listen backlog and crash logs, and any middlebox that resets.",
+    ),
+    Fault(
+        "tls.expired",
+        INFRASTRUCTURE,
+        "the certificate is past notAfter (or not yet valid)",
+        "Renew the certificate (and fix the renewal automation), or correct the clock.",
+    ),
+    Fault(
+        "tls.hostname_mismatch",
+        CONFIGURATION,
+        "the certificate does not cover the name (a wildcard covers one label)",
+        "Issue a certificate whose SANs cover this exact name, or use the name it covers.",
+    ),
+    Fault(
+        "tls.untrusted",
+        INFRASTRUCTURE,
+        "self-signed or unknown issuer, or an incomplete chain",
+        "Serve the full chain from a CA the clients trust, or add the private CA to them.",
+    ),
+    Fault(
+        "tls.handshake_failed",
+        INFRASTRUCTURE,
+        "protocol or cipher mismatch, or the peer closed during the handshake",
+        "Check the TLS versions and ciphers both sides allow, and that the port speaks TLS.",
+    ),
+    Fault(
+        "tls.expiring_soon",
+        INFRASTRUCTURE,
+        "the certificate has fewer days left than the configured minimum",
+        "Renew the certificate before it expires and check the renewal automation.",
+        warning=True,
+    ),
+    Fault(
+        "proxy.no_healthy_upstream",
+        INFRASTRUCTURE,
+        "a proxy or load balancer answered 502/503 itself: its backends are down or unhealthy",
+        "Look at the backends behind the proxy: are they up, and do they pass its health "
+        "check (path, port, expected status)?",
+    ),
+    Fault(
+        "proxy.upstream_timeout",
+        INFRASTRUCTURE,
+        "a proxy or load balancer answered 504 itself: the backend did not answer in time",
+        "Find why the backend is slow or hung (its dependencies, its pool), or raise the "
+        "proxy timeout if the work is legitimately long.",
+    ),
+    Fault(
+        "http.timeout",
+        UNKNOWN,
+        "connected, but no response in time",
+        "Find what the service waits for: a hung dependency, an exhausted pool, a blocked "
+        "event loop.",
+    ),
+    Fault(
+        "http.no_response",
+        UNKNOWN,
+        "connected, but the connection closed before any HTTP response",
+        "Check whether the service crashes on this request or the port speaks another "
+        "protocol; read the service's logs.",
+    ),
+    Fault(
+        "http.unexpected_body",
+        APPLICATION,
+        "the service answered with the expected status but not the expected body",
+        "Compare the expected text with what the service now returns; check recent deploys.",
+    ),
+    Fault(
+        "http.unexpected_status",
+        APPLICATION,
+        "the service itself answered with a status the check did not expect",
+        "Compare the route and the expected status; check the service's recent deploys.",
+    ),
+    Fault(
+        "app.error",
+        APPLICATION,
+        "the service itself answered 5xx",
+        "Read the service's logs and traceback for this request.",
+    ),
+    Fault(
+        "app.unhealthy",
+        APPLICATION,
+        "the service's health document says it is failing, with no failing dependency",
+        "Read the failing checks in the service's health document and its logs.",
+    ),
+    Fault(
+        "postgres.auth_failed",
+        CONFIGURATION,
+        "the password or user was rejected",
+        "Fix the user or password the client uses (secret, environment), or the server's "
+        "pg_hba.conf rule.",
+    ),
+    Fault(
+        "postgres.database_missing",
+        CONFIGURATION,
+        "the database named does not exist",
+        "Create the database or fix the database name in the URL.",
+    ),
+    Fault(
+        "postgres.too_many_connections",
+        INFRASTRUCTURE,
+        "the server's connection limit is hit (too many clients already)",
+        "Find who holds the connections (pg_stat_activity), cap client pools, add a pooler "
+        "or raise max_connections.",
+    ),
+    Fault(
+        "postgres.starting_up",
+        INFRASTRUCTURE,
+        "the database system is starting up, shutting down or in recovery",
+        "Wait for start-up or recovery to finish; check why the server restarted.",
+    ),
+    Fault(
+        "postgres.timeout",
+        INFRASTRUCTURE,
+        "the server accepted TCP but did not complete start-up or SELECT 1 in time",
+        "Check whether the server is hung, overloaded or blocked (locks, I/O, a stopped process).",
+    ),
+    Fault(
+        "postgres.error",
+        UNKNOWN,
+        "the server refused the start-up or SELECT 1 with another error",
+        "Read the SQLSTATE and message in the evidence and the server's log.",
+    ),
+    Fault(
+        "redis.auth_failed",
+        CONFIGURATION,
+        "NOAUTH or WRONGPASS: authentication rejected",
+        "Fix the password (or ACL user) the client sends, or the server's requirepass.",
+    ),
+    Fault(
+        "redis.loading",
+        INFRASTRUCTURE,
+        "LOADING: the dataset is being loaded",
+        "Wait for the load to finish; check why the server restarted.",
+    ),
+    Fault(
+        "redis.oom",
+        INFRASTRUCTURE,
+        "OOM: command not allowed when used memory > maxmemory",
+        "Free memory, set an eviction policy or raise maxmemory.",
+    ),
+    Fault(
+        "redis.readonly",
+        INFRASTRUCTURE,
+        "READONLY: a replica answered a write",
+        "Point the client at the primary; check failover state.",
+    ),
+    Fault(
+        "redis.max_clients",
+        INFRASTRUCTURE,
+        "max number of clients reached",
+        "Find who holds connections (CLIENT LIST), cap client pools or raise maxclients.",
+    ),
+    Fault(
+        "redis.timeout",
+        INFRASTRUCTURE,
+        "connected at TCP, but no reply to PING in time",
+        "Check whether the server is hung or overloaded (SLOWLOG, a stopped process).",
+    ),
+    Fault(
+        "redis.error",
+        UNKNOWN,
+        "the server answered PING or the write with another error",
+        "Read the error in the evidence and the server's log.",
+    ),
+    Fault(
+        "ws.handshake_rejected",
+        APPLICATION,
+        "the WebSocket upgrade was answered with a non-101 status by the service itself",
+        "Check the route, the upgrade handling and any auth the handshake requires.",
+    ),
+    Fault(
+        "ws.closed_abnormally",
+        UNKNOWN,
+        "the connection closed without a close frame (1006) or with 1011/1012/1013",
+        "Check the service's logs for the moment of the close, and proxy idle timeouts.",
+    ),
+    Fault(
+        "ws.unexpected_message",
+        APPLICATION,
+        "the WebSocket opened, but the reply to the probe's message was not the expected one",
+        "Compare the expected reply with what the service sends; check recent deploys.",
+    ),
+    Fault(
+        "dependency.failed",
+        NONE,
+        "this component fails because a component it depends on fails (a symptom)",
+        "Fix the root cause below it; this component should recover with it.",
+    ),
+)
+
+FAULTS: dict[str, Fault] = {fault.code: fault for fault in _CATALOGUE}
+
+
+def fault(code: str) -> Fault:
+    """The catalogue entry for ``code``; an unknown code is a programming error."""
+    return FAULTS[code]

@@ -1,0 +1,146 @@
+"""Frozen result types shared by probers, diagnosis and every output."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """How one component, or the whole stack, is doing."""
+
+    HEALTHY = "healthy"
+    DEGRADED = "degraded"
+    DOWN = "down"
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One rung of the layer ladder: which layer, whether it held, how long it took."""
+
+    layer: str
+    ok: bool
+    ms: float
+    detail: str = ""
+
+    def to_json(self) -> dict[str, object]:
+        data: dict[str, object] = {"layer": self.layer, "ok": self.ok, "ms": round(self.ms, 1)}
+        if self.detail:
+            data["detail"] = self.detail
+        return data
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """What the leaf certificate said, read with ``cryptography``."""
+
+    subject: str
+    issuer: str
+    names: tuple[str, ...]
+    not_before: str
+    not_after: str
+    days_left: float
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "subject": self.subject,
+            "issuer": self.issuer,
+            "names": list(self.names),
+            "not_before": self.not_before,
+            "not_after": self.not_after,
+            "days_left": round(self.days_left, 1),
+        }
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of probing one component from one vantage point.
+
+    ``code`` is ``None`` when every rung held; ``warning`` is a warning code (for example
+    ``tls.expiring_soon``) that does not make the component fail.
+    """
+
+    component: str
+    kind: str
+    target: str
+    phases: tuple[Phase, ...]
+    code: str | None = None
+    warning: str | None = None
+    evidence: tuple[str, ...] = ()
+    status_code: int | None = None
+    certificate: Certificate | None = None
+    addresses: tuple[str, ...] = ()
+    body: str = ""
+    content_type: str = ""
+    duration_ms: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)  # blackbox phase names → ms
+
+    @property
+    def ok(self) -> bool:
+        return self.code is None
+
+    @property
+    def failed_phase(self) -> Phase | None:
+        return next((phase for phase in self.phases if not phase.ok), None)
+
+
+@dataclass(frozen=True)
+class RootCause:
+    """A component whose fault explains the failures above it."""
+
+    component: str
+    code: str
+    layer: str
+    owner: str
+    vantage: str
+    confidence: float
+    explanation: str
+    evidence: tuple[str, ...]
+    remediation: str
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "component": self.component,
+            "code": self.code,
+            "layer": self.layer,
+            "owner": self.owner,
+            "vantage": self.vantage,
+            "confidence": round(self.confidence, 2),
+            "explanation": self.explanation,
+            "evidence": list(self.evidence),
+            "remediation": self.remediation,
+        }
+
+
+@dataclass(frozen=True)
+class ComponentReport:
+    """One component as the diagnosis sees it: its probe, status and place in the graph."""
+
+    result: CheckResult
+    status: Status
+    code: str | None
+    symptom_of: tuple[str, ...] = ()
+    critical: bool = False
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    owner: str
+    summary: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """Everything ``diagnose`` concluded about one stack at one moment."""
+
+    stack: str
+    started_at: str
+    duration_ms: float
+    status: Status
+    verdict: Verdict
+    root_causes: tuple[RootCause, ...]
+    components: tuple[ComponentReport, ...]
+    why: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = field(default=())

@@ -1,0 +1,110 @@
+"""The ladder every prober climbs: timed rungs under one deadline, stopping at the first fault."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from faultfinder.config import Component
+from faultfinder.diagnose.classify import Finding
+from faultfinder.model import Certificate, CheckResult, Phase
+
+T = TypeVar("T")
+
+
+class ProbeFault(Exception):
+    """Raised inside a prober when a rung fails; never escapes ``probe_component``."""
+
+    def __init__(self, code: str, detail: str, evidence: str = "") -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.evidence = evidence or detail
+
+    @classmethod
+    def of(cls, finding: Finding) -> ProbeFault:
+        return cls(finding.code, finding.detail, finding.evidence)
+
+
+Classifier = Callable[[BaseException], Finding | None]
+
+
+class Ladder:
+    """Records the rungs of one component's probe and enforces its single deadline."""
+
+    def __init__(self, component: Component) -> None:
+        self.component = component
+        loop = asyncio.get_running_loop()
+        self.started = time.perf_counter()
+        self.deadline = loop.time() + component.timeout
+        self.phases: list[Phase] = []
+        self.evidence: list[str] = []
+        self.timings: dict[str, float] = {}
+        self.addresses: tuple[str, ...] = ()
+        self.status_code: int | None = None
+        self.certificate: Certificate | None = None
+        self.warning: str | None = None
+        self.body = ""
+        self.content_type = ""
+
+    def remaining(self) -> float:
+        return max(0.0, self.deadline - asyncio.get_running_loop().time())
+
+    async def rung(
+        self,
+        layer: str,
+        action: Callable[[], Awaitable[T]],
+        *,
+        timeout_code: str,
+        classify: Classifier,
+        detail: Callable[[T], str] | None = None,
+    ) -> T:
+        """Run one rung under the deadline; a failure is recorded and raised as ``ProbeFault``."""
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout_at(self.deadline):
+                value = await action()
+        except ProbeFault as fault:
+            self._record(layer, started, ok=False, detail=fault.detail, evidence=fault.evidence)
+            raise
+        except TimeoutError:
+            text = f"no answer within the {self.component.timeout:g}s deadline"
+            self._record(layer, started, ok=False, detail=text, evidence=f"{layer}: {text}")
+            raise ProbeFault(timeout_code, text) from None
+        except Exception as error:
+            finding = classify(error)
+            if finding is None:
+                raise
+            found = ProbeFault.of(finding)
+            self._record(layer, started, ok=False, detail=found.detail, evidence=found.evidence)
+            raise found from error
+        self._record(layer, started, ok=True, detail=detail(value) if detail else "")
+        return value
+
+    def _record(
+        self, layer: str, started: float, *, ok: bool, detail: str, evidence: str = ""
+    ) -> None:
+        self.phases.append(Phase(layer, ok, (time.perf_counter() - started) * 1000, detail))
+        if evidence:
+            self.evidence.append(evidence)
+
+    def result(self, code: str | None) -> CheckResult:
+        component = self.component
+        return CheckResult(
+            component=component.name,
+            kind=component.kind,
+            target=component.display_url,
+            phases=tuple(self.phases),
+            code=code,
+            warning=self.warning,
+            evidence=tuple(self.evidence),
+            status_code=self.status_code,
+            certificate=self.certificate,
+            addresses=self.addresses,
+            body=self.body,
+            content_type=self.content_type,
+            duration_ms=(time.perf_counter() - self.started) * 1000,
+            timings=dict(self.timings),
+        )

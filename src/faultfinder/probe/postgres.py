@@ -1,0 +1,72 @@
+"""``postgresql://``: resolve, connect, then the start-up handshake and ``SELECT 1`` (asyncpg)."""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import parse_qs, unquote
+
+import asyncpg
+
+from faultfinder.diagnose.classify import Finding, classify_os_error, classify_sqlstate, describe
+from faultfinder.probe._ladder import Ladder
+from faultfinder.probe._steps import connect, join_host_port, resolve
+
+
+async def probe(ladder: Ladder) -> None:
+    connection = await connect(ladder, await resolve(ladder))
+    connection.close()
+    await select_one(ladder, connection.address)
+
+
+async def select_one(ladder: Ladder, address: str) -> None:
+    component = ladder.component
+    parts = component.parts
+    user = unquote(parts.username or "") or os.environ.get("PGUSER") or "postgres"
+    password = unquote(parts.password) if parts.password else os.environ.get("PGPASSWORD")
+    database = unquote(parts.path.lstrip("/")) or user
+    sslmode = parse_qs(parts.query).get("sslmode", ["prefer"])[0]
+    # verify-full checks the certificate against a name, so it must connect by that name.
+    host = component.host if sslmode == "verify-full" else address
+    target = join_host_port(address, component.port)
+
+    async def run() -> str:
+        connection = await asyncpg.connect(
+            host=host,
+            port=component.port,
+            user=user,
+            password=password,
+            database=database,
+            ssl=sslmode,
+            timeout=max(ladder.remaining(), 0.001),
+            server_settings={"application_name": "faultfinder"},
+        )
+        try:
+            version = await connection.fetchval("SHOW server_version")
+            await connection.fetchval("SELECT 1")
+        finally:
+            await connection.close(timeout=max(ladder.remaining(), 0.001))
+        return str(version)
+
+    await ladder.rung(
+        "postgres",
+        run,
+        timeout_code="postgres.timeout",
+        classify=lambda error: classify_postgres_error(target, error),
+        detail=lambda version: f"SELECT 1 ok (server {version})",
+    )
+
+
+def classify_postgres_error(target: str, error: BaseException) -> Finding | None:
+    if isinstance(error, asyncpg.PostgresError):
+        message = describe(error)
+        code = classify_sqlstate(getattr(error, "sqlstate", None), message) or "postgres.error"
+        detail = f"SQLSTATE {error.sqlstate}: {message}"
+        return Finding(code, detail, f"postgres at {target} refused: {detail}")
+    finding = classify_os_error(target, error)
+    if finding is not None:
+        return finding
+    if isinstance(error, asyncpg.InterfaceError | asyncpg.exceptions.ConnectionDoesNotExistError):
+        message = describe(error)
+        code = classify_sqlstate(None, message) or "postgres.error"
+        return Finding(code, message, f"postgres at {target}: {message}")
+    return None

@@ -1,0 +1,100 @@
+"""``redis://`` and ``rediss://``: resolve, connect (TLS), then ``PING`` and a tiny write.
+
+The write (``SET faultfinder:probe … PX 10000``) is what makes OOM and READONLY visible, as an
+application that writes would see them; ``write: false`` on the component turns it off.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+import redis.asyncio as aioredis
+import redis.exceptions as redis_errors
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+
+from faultfinder.diagnose.classify import Finding, classify_os_error, classify_text, describe
+from faultfinder.probe._ladder import Ladder
+from faultfinder.probe._steps import connect, handshake, join_host_port, resolve
+
+PROBE_KEY = "faultfinder:probe"
+
+
+async def probe(ladder: Ladder) -> None:
+    connection = await connect(ladder, await resolve(ladder))
+    try:
+        if ladder.component.kind == "rediss":
+            await handshake(ladder, connection)
+    finally:
+        connection.close()
+    await ping(ladder, connection.address)
+
+
+async def ping(ladder: Ladder, address: str) -> None:
+    component = ladder.component
+    parts = component.parts
+    database = parts.path.lstrip("/") or "0"
+    target = join_host_port(address, component.port)
+    remaining = max(ladder.remaining(), 0.001)
+    tls = component.kind == "rediss"
+    client = aioredis.Redis(
+        host=address,
+        port=component.port,
+        db=int(database) if database.isdigit() else 0,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        socket_timeout=remaining,
+        socket_connect_timeout=remaining,
+        retry=Retry(NoBackoff(), 0),  # a probe is one attempt; retries would hide the fault
+        single_connection_client=True,
+        ssl=tls,
+        ssl_ca_certs=component.tls.ca if tls else None,
+        # the TLS rung verified the certificate against the name; this connection uses the address
+        ssl_check_hostname=False,
+    )
+
+    async def run() -> str:
+        try:
+            await client.ping()
+            if component.spec.write:
+                await client.set(PROBE_KEY, "1", px=10_000)
+                return "PING ok, write ok"
+            return "PING ok"
+        finally:
+            await client.aclose()
+
+    await ladder.rung(
+        "redis",
+        run,
+        timeout_code="redis.timeout",
+        classify=lambda error: classify_redis_error(target, error),
+        detail=lambda answer: answer,
+    )
+
+
+def classify_redis_error(target: str, error: BaseException) -> Finding | None:
+    if isinstance(error, redis_errors.TimeoutError):
+        return Finding("redis.timeout", "no reply in time", f"redis at {target}: no reply to PING")
+    if isinstance(error, redis_errors.RedisError):
+        message = describe(error)
+        code = classify_text(message)
+        if code is None or not code.startswith("redis."):
+            code = _by_type(error)
+        if code is None:
+            finding = classify_os_error(target, error)
+            if finding is not None:
+                return finding
+            code = "redis.error"
+        return Finding(code, message, f"redis at {target} answered: {message}")
+    return classify_os_error(target, error)
+
+
+def _by_type(error: BaseException) -> str | None:
+    table: tuple[tuple[type[BaseException], str], ...] = (
+        (redis_errors.AuthenticationError, "redis.auth_failed"),
+        (redis_errors.AuthenticationWrongNumberOfArgsError, "redis.auth_failed"),
+        (redis_errors.BusyLoadingError, "redis.loading"),
+        (redis_errors.OutOfMemoryError, "redis.oom"),
+        (redis_errors.ReadOnlyError, "redis.readonly"),
+    )
+    return next((code for kind, code in table if isinstance(error, kind)), None)

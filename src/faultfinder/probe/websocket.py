@@ -1,0 +1,105 @@
+"""``ws://`` and ``wss://``: resolve, connect, TLS, then the upgrade (and optional send/expect)."""
+
+from __future__ import annotations
+
+import ssl
+
+from websockets.asyncio.client import connect as websocket_connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
+from faultfinder.diagnose.classify import Finding, classify_os_error, classify_tls_error, describe
+from faultfinder.diagnose.fingerprint import classify_response
+from faultfinder.probe._ladder import Ladder, ProbeFault
+from faultfinder.probe._steps import (
+    connect,
+    handshake,
+    join_host_port,
+    resolve,
+    server_name,
+    tls_context,
+)
+from faultfinder.probe.http import USER_AGENT
+
+ABNORMAL_CLOSES = {1006, 1011, 1012, 1013}
+
+
+async def probe(ladder: Ladder) -> None:
+    connection = await connect(ladder, await resolve(ladder))
+    try:
+        if ladder.component.kind == "wss":
+            await handshake(ladder, connection)
+    finally:
+        connection.close()
+    await upgrade(ladder, connection.address)
+
+
+async def upgrade(ladder: Ladder, address: str) -> None:
+    component = ladder.component
+    spec = component.spec
+    target = join_host_port(address, component.port)
+    secure = component.kind == "wss"
+    context: ssl.SSLContext | None = tls_context(ladder) if secure else None
+
+    async def run() -> str:
+        async with websocket_connect(
+            component.url,
+            host=address,
+            port=component.port,
+            ssl=context,
+            server_hostname=server_name(ladder) if secure else None,
+            additional_headers=spec.headers,
+            user_agent_header=USER_AGENT,
+            proxy=None,
+            open_timeout=None,
+            ping_interval=None,
+            close_timeout=max(ladder.remaining(), 0.001),
+        ) as websocket:
+            ladder.status_code = 101
+            if spec.send is None:
+                return "101 Switching Protocols"
+            await websocket.send(spec.send)
+            message = await websocket.recv()
+            text = message if isinstance(message, str) else message.decode("utf-8", "replace")
+            if spec.expect.message is not None and spec.expect.message not in text:
+                detail = f"the reply does not contain {spec.expect.message!r}: {text[:120]!r}"
+                raise ProbeFault("ws.unexpected_message", detail)
+            return "101 Switching Protocols, reply received"
+
+    await ladder.rung(
+        "websocket",
+        run,
+        timeout_code="http.timeout",
+        classify=lambda error: classify_websocket_error(ladder, target, error),
+        detail=lambda answer: answer,
+    )
+
+
+def classify_websocket_error(ladder: Ladder, target: str, error: BaseException) -> Finding | None:
+    if isinstance(error, InvalidStatus):
+        response = error.response
+        ladder.status_code = response.status_code
+        body = bytes(response.body or b"").decode("utf-8", "replace")
+        ladder.body = body
+        finding = classify_response(response.status_code, response.headers, body)
+        if finding.code.startswith("proxy."):
+            return finding
+        detail = f"upgrade answered {response.status_code} by the service, not 101"
+        return Finding("ws.handshake_rejected", detail, f"{target}: {detail}: {finding.detail}")
+    if isinstance(error, ConnectionClosed):
+        received = error.rcvd
+        if received is None:
+            code, reason = 1006, "1006 (no close frame)"
+        else:
+            code, reason = received.code, f"{received.code} {received.reason}".strip()
+        if code in ABNORMAL_CLOSES:
+            return Finding("ws.closed_abnormally", f"closed {reason}", f"{target}: closed {reason}")
+        detail = f"closed {reason} before the expected reply"
+        return Finding("ws.unexpected_message", detail, f"{target}: {detail}")
+    tls_finding = classify_tls_error(target, error) if isinstance(error, ssl.SSLError) else None
+    os_finding = tls_finding or classify_os_error(target, error)
+    if os_finding is not None:
+        return os_finding
+    if isinstance(error, InvalidHandshake | EOFError):
+        detail = f"the upgrade failed: {describe(error)}"
+        return Finding("http.no_response", detail, f"{target}: {detail}")
+    return None

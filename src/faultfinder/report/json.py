@@ -1,0 +1,65 @@
+"""The ``faultfinder.diagnosis/v1`` JSON document of CONTRACT §3, deterministic and redacted."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from faultfinder.model import ComponentReport, Diagnosis
+from faultfinder.redact import scrub
+
+SCHEMA = "faultfinder.diagnosis/v1"
+
+
+def diagnosis_document(diagnosis: Diagnosis) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "stack": diagnosis.stack,
+        "started_at": diagnosis.started_at,
+        "duration_ms": round(diagnosis.duration_ms, 1),
+        "status": diagnosis.status.value,
+        "verdict": {
+            "owner": diagnosis.verdict.owner,
+            "summary": diagnosis.verdict.summary,
+            "confidence": diagnosis.verdict.confidence,
+        },
+        "root_causes": [cause.to_json() for cause in diagnosis.root_causes],
+        "components": [_component(report) for report in diagnosis.components],
+        "why": list(diagnosis.why),
+        "notes": list(diagnosis.notes),
+    }
+
+
+def _component(report: ComponentReport) -> dict[str, Any]:
+    result = report.result
+    data: dict[str, Any] = {
+        "name": result.component,
+        "kind": result.kind,
+        "target": result.target,
+        "status": report.status.value,
+        "code": report.code,
+        "symptom_of": list(report.symptom_of),
+        "critical": report.critical,
+        "phases": [phase.to_json() for phase in result.phases],
+        "timings_ms": {name: round(ms, 1) for name, ms in sorted(result.timings.items())},
+        "duration_ms": round(result.duration_ms, 1),
+        "evidence": list(result.evidence),
+        "addresses": list(result.addresses),
+    }
+    if result.code and report.code == "dependency.failed":
+        data["own_code"] = result.code
+    if result.warning:
+        data["warning"] = result.warning
+    if result.status_code is not None:
+        data["http_status"] = result.status_code
+    if result.certificate is not None:
+        data["certificate"] = result.certificate.to_json()
+    if report.notes:
+        data["notes"] = list(report.notes)
+    return data
+
+
+def render_json(diagnosis: Diagnosis, secrets: Iterable[str] = ()) -> str:
+    text = json.dumps(diagnosis_document(diagnosis), indent=2, sort_keys=True, ensure_ascii=False)
+    return scrub(text, secrets)

@@ -1,0 +1,90 @@
+"""The human view of a diagnosis: a row per component with its ladder, then the verdict."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from faultfinder.faults import FAULTS
+from faultfinder.model import ComponentReport, Diagnosis, Status
+from faultfinder.redact import scrub
+
+_STATUS_STYLE = {Status.HEALTHY: "green", Status.DEGRADED: "yellow", Status.DOWN: "red"}
+
+
+def _ladder(report: ComponentReport) -> Text:
+    text = Text()
+    for index, phase in enumerate(report.result.phases):
+        if index:
+            text.append(" → ", style="dim")
+        style = "green" if phase.ok else "bold red"
+        text.append(f"{phase.layer} {phase.ms:.0f}ms", style=style)
+    return text
+
+
+def _detail(report: ComponentReport) -> str:
+    result = report.result
+    if report.symptom_of:
+        own = result.failed_phase.detail if result.failed_phase else ""
+        return f"symptom of {', '.join(report.symptom_of)}" + (f" — {own}" if own else "")
+    failed = result.failed_phase
+    if failed is not None:
+        return failed.detail
+    if result.warning:
+        return result.evidence[-1] if result.evidence else result.warning
+    return ""
+
+
+def build(diagnosis: Diagnosis) -> Group:
+    table = Table(
+        title=f"faultfinder diagnose: {diagnosis.stack}", title_justify="left", expand=False
+    )
+    for column in ("component", "status", "ladder", "code", "owner", "detail"):
+        table.add_column(column, overflow="fold")
+    for report in diagnosis.components:
+        code = report.code or report.result.warning or ""
+        owner = FAULTS[code].owner if code in FAULTS else ""
+        table.add_row(
+            report.result.component,
+            Text(report.status.value, style=_STATUS_STYLE[report.status]),
+            _ladder(report),
+            code,
+            owner,
+            _detail(report),
+        )
+    lines: list[Text | Table] = [table]
+    verdict = diagnosis.verdict
+    headline = Text()
+    headline.append(f"{diagnosis.status.value.upper()}", style=_STATUS_STYLE[diagnosis.status])
+    headline.append(f"  owner: {verdict.owner}  confidence: {verdict.confidence:.2f}  ")
+    headline.append(verdict.summary)
+    lines.append(headline)
+    for cause in diagnosis.root_causes:
+        lines.append(
+            Text(
+                f"root cause: {cause.component} {cause.code} ({cause.owner}) "
+                f"seen from {cause.vantage}",
+                style="bold",
+            )
+        )
+        lines.extend(Text(f"  evidence: {line}") for line in cause.evidence)
+        lines.append(Text(f"  fix: {cause.remediation}"))
+    if diagnosis.why:
+        lines.append(Text("why:", style="bold"))
+        lines.extend(Text(f"  {index}. {line}") for index, line in enumerate(diagnosis.why, 1))
+    lines.extend(Text(f"note: {note}", style="yellow") for note in diagnosis.notes)
+    return Group(*lines)
+
+
+def render_text(
+    diagnosis: Diagnosis, secrets: Iterable[str] = (), width: int = 120, color: bool = False
+) -> str:
+    console = Console(
+        width=width, record=True, force_terminal=color, no_color=not color, file=io.StringIO()
+    )
+    console.print(build(diagnosis))
+    return scrub(console.export_text(styles=color), secrets)
