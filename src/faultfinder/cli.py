@@ -16,6 +16,7 @@ from faultfinder.diagnose import diagnose
 from faultfinder.errors import FaultfinderError
 from faultfinder.model import Diagnosis, Status
 from faultfinder.probe import probe_stack
+from faultfinder.probe.footing import check_footing
 from faultfinder.redact import scrub
 from faultfinder.report.json import render_json
 from faultfinder.report.text import render_text
@@ -40,23 +41,37 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     check = commands.add_parser("check", help="validate a stack file and exit")
     check.add_argument("stack", help="the stack file (YAML)")
+    _add_lab(commands)
     return parser
+
+
+def _add_lab(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    try:
+        from faultfinder.lab.cli import add_parser
+    except ImportError:  # the lab is being built alongside; TODO(lead): drop this guard
+        return
+    add_parser(commands)
 
 
 async def run_diagnosis(stack: Stack) -> Diagnosis:
     started_at = datetime.datetime.now(datetime.UTC)
     started = time.perf_counter()
-    results = await probe_stack(stack)
+    footing, results = await asyncio.gather(check_footing(), probe_stack(stack))
     return diagnose(
         stack,
         results,
         started_at=started_at,
         duration_ms=(time.perf_counter() - started) * 1000,
+        footing=footing,
     )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "lab":
+        from faultfinder.lab.cli import run as run_lab
+
+        return run_lab(args)
     try:
         stack = load_stack(args.stack)
         if args.command == "check":

@@ -23,6 +23,7 @@ class ConfigError(FaultfinderError):
         self.file = file
         self.line = line
         self.key = key
+        message = " ".join(message.split())  # one line, whatever the parser said
         self.reason = message
         where = file if line is None else f"{file}:{line}"
         if key:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import socket
 import ssl
-from concurrent.futures import ThreadPoolExecutor
+import threading
 from dataclasses import dataclass
 
 from faultfinder.diagnose.classify import (
@@ -18,10 +19,6 @@ from faultfinder.diagnose.classify import (
 )
 from faultfinder.probe._certificate import read_certificate
 from faultfinder.probe._ladder import Ladder, ProbeFault
-
-# getaddrinfo blocks and cannot be cancelled: give it its own threads so that a hung resolver
-# for one component never queues the lookups of the others behind it.
-_RESOLVER_THREADS = ThreadPoolExecutor(max_workers=128, thread_name_prefix="faultfinder-resolve")
 
 
 @dataclass
@@ -53,29 +50,60 @@ async def resolve(ladder: Ladder) -> list[str]:
     """Resolve the host as the application would (getaddrinfo), keeping every address."""
     host, port = ladder.component.host, ladder.component.port
 
-    async def lookup() -> list[str]:
-        loop = asyncio.get_running_loop()
-        infos = await loop.run_in_executor(
-            _RESOLVER_THREADS,
-            lambda: socket.getaddrinfo(host, port or None, type=socket.SOCK_STREAM),
+    try:
+        addresses = await ladder.rung(
+            "dns",
+            lambda: _getaddrinfo(host, port or None),
+            timeout_code="dns.temporary_failure",
+            classify=lambda error: classify_resolve_error(host, error),
+            detail=lambda found: ", ".join(found),
         )
-        addresses: list[str] = []
-        for info in infos:
-            address = str(info[4][0])
-            if address not in addresses:
-                addresses.append(address)
-        return addresses
-
-    addresses = await ladder.rung(
-        "dns",
-        lookup,
-        timeout_code="dns.temporary_failure",
-        classify=lambda error: classify_resolve_error(host, error),
-        detail=lambda found: ", ".join(found),
-    )
+    except ProbeFault as fault:
+        if fault.__cause__ is None:  # the deadline passed (a failed lookup chains its error)
+            ladder.evidence.append(
+                f"getaddrinfo({host!r}) gave no answer within the "
+                f"{ladder.component.timeout:g}s deadline: the resolver did not reply"
+            )
+        raise
     ladder.addresses = tuple(addresses)
     ladder.timings["resolve"] = ladder.phases[-1].ms
     return addresses
+
+
+async def _getaddrinfo(host: str, port: int | None) -> list[str]:
+    """The addresses ``socket.getaddrinfo`` gives, in its order, from a daemon thread of its own.
+
+    getaddrinfo blocks and cannot be cancelled. A thread per lookup means a hung resolver never
+    queues the other components' lookups behind it, and a daemon thread means a lookup still
+    hanging after the deadline does not hold the process open at exit (a ThreadPoolExecutor's
+    threads are joined at exit, which kept the CLI waiting out glibc's own resolver timeouts).
+    """
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[list[str]] = loop.create_future()
+
+    def settle(addresses: list[str], error: Exception | None) -> None:
+        if answer.done():  # the deadline passed: nobody waits for this lookup any more
+            return
+        if error is not None:
+            answer.set_exception(error)
+        else:
+            answer.set_result(addresses)
+
+    def work() -> None:
+        addresses: list[str] = []
+        failure: Exception | None = None
+        try:
+            for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
+                address = str(info[4][0])
+                if address not in addresses:
+                    addresses.append(address)
+        except Exception as error:
+            failure = error
+        with contextlib.suppress(RuntimeError):  # the loop closed while the lookup hung
+            loop.call_soon_threadsafe(settle, addresses, failure)
+
+    threading.Thread(target=work, name=f"faultfinder-resolve {host}", daemon=True).start()
+    return await answer
 
 
 async def connect(ladder: Ladder, addresses: list[str]) -> Connection:

@@ -1,0 +1,201 @@
+"""A small real backend for tests: a Starlette app served by uvicorn in a subprocess.
+
+Run it with ``python -m tests.servers.app PORT``. Routes:
+
+    /ok             200 text            /health          200 health+json
+    /fail           500 JSON            /slow?seconds=N  sleeps (default 30 s), then 200
+    /status/{code}  that status, JSON   /body            200, a known text
+    /echo           the method, headers and query as JSON (``?status=`` sets the status)
+    ws /ws          accepts and echoes every text message
+    ws /ws-reject   refuses the upgrade (403)
+    ws /ws-crash    accepts, reads one message, closes with 1011
+    ws /ws-drop     accepts, reads one message, drops TCP without a close frame
+
+Also here: ``hangup_server``, a port that accepts, reads the request and closes without
+answering (what a crashing worker looks like from outside).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from tests.servers import Process, free_port, wait_for_port
+
+__all__ = ["app_server", "hangup_server"]
+
+BODY_TEXT = "the quick brown fox jumps over the lazy dog"
+HEALTH_TYPE = "application/health+json"
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+async def ok(request: Request) -> Response:
+    return PlainTextResponse("ok")
+
+
+async def health(request: Request) -> Response:
+    return JSONResponse({"status": "pass"}, media_type=HEALTH_TYPE)
+
+
+async def fail(request: Request) -> Response:
+    return JSONResponse({"error": "boom: the handler raised"}, status_code=500)
+
+
+async def slow(request: Request) -> Response:
+    await asyncio.sleep(float(request.query_params.get("seconds", "30")))
+    return PlainTextResponse("late")
+
+
+async def status(request: Request) -> Response:
+    code = int(request.path_params["code"])
+    return JSONResponse({"status": code, "source": "app"}, status_code=code)
+
+
+async def body(request: Request) -> Response:
+    return PlainTextResponse(BODY_TEXT)
+
+
+async def echo(request: Request) -> Response:
+    """What the request carried; the interesting parts first, so error summaries show them."""
+    document = {
+        "method": request.method,
+        "authorization": request.headers.get("authorization", ""),
+        "query": str(request.url.query),
+        "headers": dict(request.headers),
+    }
+    return JSONResponse(document, status_code=int(request.query_params.get("status", "200")))
+
+
+async def websocket_echo(websocket: WebSocket) -> None:
+    await websocket.accept()
+    with contextlib.suppress(WebSocketDisconnect):
+        while True:
+            await websocket.send_text(await websocket.receive_text())
+
+
+async def websocket_reject(websocket: WebSocket) -> None:
+    await websocket.close()  # a close before accept is an HTTP 403 to the client (ASGI spec)
+
+
+async def websocket_crash(websocket: WebSocket) -> None:
+    await websocket.accept()
+    await websocket.receive_text()
+    await websocket.close(code=1011, reason="internal error")
+
+
+async def websocket_drop(websocket: WebSocket) -> None:
+    # Returning without a close makes uvicorn close the transport: TCP ends, no close frame.
+    await websocket.accept()
+    await websocket.receive_text()
+
+
+def build_app() -> Starlette:
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+    return Starlette(
+        routes=[
+            Route("/ok", ok),
+            Route("/health", health),
+            Route("/fail", fail),
+            Route("/slow", slow),
+            Route("/status/{code:int}", status, methods=methods),
+            Route("/body", body),
+            Route("/echo", echo, methods=methods),
+            WebSocketRoute("/ws", websocket_echo),
+            WebSocketRoute("/ws-reject", websocket_reject),
+            WebSocketRoute("/ws-crash", websocket_crash),
+            WebSocketRoute("/ws-drop", websocket_drop),
+        ]
+    )
+
+
+@dataclass
+class AppServer:
+    """The running app: its port and URL builders."""
+
+    port: int
+    process: Process
+
+    def url(self, path: str, scheme: str = "http") -> str:
+        return f"{scheme}://127.0.0.1:{self.port}{path}"
+
+    def ws_url(self, path: str) -> str:
+        return self.url(path, "ws")
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+    """One app per test session (per xdist worker); routes never change state."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("app") / "uvicorn.log"
+    process = Process([sys.executable, "-m", "tests.servers.app", str(port)], log=log,
+                      env={"PYTHONPATH": str(REPOSITORY)})
+    try:
+        wait_for_port(port)
+        yield AppServer(port, process)
+    finally:
+        process.stop()
+
+
+@dataclass
+class HangupServer:
+    port: int
+    accepted: int = 0
+
+
+@pytest.fixture(scope="session")
+def hangup_server() -> Iterator[HangupServer]:
+    """A port that accepts, reads the request, then closes without any HTTP response."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    server = HangupServer(listener.getsockname()[1])
+
+    def serve() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:  # the listener was closed at teardown
+                return
+            with connection:
+                server.accepted += 1
+                connection.settimeout(2)
+                # Read what the client sends first, so the close is a clean FIN, not a reset.
+                with contextlib.suppress(OSError):
+                    connection.recv(65536)
+
+    thread = threading.Thread(target=serve, name="hangup-server", daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        listener.shutdown(socket.SHUT_RDWR)
+        listener.close()
+        thread.join(timeout=5)
+
+
+def main() -> None:
+    import uvicorn
+
+    uvicorn.run(
+        build_app(),
+        host="127.0.0.1",
+        port=int(sys.argv[1]),
+        ws="websockets-sansio",  # its transport close after a return sends no close frame
+        log_level="warning",
+        timeout_graceful_shutdown=1,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""The fault catalogue keeps every code and owner of CONTRACT §2, and the docs list every code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from faultfinder.faults import FAULTS
+
+# CONTRACT §2, as promised to users: code → owner. Codes may be added, never changed.
+CONTRACT_OWNERS = {
+    "dns.nxdomain": "configuration", "dns.temporary_failure": "infrastructure",
+    "dns.no_address": "configuration", "tcp.refused": "infrastructure",
+    "tcp.timeout": "infrastructure", "tcp.unreachable": "infrastructure",
+    "tcp.reset": "infrastructure", "tls.expired": "infrastructure",
+    "tls.hostname_mismatch": "configuration", "tls.untrusted": "infrastructure",
+    "tls.handshake_failed": "infrastructure", "tls.expiring_soon": "infrastructure",
+    "proxy.no_healthy_upstream": "infrastructure", "proxy.upstream_timeout": "infrastructure",
+    "http.timeout": "unknown", "http.unexpected_status": "application",
+    "app.error": "application", "app.unhealthy": "application",
+    "postgres.auth_failed": "configuration", "postgres.database_missing": "configuration",
+    "postgres.too_many_connections": "infrastructure", "postgres.starting_up": "infrastructure",
+    "postgres.timeout": "infrastructure", "redis.auth_failed": "configuration",
+    "redis.loading": "infrastructure", "redis.oom": "infrastructure",
+    "redis.readonly": "infrastructure", "redis.max_clients": "infrastructure",
+    "redis.timeout": "infrastructure", "ws.handshake_rejected": "application",
+    "ws.closed_abnormally": "unknown", "dependency.failed": "none",
+}
+DOCS = Path(__file__).parents[2] / "docs" / "faults.md"
+
+
+@pytest.mark.parametrize(("code", "owner"), sorted(CONTRACT_OWNERS.items()))
+def test_contract_code_keeps_its_owner(code: str, owner: str) -> None:
+    assert FAULTS[code].owner == owner
+
+
+def test_every_code_is_well_formed_and_documented() -> None:
+    docs = DOCS.read_text()
+    for code, fault in FAULTS.items():
+        layer, _, name = code.partition(".")
+        assert code == code.lower() and layer and name
+        assert fault.layer == layer
+        assert fault.meaning and fault.remediation[-1] in ".?"
+        assert f"`{code}`" in docs, f"{code} has no row in docs/faults.md"
+    assert [code for code, fault in FAULTS.items() if fault.warning] == ["tls.expiring_soon"]
