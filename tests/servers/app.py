@@ -61,6 +61,8 @@ async def slow(request: Request) -> Response:
 
 async def status(request: Request) -> Response:
     code = int(request.path_params["code"])
+    if code in (204, 304):  # these may carry no body
+        return Response(status_code=code)
     return JSONResponse({"status": code, "source": "app"}, status_code=code)
 
 

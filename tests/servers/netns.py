@@ -1,0 +1,136 @@
+"""Network namespaces for tests: a private loopback with its own resolver, hosts file and firewall.
+
+Everything a test runs inside a namespace (servers, the CLI) talks only over that namespace's
+``lo``, so iptables rules and a dead resolver there touch nothing else on the machine.
+``ip netns exec NAME`` bind-mounts /etc/netns/NAME/{resolv.conf,hosts} over /etc's files.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.servers import Process
+from tests.servers.common import CliResult, run_cli_process
+
+__all__ = ["netns"]
+
+NETNS_ETC = Path("/etc/netns")
+
+# A resolver on the namespace's own loopback that gives up fast: nothing leaves the namespace.
+DEFAULT_RESOLV = "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n"
+DEFAULT_HOSTS = "127.0.0.1 localhost\n::1 localhost\n"
+
+# Polls a port from inside the namespace (the test process itself lives outside it).
+_WAIT_FOR_PORT = """
+import socket, sys, time
+host, port, deadline = sys.argv[1], int(sys.argv[2]), time.monotonic() + float(sys.argv[3])
+while time.monotonic() < deadline:
+    try:
+        socket.create_connection((host, port), timeout=0.2).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.02)
+sys.exit(1)
+"""
+
+
+class Namespace:
+    """One network namespace with ``lo`` up; ``close`` stops its processes and deletes it."""
+
+    def __init__(self, workdir: Path, *, resolv: str = DEFAULT_RESOLV,
+                 hosts: str = DEFAULT_HOSTS) -> None:
+        # Unique across xdist workers and runs: the pid and a random suffix.
+        self.name = f"ff-{os.getpid()}-{secrets.token_hex(3)}"
+        self.workdir = workdir
+        self.prefix: tuple[str, ...] = ("ip", "netns", "exec", self.name)
+        self.processes: list[Process] = []
+        subprocess.run(["ip", "netns", "add", self.name], check=True)
+        try:
+            self.etc = NETNS_ETC / self.name
+            self.etc.mkdir(parents=True)
+            (self.etc / "resolv.conf").write_text(resolv)
+            (self.etc / "hosts").write_text(hosts)
+            self.run("ip", "link", "set", "lo", "up")
+        except BaseException:
+            self.close()
+            raise
+
+    def run(self, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run a command inside the namespace and wait for it."""
+        return subprocess.run([*self.prefix, *argv], check=check, capture_output=True, text=True)
+
+    def start(self, *argv: str, label: str = "server") -> Process:
+        """Start a long-running process inside the namespace; stopped at ``close``."""
+        log = self.workdir / f"{self.name}-{label}-{len(self.processes)}.log"
+        process = Process([*self.prefix, *argv], log=log)
+        self.processes.append(process)
+        return process
+
+    def wait_for_port(self, port: int, host: str = "127.0.0.1", timeout: float = 15.0) -> None:
+        waited = self.run(sys.executable, "-c", _WAIT_FOR_PORT, host, str(port), str(timeout),
+                          check=False)
+        if waited.returncode != 0:
+            logs = "\n".join(process.output()[-2000:] for process in self.processes)
+            raise TimeoutError(f"{host}:{port} never accepted in {self.name}\n{logs}")
+
+    def iptables(self, *rule: str) -> None:
+        """Add a firewall rule in the namespace's own tables (gone with the namespace)."""
+        self.run("iptables", "-w", *rule)
+
+    def drop(self, port: int, protocol: str = "tcp") -> None:
+        """Blackhole a local port: SYNs (or datagrams) vanish without an answer."""
+        self.iptables("-A", "INPUT", "-p", protocol, "--dport", str(port), "-j", "DROP")
+
+    def reject(self, port: int, reject_with: str = "icmp-host-unreachable") -> None:
+        """Answer connects to a local port with an ICMP error, as a router without a route would."""
+        self.iptables("-A", "INPUT", "-p", "tcp", "--dport", str(port),
+                      "-j", "REJECT", "--reject-with", reject_with)
+
+    def listen(self, port: int, host: str = "127.0.0.1") -> Process:
+        """A plain TCP (and HTTP) listener: Python's http.server on ``host:port``."""
+        process = self.start(sys.executable, "-m", "http.server", "--bind", host,
+                             "--directory", str(self.workdir), str(port), label="listener")
+        self.wait_for_port(port, "::1" if ":" in host else host)
+        return process
+
+    def redis(self, port: int) -> Process:
+        """A throwaway redis-server on 127.0.0.1:port, no persistence."""
+        process = self.start("redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                             "--save", "", "--appendonly", "no", "--dir", str(self.workdir),
+                             label="redis")
+        self.wait_for_port(port)
+        return process
+
+    def diagnose(self, stack: Path, *args: str, timeout: float = 60) -> CliResult:
+        """``faultfinder diagnose STACK --json`` run inside the namespace."""
+        return run_cli_process("diagnose", str(stack), "--json", *args,
+                               prefix=self.prefix, timeout=timeout)
+
+    def close(self) -> None:
+        for process in reversed(self.processes):
+            process.stop()
+        subprocess.run(["ip", "netns", "delete", self.name], check=False, capture_output=True)
+        shutil.rmtree(NETNS_ETC / self.name, ignore_errors=True)
+
+
+@pytest.fixture
+def netns(tmp_path: Path) -> Iterator[Callable[..., Namespace]]:
+    """Factory: ``netns(resolv=..., hosts=...)`` makes a namespace; all deleted at teardown."""
+    created: list[Namespace] = []
+
+    def create(*, resolv: str = DEFAULT_RESOLV, hosts: str = DEFAULT_HOSTS) -> Namespace:
+        namespace = Namespace(tmp_path, resolv=resolv, hosts=hosts)
+        created.append(namespace)
+        return namespace
+
+    yield create
+    for namespace in reversed(created):
+        namespace.close()
