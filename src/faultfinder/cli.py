@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime
+import importlib
 import os
 import sys
-import time
 from collections.abc import Sequence
+from types import ModuleType
 
 from faultfinder import __version__
-from faultfinder.config import Stack, load_stack
-from faultfinder.diagnose import diagnose
+from faultfinder.config import load_stack
 from faultfinder.errors import FaultfinderError
-from faultfinder.model import Diagnosis, Status
-from faultfinder.probe import probe_stack
-from faultfinder.probe.footing import check_footing
+from faultfinder.model import Status
 from faultfinder.redact import scrub
 from faultfinder.report.json import render_json
 from faultfinder.report.text import render_text
+from faultfinder.runner import run_diagnosis
+
+# Front ends beyond diagnose/check, each a module of its own (see _front_ends).
+FRONT_ENDS = ("faultfinder.lab.cli",)
 
 EXIT_STATUS = {Status.HEALTHY: 0, Status.DEGRADED: 1, Status.DOWN: 1}
 
@@ -41,37 +42,30 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     check = commands.add_parser("check", help="validate a stack file and exit")
     check.add_argument("stack", help="the stack file (YAML)")
-    _add_lab(commands)
+    for module in _front_ends():
+        module.add_parser(commands)
     return parser
 
 
-def _add_lab(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    try:
-        from faultfinder.lab.cli import add_parser
-    except ImportError:  # the lab is being built alongside; TODO(lead): drop this guard
-        return
-    add_parser(commands)
-
-
-async def run_diagnosis(stack: Stack) -> Diagnosis:
-    started_at = datetime.datetime.now(datetime.UTC)
-    started = time.perf_counter()
-    footing, results = await asyncio.gather(check_footing(), probe_stack(stack))
-    return diagnose(
-        stack,
-        results,
-        started_at=started_at,
-        duration_ms=(time.perf_counter() - started) * 1000,
-        footing=footing,
-    )
+def _front_ends() -> list[ModuleType]:
+    """The other front ends. Each module has ``COMMANDS`` (the subcommand names it adds, e.g.
+    ``COMMANDS = ("lab",)``), ``add_parser(commands)`` and ``run(args) -> int``."""
+    modules = []
+    for name in FRONT_ENDS:
+        try:
+            modules.append(importlib.import_module(name))
+        except ModuleNotFoundError as error:  # TODO(lead): drop once every front end has landed
+            if error.name != name:
+                raise
+    return modules
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "lab":
-        from faultfinder.lab.cli import run as run_lab
-
-        return run_lab(args)
+    if args.command not in ("diagnose", "check"):
+        for module in _front_ends():
+            if args.command in getattr(module, "COMMANDS", ()):
+                return int(module.run(args))
     try:
         stack = load_stack(args.stack)
         if args.command == "check":

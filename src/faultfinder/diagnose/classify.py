@@ -7,6 +7,7 @@ Each function takes a foreign exception (or an error text) and returns the most 
 from __future__ import annotations
 
 import errno
+import os
 import re
 import socket
 import ssl
@@ -141,7 +142,8 @@ def classify_os_error(target: str, error: BaseException) -> Finding | None:
     """An OSError anywhere in the chain → the tcp.* code its errno means."""
     for link in chain(error):
         if isinstance(link, OSError) and link.errno in CONNECT_ERRNOS:
-            reason = link.strerror or describe(link)
+            # os.strerror: asyncio replaces strerror with "Connect call failed (addr)"
+            reason = os.strerror(link.errno)
             return Finding(
                 CONNECT_ERRNOS[link.errno],
                 f"[Errno {link.errno}] {reason}",
