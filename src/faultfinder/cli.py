@@ -55,7 +55,7 @@ def _front_ends() -> list[ModuleType]:
         try:
             modules.append(importlib.import_module(name))
         except ModuleNotFoundError as error:  # TODO(lead): drop once every front end has landed
-            if error.name != name:
+            if error.name is None or not name.startswith(error.name):
                 raise
     return modules
 

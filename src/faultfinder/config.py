@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import SplitResult, parse_qsl, urlsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 import yaml
 from pydantic import (
@@ -274,11 +275,18 @@ def _url_secrets(stack: Stack) -> set[str]:
         parts = component.parts
         if parts.password:
             found.add(parts.password)
+            found.add(_basic_credentials(parts))  # what an HTTP client sends from the URL
         found.update(
             value for key, value in parse_qsl(parts.query) if value and SECRET_NAME.search(key)
         )
         found.update(value for value in component.spec.headers.values() if value)
     return found
+
+
+def _basic_credentials(parts: SplitResult) -> str:
+    """The value of ``Authorization: Basic …`` built from a URL's user-info."""
+    pair = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
+    return base64.b64encode(pair.encode()).decode("ascii")
 
 
 def _resolve(spec: StackSpec, file: str, document: Any) -> Stack:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from typing import Any
 
@@ -159,24 +160,31 @@ def test_method_and_headers_are_sent(diagnose: Any, app_server: AppServer) -> No
 
 
 def test_secrets_never_appear_in_output(
-    diagnose: Any, run_cli: Any, write_stack: Any, app_server: AppServer
+    run_cli: Any, write_stack: Any, app_server: AppServer
 ) -> None:
     password, token, bearer = "pw-Secret-1", "tok-Secret-2", "hdr-Secret-3"
-    # /echo answers 500 with the request's Authorization and query in its body, so the
-    # secrets reach the evidence and must be masked there too.
+    basic = base64.b64encode(f"probe:{password}".encode()).decode()
+    # /echo answers 500 with the request's Authorization and query at the start of its body,
+    # so the secrets reach the evidence and must be masked there too.
     url = app_server.url(f"/echo?status=500&token={token}&page=1").replace(
         "http://", f"http://probe:{password}@"
     )
-    components = {"api": {"url": url, "headers": {"Authorization": f"Bearer {bearer}"}}}
-    path = write_stack(components)
+    path = write_stack({
+        "basic": {"url": url},
+        "bearer": {"url": url, "headers": {"Authorization": f"Bearer {bearer}"}},
+    })
 
     as_json = run_cli("diagnose", str(path), "--json")
     as_text = run_cli("diagnose", str(path))
 
-    assert as_json.component("api")["code"] == "app.error"
-    assert "page=1" in as_json.component("api")["target"]
     for output in (as_json.out, as_json.err, as_text.out, as_text.err):
-        for secret in (password, token, bearer):
+        for secret in (password, token, bearer, basic):
             assert secret not in output
-    # The secrets did reach the server: the masked evidence shows where they were.
-    assert any("Bearer ***" in line for line in as_json.component("api")["evidence"])
+    basic_result, bearer_result = as_json.component("basic"), as_json.component("bearer")
+    assert basic_result["code"] == bearer_result["code"] == "app.error"
+    assert "token=***" in basic_result["target"]
+    assert "page=1" in basic_result["target"]
+    # The credentials did reach the server, masked in the evidence that shows them: the URL's
+    # as Basic, and a configured Authorization header instead of them (as curl -H does).
+    assert '"authorization":"Basic ***"' in basic_result["evidence"][0]
+    assert '"authorization":"***"' in bearer_result["evidence"][0]

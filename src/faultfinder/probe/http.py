@@ -7,6 +7,7 @@ HTTP rung tests exactly the path the lower rungs measured and never resolves aga
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,12 +40,12 @@ async def probe(ladder: Ladder) -> None:
     await request(ladder, connection.address)
 
 
-def pinned_url(url: str, address: str) -> str:
+def pinned_url(url: str, address: str, *, keep_userinfo: bool = True) -> str:
     """``url`` with its host replaced by ``address`` (user-info, port and path kept)."""
     parts = urlsplit(url)
     userinfo, _, _ = parts.netloc.rpartition("@")
     host = f"[{address}]" if ":" in address else address
-    netloc = f"{userinfo}@{host}" if userinfo else host
+    netloc = f"{userinfo}@{host}" if userinfo and keep_userinfo else host
     if parts.port:
         netloc = f"{netloc}:{parts.port}"
     return parts._replace(netloc=netloc).geturl()
@@ -61,6 +62,9 @@ async def request(ladder: Ladder, address: str) -> None:
     host_header = urlsplit(component.url).netloc.rpartition("@")[2]
     headers = {"Host": host_header, "User-Agent": USER_AGENT, **spec.headers}
     target = join_host_port(address, component.port)
+    # A configured Authorization header wins over the URL's user-info, as with curl -H;
+    # httpx would otherwise replace the header with Basic credentials from the URL.
+    url = pinned_url(component.url, address, keep_userinfo=not _has_authorization(spec.headers))
     started = time.perf_counter()
 
     async def send() -> int:
@@ -74,7 +78,7 @@ async def request(ladder: Ladder, address: str) -> None:
             ) as client,
             client.stream(
                 spec.method,
-                pinned_url(component.url, address),
+                url,
                 headers=headers,
                 extensions={"sni_hostname": server_name(ladder), "trace": trace},
             ) as response,
@@ -142,6 +146,10 @@ def classify_http_error(target: str, error: BaseException) -> Finding | None:
     if isinstance(error, httpx.HTTPError):
         return Finding("http.no_response", describe(error), f"{target}: {describe(error)}")
     return None
+
+
+def _has_authorization(headers: Mapping[str, str]) -> bool:
+    return any(name.lower() == "authorization" for name in headers)
 
 
 def _reason_phrase(status: int) -> str:
