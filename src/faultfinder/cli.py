@@ -20,7 +20,7 @@ from faultfinder.report.text import render_text
 from faultfinder.runner import run_diagnosis
 
 # Front ends beyond diagnose/check, each a module of its own (see _front_ends).
-FRONT_ENDS = ("faultfinder.lab.cli",)
+FRONT_ENDS = ("faultfinder.lab.cli", "faultfinder.validate.cli")
 
 EXIT_STATUS = {Status.HEALTHY: 0, Status.DEGRADED: 1, Status.DOWN: 1}
 
