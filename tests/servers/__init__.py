@@ -64,7 +64,9 @@ class Process:
                  user: str | None = None) -> None:
         self.argv = list(argv)
         if user and os.geteuid() == 0:
-            self.argv = ["runuser", "-u", user, "--", *self.argv]
+            # setpriv execs in place (runuser would stay as a parent that stops with its child)
+            self.argv = ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups", "--",
+                         *self.argv]
         self.log = log
         self._log_file = log.open("ab")
         self.popen = subprocess.Popen(

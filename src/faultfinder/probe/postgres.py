@@ -7,7 +7,13 @@ from urllib.parse import parse_qs, unquote
 
 import asyncpg
 
-from faultfinder.diagnose.classify import Finding, classify_os_error, classify_sqlstate, describe
+from faultfinder.diagnose.classify import (
+    Finding,
+    classify_os_error,
+    classify_sqlstate,
+    classify_text,
+    describe,
+)
 from faultfinder.probe._ladder import Ladder
 from faultfinder.probe._steps import connect, join_host_port, resolve
 
@@ -57,16 +63,24 @@ async def select_one(ladder: Ladder, address: str) -> None:
 
 
 def classify_postgres_error(target: str, error: BaseException) -> Finding | None:
+    """What asyncpg raised → the fault; any asyncpg or socket error becomes a finding."""
+    finding = classify_os_error(target, error)
+    if finding is not None:  # TCP set-up held on its own rung: this came after it
+        evidence = f"postgres at {target}: {finding.detail} after the TCP connect"
+        return Finding(finding.code, finding.detail, evidence)
+    message = describe(error)
+    if isinstance(error, ConnectionError | asyncpg.exceptions.ConnectionDoesNotExistError):
+        # A bare ConnectionError is asyncpg's word for "rejected SSL upgrade" and for a close
+        # (FIN) before any reply: a proxy with no backend, or a server that dies on start-up.
+        code = classify_text(message) or "postgres.error"
+        if code == "postgres.error":
+            message = f"the server closed the connection without an answer ({message})"
+        return Finding(code, message, f"postgres at {target}: {message}")
     if isinstance(error, asyncpg.PostgresError):
-        message = describe(error)
-        code = classify_sqlstate(getattr(error, "sqlstate", None), message) or "postgres.error"
+        code = classify_sqlstate(error.sqlstate, message) or "postgres.error"
         detail = f"SQLSTATE {error.sqlstate}: {message}"
         return Finding(code, detail, f"postgres at {target} refused: {detail}")
-    finding = classify_os_error(target, error)
-    if finding is not None:
-        return finding
-    if isinstance(error, asyncpg.InterfaceError | asyncpg.exceptions.ConnectionDoesNotExistError):
-        message = describe(error)
-        code = classify_sqlstate(None, message) or "postgres.error"
+    if isinstance(error, asyncpg.InterfaceError | OSError):
+        code = classify_text(message) or "postgres.error"
         return Finding(code, message, f"postgres at {target}: {message}")
     return None

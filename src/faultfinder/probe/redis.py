@@ -73,20 +73,27 @@ async def ping(ladder: Ladder, address: str) -> None:
 
 
 def classify_redis_error(target: str, error: BaseException) -> Finding | None:
+    """What redis-py raised → the fault; any redis-py or socket error becomes a finding."""
     if isinstance(error, redis_errors.TimeoutError):
         return Finding("redis.timeout", "no reply in time", f"redis at {target}: no reply to PING")
+    message = describe(error)
     if isinstance(error, redis_errors.RedisError):
-        message = describe(error)
         code = classify_text(message)
         if code is None or not code.startswith("redis."):
             code = _by_type(error)
-        if code is None:
-            finding = classify_os_error(target, error)
-            if finding is not None:
-                return finding
-            code = "redis.error"
-        return Finding(code, message, f"redis at {target} answered: {message}")
-    return classify_os_error(target, error)
+        if code is not None:
+            return Finding(code, message, f"redis at {target} answered: {message}")
+    finding = classify_os_error(target, error)
+    if finding is not None:  # TCP set-up held on its own rung: this came after it
+        evidence = f"redis at {target}: {finding.detail} after the TCP connect"
+        return Finding(finding.code, finding.detail, evidence)
+    if isinstance(error, redis_errors.ConnectionError | OSError):
+        # "Connection closed by server.": a close (FIN) before any reply, as from a proxy with
+        # no backend; not an answer from Redis.
+        return Finding("redis.error", message, f"redis at {target}: {message} (no reply)")
+    if isinstance(error, redis_errors.RedisError):
+        return Finding("redis.error", message, f"redis at {target} answered: {message}")
+    return None
 
 
 def _by_type(error: BaseException) -> str | None:
