@@ -11,6 +11,11 @@ from faultfinder.model import Certificate
 
 
 def read_certificate(der: bytes, now: datetime.datetime | None = None) -> Certificate:
+    """The leaf's subject and issuer (common name, else the whole name), names and validity.
+
+    ``names`` are the subjectAltName DNS names and IP addresses, in certificate order;
+    ``days_left`` is negative once the certificate has expired.
+    """
     certificate = x509.load_der_x509_certificate(der)
     now = now or datetime.datetime.now(datetime.UTC)
     not_before = certificate.not_valid_before_utc
@@ -19,10 +24,15 @@ def read_certificate(der: bytes, now: datetime.datetime | None = None) -> Certif
         subject=_common_name(certificate.subject),
         issuer=_common_name(certificate.issuer),
         names=_names(certificate),
-        not_before=not_before.isoformat().replace("+00:00", "Z"),
-        not_after=not_after.isoformat().replace("+00:00", "Z"),
+        not_before=_iso(not_before),
+        not_after=_iso(not_after),
         days_left=(not_after - now).total_seconds() / 86400,
     )
+
+
+def _iso(moment: datetime.datetime) -> str:
+    """``2026-11-28T19:21:30Z``: X.509 times are whole seconds (GeneralizedTime may say more)."""
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _common_name(name: x509.Name) -> str:
@@ -37,6 +47,9 @@ def _names(certificate: x509.Certificate) -> tuple[str, ...]:
         extension = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
     except x509.ExtensionNotFound:
         return ()
-    dns_names = extension.value.get_values_for_type(x509.DNSName)
-    addresses = [str(address) for address in extension.value.get_values_for_type(x509.IPAddress)]
-    return (*dns_names, *addresses)
+    # DNS names and IP addresses, in the certificate's order; other kinds (email, URI) name no host.
+    return tuple(
+        str(name.value)
+        for name in extension.value
+        if isinstance(name, x509.DNSName | x509.IPAddress)
+    )
