@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from faultfinder.probe import prober
 from tests.servers.app import BODY_TEXT, AppServer, HangupServer
 from tests.servers.common import CliResult
 
@@ -125,12 +126,13 @@ def test_expected_body_missing(diagnose: Any, app_server: AppServer) -> None:
 def test_slow_response_times_out_within_the_deadline(
     diagnose: Any, app_server: AppServer
 ) -> None:
+    prober("http")  # one-time module imports are not the answer time being measured
     started = time.monotonic()
     result = diagnose(api={"url": app_server.url("/slow"), "timeout": "2s"})
     elapsed = time.monotonic() - started
 
-    assert elapsed < 3.0
     component = result.component("api")
+    assert elapsed < 3.0, f"{elapsed:.2f}s wall, the probe itself {component['duration_ms']} ms"
     assert component["code"] == "http.timeout"
     assert [phase["layer"] for phase in component["phases"]] == LAYERS
     assert [phase["ok"] for phase in component["phases"]] == [True, True, False]
@@ -139,13 +141,27 @@ def test_slow_response_times_out_within_the_deadline(
 def test_connection_closed_without_a_response(
     diagnose: Any, hangup_server: HangupServer
 ) -> None:
+    accepted = hangup_server.accepted
     result = diagnose(api={"url": f"http://127.0.0.1:{hangup_server.port}/ok"})
 
+    assert hangup_server.accepted >= accepted + 2  # the TCP rung's connection and the request's
     component = result.component("api")
     assert component["code"] == "http.no_response"
     assert component["phases"][-1]["layer"] == "http"
     cause = result.json()["root_causes"][0]
     assert cause["owner"] == "unknown"
+
+
+def test_connection_reset_after_the_request_is_no_response(
+    diagnose: Any, reset_after_request_server: HangupServer
+) -> None:
+    # TCP set-up succeeded and the request went out: the reset is the service's answer.
+    result = diagnose(api={"url": f"http://127.0.0.1:{reset_after_request_server.port}/ok"})
+
+    component = result.component("api")
+    assert component["code"] == "http.no_response"
+    assert [phase["ok"] for phase in component["phases"]] == [True, True, False]
+    assert "Connection reset by peer" in component["phases"][-1]["detail"]
 
 
 def test_method_and_headers_are_sent(diagnose: Any, app_server: AppServer) -> None:

@@ -10,9 +10,10 @@ Run it with ``python -m tests.servers.app PORT``. Routes:
     ws /ws-reject   refuses the upgrade (403)
     ws /ws-crash    accepts, reads one message, closes with 1011
     ws /ws-drop     accepts, reads one message, drops TCP without a close frame
+    ws /ws-silent   accepts, reads one message, never answers
 
-Also here: ``hangup_server``, a port that accepts, reads the request and closes without
-answering (what a crashing worker looks like from outside).
+Also here: ``hangup_server`` and ``reset_after_request_server``, ports that accept, read the
+request and close (FIN) or reset (RST) without answering: a crashing worker, seen from outside.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import struct
 import sys
 import threading
 from collections.abc import Iterator
@@ -35,7 +37,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from tests.servers import Process, free_port, wait_for_port
 
-__all__ = ["app_server", "hangup_server"]
+__all__ = ["app_server", "hangup_server", "reset_after_request_server"]
 
 BODY_TEXT = "the quick brown fox jumps over the lazy dog"
 HEALTH_TYPE = "application/health+json"
@@ -98,6 +100,12 @@ async def websocket_crash(websocket: WebSocket) -> None:
     await websocket.close(code=1011, reason="internal error")
 
 
+async def websocket_silent(websocket: WebSocket) -> None:
+    await websocket.accept()
+    await websocket.receive_text()
+    await asyncio.sleep(30)  # never answers
+
+
 async def websocket_drop(websocket: WebSocket) -> None:
     # Returning without a close makes uvicorn close the transport: TCP ends, no close frame.
     await websocket.accept()
@@ -119,6 +127,7 @@ def build_app() -> Starlette:
             WebSocketRoute("/ws-reject", websocket_reject),
             WebSocketRoute("/ws-crash", websocket_crash),
             WebSocketRoute("/ws-drop", websocket_drop),
+            WebSocketRoute("/ws-silent", websocket_silent),
         ]
     )
 
@@ -157,9 +166,8 @@ class HangupServer:
     accepted: int = 0
 
 
-@pytest.fixture(scope="session")
-def hangup_server() -> Iterator[HangupServer]:
-    """A port that accepts, reads the request, then closes without any HTTP response."""
+@contextlib.contextmanager
+def _hangup(reset: bool) -> Iterator[HangupServer]:
     listener = socket.create_server(("127.0.0.1", 0))
     server = HangupServer(listener.getsockname()[1])
 
@@ -172,9 +180,12 @@ def hangup_server() -> Iterator[HangupServer]:
             with connection:
                 server.accepted += 1
                 connection.settimeout(2)
-                # Read what the client sends first, so the close is a clean FIN, not a reset.
+                # Read the request first, so the client has sent it before we hang up.
                 with contextlib.suppress(OSError):
                     connection.recv(65536)
+                if reset:  # linger 0: close() sends RST instead of FIN
+                    connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                          struct.pack("ii", 1, 0))
 
     thread = threading.Thread(target=serve, name="hangup-server", daemon=True)
     thread.start()
@@ -184,6 +195,23 @@ def hangup_server() -> Iterator[HangupServer]:
         listener.shutdown(socket.SHUT_RDWR)
         listener.close()
         thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def hangup_server() -> Iterator[HangupServer]:
+    """A port that accepts, reads the request, then closes (FIN) without any response."""
+    with _hangup(reset=False) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def reset_after_request_server() -> Iterator[HangupServer]:
+    """A port that accepts, reads the request, then resets the connection (RST).
+
+    Unlike ``tcpserver.reset_server`` (a reset during set-up), the request has gone out.
+    """
+    with _hangup(reset=True) as server:
+        yield server
 
 
 def main() -> None:

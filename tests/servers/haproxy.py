@@ -37,7 +37,8 @@ backend app
     option httpchk GET /health
 {servers}
 """
-_SERVER = "    server s{index} 127.0.0.1:{port} check inter 100ms fall 1 rise 1\n"
+_SERVER = "    server s{index} 127.0.0.1:{port}{check}\n"
+_CHECK = " check inter 100ms fall 1 rise 1"
 
 
 @dataclass
@@ -58,14 +59,15 @@ def haproxy_balancer(tmp_path: Path) -> Iterator[HAProxyFactory]:
     """``haproxy_balancer(backend_ports, server_timeout="1s")`` starts HAProxy in front of them.
 
     With ``all_down=True`` the backend ports are free ones nothing listens on, and the
-    factory returns once HAProxy's health checks have marked every server down.
+    factory returns once HAProxy's health checks have marked every server down. With
+    ``check=False`` the servers are not health-checked: every request reaches them.
     """
     binary = require_binary("haproxy")
     started: list[HAProxy] = []
     counter = itertools.count()
 
     def start(backends: Sequence[int] = (), *, server_timeout: str = "1s",
-              all_down: bool = False) -> HAProxy:
+              all_down: bool = False, check: bool = True) -> HAProxy:
         if all_down:
             backends = [free_port(), free_port()]
         root = tmp_path / f"haproxy-{next(counter)}"
@@ -75,7 +77,10 @@ def haproxy_balancer(tmp_path: Path) -> Iterator[HAProxyFactory]:
         config.write_text(_CONFIG.format(
             port=port,
             server_timeout=server_timeout,
-            servers="".join(_SERVER.format(index=i, port=p) for i, p in enumerate(backends)),
+            servers="".join(
+                _SERVER.format(index=index, port=port, check=_CHECK if check else "")
+                for index, port in enumerate(backends)
+            ),
         ))
         process = Process([binary, "-f", str(config), "-db"], log=root / "haproxy.log")
         balancer = HAProxy(port, root, process)

@@ -5,9 +5,11 @@ A 5xx that no fingerprint claims is the application's own answer (``app.error``)
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from http import HTTPStatus
 
 from faultfinder.diagnose.classify import Finding
 
@@ -53,15 +55,25 @@ NO_UPSTREAM = "proxy.no_healthy_upstream"
 UPSTREAM_TIMEOUT = "proxy.upstream_timeout"
 
 # Most specific first: a body text the proxy writes itself beats a bare Server header, because
-# proxies pass the application's own 5xx through with their Server header on it.
+# proxies pass the application's own 5xx through with their Server header on it, and a proxy
+# that names itself in a header beats one whose body text others copy (Envoy's).
+# tests/data/pages/README.md says where each page's shape comes from.
 FINGERPRINTS: tuple[Fingerprint, ...] = (
-    # HAProxy's built-in pages (src/http_htx.c / errors/*.http).
+    # HAProxy's built-in pages (http_err_msgs in src/http.c); they carry no Server header.
     _fp("HAProxy", {503}, NO_UPSTREAM, body=r"No server is available to handle this request"),
     _fp(
         "HAProxy", {502}, NO_UPSTREAM, body=r"The server returned an invalid or incomplete response"
     ),
     _fp("HAProxy", {504}, UPSTREAM_TIMEOUT, body=r"The server didn't respond in time"),
-    # Envoy's local replies (also Istio, Cloud Run's and many meshes' front ends).
+    # Google Cloud Run's front end writes Envoy's timeout text but names itself.
+    _fp(
+        "Google Cloud Run",
+        {504},
+        UPSTREAM_TIMEOUT,
+        body=r"^\s*upstream request timeout\s*$",
+        header=("server", r"^Google Frontend"),
+    ),
+    # Envoy's local replies (also Istio and many meshes' sidecars and gateways).
     _fp("Envoy", {503}, NO_UPSTREAM, body=r"^\s*no healthy upstream\s*$"),
     _fp(
         "Envoy",
@@ -73,7 +85,7 @@ FINGERPRINTS: tuple[Fingerprint, ...] = (
     # AWS Application Load Balancer: its own pages carry `Server: awselb/2.0`.
     _fp("AWS ALB", {502, 503}, NO_UPSTREAM, header=("server", r"^awselb")),
     _fp("AWS ALB", {504}, UPSTREAM_TIMEOUT, header=("server", r"^awselb")),
-    # Amazon API Gateway in front of a serverless function.
+    # Amazon API Gateway (REST APIs) in front of a function or an HTTP integration.
     _fp("Amazon API Gateway", {504}, UPSTREAM_TIMEOUT, body=r"Endpoint request timed out"),
     _fp(
         "Amazon API Gateway",
@@ -89,7 +101,6 @@ FINGERPRINTS: tuple[Fingerprint, ...] = (
         body=r"Service Unavailable.*(?:not available yet|container failed to start)"
         r"|The request failed because either the HTTP response was malformed",
     ),
-    _fp("Google Cloud Run", {504}, UPSTREAM_TIMEOUT, body=r"upstream request timeout"),
     _fp(
         "Google Front End",
         {502, 503},
@@ -104,23 +115,38 @@ FINGERPRINTS: tuple[Fingerprint, ...] = (
     # keeps the app's body.
     _fp("nginx", {502, 503}, NO_UPSTREAM, body=r"<center>nginx[^<]*</center>"),
     _fp("nginx", {504}, UPSTREAM_TIMEOUT, body=r"<center>nginx[^<]*</center>"),
-    # Traefik and Caddy write terse plain-text pages.
+    # Traefik writes terse plain-text pages (Go's http.StatusText, and its balancer's error).
     _fp("Traefik", {502}, NO_UPSTREAM, body=r"^\s*Bad Gateway\s*$"),
     _fp("Traefik", {503}, NO_UPSTREAM, body=r"^\s*no available server\s*$"),
     _fp("Traefik", {504}, UPSTREAM_TIMEOUT, body=r"^\s*Gateway Timeout\s*$"),
 )
 
-_TITLE = re.compile(r"<title>(.*?)</title>|<h1>(.*?)</h1>", re.IGNORECASE | re.DOTALL)
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_HIDDEN = re.compile(r"<(head|style|script)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
+# Lines that say nothing a status code does not: reason phrases and filler around them.
+_BARE_PHRASES = frozenset(
+    {status.phrase.lower() for status in HTTPStatus}
+    | {"gateway time-out", "service temporarily unavailable", "server error", "error"}
+    | {"that's an error", "that's all we know"}
+)
+_SIGNATURE = re.compile(r"[a-z][\w.-]*(?:/[\w.-]+)?", re.IGNORECASE)  # `nginx/1.22.1`
+
+
+def identify(status: int, headers: Mapping[str, str], body: str) -> Fingerprint | None:
+    """The proxy or platform whose own error page this is, or ``None``."""
+    lowered = {name.lower(): value for name, value in headers.items()}
+    return next((fp for fp in FINGERPRINTS if fp.matches(status, lowered, body)), None)
 
 
 def fingerprint(status: int, headers: Mapping[str, str], body: str) -> Finding | None:
     """A proxy's own error response → its ``proxy.*`` finding; ``None`` if no proxy claims it."""
+    claimed = identify(status, headers, body)
+    if claimed is None:
+        return None
     lowered = {name.lower(): value for name, value in headers.items()}
-    for candidate in FINGERPRINTS:
-        if candidate.matches(status, lowered, body):
-            detail = f"{status} from {candidate.source}: {summarize(body)}"
-            return Finding(candidate.code, detail, f"{detail} ({_server(lowered)})")
-    return None
+    detail = f"{status} from {claimed.source}: {summarize(body)}"
+    return Finding(claimed.code, detail, f"{detail} ({_server(lowered)})")
 
 
 def classify_response(status: int, headers: Mapping[str, str], body: str) -> Finding:
@@ -135,16 +161,29 @@ def classify_response(status: int, headers: Mapping[str, str], body: str) -> Fin
 
 
 def summarize(body: str, limit: int = 120) -> str:
-    """The most telling line of an error body: its title or first text line."""
+    """The most telling line of an error body: its title or first line that says more than
+    the status does (HAProxy's and Google's pages put the reason under a bare status title)."""
     match = _TITLE.search(body)
-    text = next((group for group in match.groups() if group), "") if match else ""
-    if "No server is available" in body or not text:
-        text = re.sub(r"<[^>]+>", " ", body)
-        lines = [line.strip() for line in text.splitlines() if line.strip()]
-        text = next((line for line in lines if not re.fullmatch(r"\d{3}\b.*", line)), "")
-        text = text or (lines[0] if lines else "(empty body)")
-    text = " ".join(text.split())
+    title = _clean(match.group(1)) if match else ""
+    text = _TAG.sub("\n", _HIDDEN.sub("\n", body))
+    lines = [line for line in (_clean(raw) for raw in text.splitlines()) if line]
+    telling = next((line for line in [title, *lines] if line and not _is_bare(line)), "")
+    text = telling or title or (lines[0] if lines else "(empty body)")
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _clean(text: str) -> str:
+    return " ".join(html.unescape(text).split())
+
+
+def _is_bare(line: str) -> bool:
+    """True for `502 Bad Gateway`, `Error: Server Error`, `502.`, `nginx/1.22.1`."""
+    if _SIGNATURE.fullmatch(line):
+        return True
+    words = line.lower().replace("\u2019", "'")
+    words = re.sub(r"^\W*error\b", " ", words)
+    words = " ".join(re.sub(r"[^a-z' -]", " ", words).split()).strip(" -")
+    return not words or words in _BARE_PHRASES
 
 
 def _server(headers: Mapping[str, str]) -> str:

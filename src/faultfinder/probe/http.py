@@ -14,7 +14,13 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from faultfinder.diagnose.classify import Finding, classify_os_error, classify_tls_error, describe
+from faultfinder.diagnose.classify import (
+    Finding,
+    chain,
+    classify_os_error,
+    classify_tls_error,
+    describe,
+)
 from faultfinder.diagnose.fingerprint import classify_response, summarize
 from faultfinder.probe._ladder import Ladder, ProbeFault
 from faultfinder.probe._steps import (
@@ -137,15 +143,28 @@ def classify_http_error(target: str, error: BaseException) -> Finding | None:
     if isinstance(error, httpx.TimeoutException):
         return Finding("http.timeout", "no response in time", f"{target}: {describe(error)}")
     finding = classify_tls_error(target, error) if "SSL" in repr(error) else None
-    finding = finding or classify_os_error(target, error)
+    if finding is None and isinstance(error, httpx.ConnectError):
+        finding = classify_os_error(target, error)
     if finding is not None:
         return finding
+    # Connected and the request sent: a reset or close now is the service's, not TCP set-up's.
     if isinstance(error, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
-        detail = f"the connection closed without a response ({describe(error)})"
+        detail = f"the connection closed without a response ({_reason(error)})"
         return Finding("http.no_response", detail, f"{target}: {detail}")
+    finding = classify_os_error(target, error)
+    if finding is not None:
+        return finding
     if isinstance(error, httpx.HTTPError):
         return Finding("http.no_response", describe(error), f"{target}: {describe(error)}")
     return None
+
+
+def _reason(error: BaseException) -> str:
+    """The most telling description in the chain: an errno (a reset) beats httpx's wrapper."""
+    for link in chain(error):
+        if isinstance(link, OSError) and link.errno is not None:
+            return f"[Errno {link.errno}] {link.strerror or describe(link)}"
+    return describe(error)
 
 
 def _has_authorization(headers: Mapping[str, str]) -> bool:

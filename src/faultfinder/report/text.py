@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from collections.abc import Iterable
+from enum import Enum
+from typing import Any
 
 from rich.console import Console, Group
 from rich.table import Table
@@ -86,5 +89,27 @@ def render_text(
     console = Console(
         width=width, record=True, force_terminal=color, no_color=not color, file=io.StringIO()
     )
-    console.print(build(diagnosis))
+    secrets = tuple(secrets)
+    # Scrub before rendering too: the table wraps long cells, which can split a secret.
+    console.print(build(_scrubbed(diagnosis, secrets)))
     return scrub(console.export_text(styles=color), secrets)
+
+
+def _scrubbed(value: Any, secrets: tuple[str, ...]) -> Any:
+    """A copy of ``value`` (frozen dataclasses, tuples, dicts) with every string scrubbed."""
+    if isinstance(value, Enum):
+        return value
+    if isinstance(value, str):
+        return scrub(value, secrets)
+    if isinstance(value, tuple):
+        return tuple(_scrubbed(item, secrets) for item in value)
+    if isinstance(value, dict):
+        return {key: _scrubbed(item, secrets) for key, item in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {
+            field.name: _scrubbed(getattr(value, field.name), secrets)
+            for field in dataclasses.fields(value)
+            if field.init
+        }
+        return dataclasses.replace(value, **changes)
+    return value
