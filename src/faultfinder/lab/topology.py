@@ -1,0 +1,165 @@
+"""Where everything lives in the lab: loopback addresses, DNS names, ports and file paths.
+
+Every service listens on its own 127.0.x.y address inside the lab's namespace, so no packet
+ever leaves that namespace's ``lo``. Two resolvers serve the same ``lab.internal`` zone:
+faultfinder's (127.0.0.1, like the operator's laptop or a monitoring host) and the app's own
+(127.0.0.2, like the VPC DNS an app reaches through its connector).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DOMAIN = "lab.internal"
+RESOLVER = "127.0.0.1"  # faultfinder's resolver: /etc/netns/NAME/resolv.conf points here
+APP_RESOLVER = "127.0.0.2"  # the app's own resolver, bind-mounted over its /etc/resolv.conf
+REDIS = "127.0.10.2"
+POSTGRES = "127.0.10.3"
+APP = "127.0.10.4"
+HAPROXY = "127.0.10.5"
+NGINX = "127.0.10.6"
+
+REDIS_PORT = 6379
+POSTGRES_PORT = 5432
+APP_PORT = 8000
+HTTPS_PORT = 443
+HTTP_PORT = 80
+
+# The lab's zone, served by both resolvers. The load balancer's name has two labels under
+# the zone on purpose: a `*.lab.internal` wildcard certificate does not cover it.
+HOSTS = {
+    f"redis.{DOMAIN}": REDIS,
+    f"postgres.{DOMAIN}": POSTGRES,
+    f"app.{DOMAIN}": APP,
+    f"api.edge.{DOMAIN}": HAPROXY,
+    f"ws.{DOMAIN}": HAPROXY,
+    f"web.{DOMAIN}": NGINX,
+}
+LB_NAME = f"api.edge.{DOMAIN}"
+
+POSTGRES_USER = "app"
+POSTGRES_DATABASE = "app"
+MAX_CONNECTIONS = 20  # small, so that holding every slot takes a moment, not a minute
+
+STATE_ROOT = Path("/run/faultfinder-lab")
+NETNS_ETC = Path("/etc/netns")
+DEFAULT_NAME = "ff-lab"
+
+
+@dataclass(frozen=True)
+class Paths:
+    """The files of one lab, all under its state directory."""
+
+    root: Path
+
+    @property
+    def state(self) -> Path:
+        return self.root / "state.json"
+
+    @property
+    def stack(self) -> Path:
+        return self.root / "stack.yaml"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def certificates(self) -> Path:
+        return self.root / "certs"
+
+    @property
+    def ca(self) -> Path:
+        return self.certificates / "ca.pem"
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config"
+
+    @property
+    def postgres_data(self) -> Path:
+        return self.root / "postgres" / "data"
+
+    @property
+    def app_resolv(self) -> Path:
+        return self.config / "app-resolv.conf"
+
+    @property
+    def app_mode(self) -> Path:
+        return self.root / "app-mode"
+
+    @property
+    def haproxy_socket(self) -> Path:
+        return self.root / "haproxy.sock"
+
+    @property
+    def redis(self) -> Path:
+        return self.root / "redis"
+
+    @property
+    def nginx(self) -> Path:
+        return self.root / "nginx"
+
+    def log(self, service: str) -> Path:
+        return self.logs / f"{service}.log"
+
+    def created(self) -> list[Path]:
+        """Everything the lab creates in its state directory (and nothing else there)."""
+        return [
+            self.state,
+            self.state.with_suffix(".tmp"),
+            self.stack,
+            self.logs,
+            self.certificates,
+            self.config,
+            self.postgres_data.parent,
+            self.app_mode,
+            self.haproxy_socket,
+            self.redis,
+            self.nginx,
+        ]
+
+
+def stack_document(name: str, paths: Paths, postgres_password: str, redis_password: str) -> str:
+    """The lab's stack file: the incident's shape, seen from inside the namespace."""
+    components: dict[str, Any] = {
+        "lb": {
+            "url": f"https://{LB_NAME}/",
+            "via": ["backend"],
+            "category": "load_balancer",
+            "critical": True,
+        },
+        "ws": {
+            "url": f"ws://ws.{DOMAIN}/ws",
+            "via": ["backend"],
+            "send": "ping",
+            "expect": {"message": "ping"},
+        },
+        "web": {"url": f"http://web.{DOMAIN}/", "via": ["backend"]},
+        "backend": {
+            "url": f"http://app.{DOMAIN}:{APP_PORT}/health/infrastructure",
+            "depends_on": ["postgres", "redis"],
+            "health": True,
+        },
+        "postgres": {
+            "url": f"postgresql://{POSTGRES_USER}:{postgres_password}@postgres.{DOMAIN}:"
+            f"{POSTGRES_PORT}/{POSTGRES_DATABASE}"
+        },
+        "redis": {"url": f"redis://:{redis_password}@redis.{DOMAIN}:{REDIS_PORT}/0"},
+    }
+    document = {
+        "version": 1,
+        "name": "lab",
+        "defaults": {"timeout": "2s", "tls": {"ca": str(paths.ca)}},
+        "components": components,
+    }
+    header = (
+        f"# The faultfinder lab's stack, written by `faultfinder lab up --name {name}`.\n"
+        f"# Diagnose it from inside the lab: faultfinder lab diagnose --name {name}\n"
+        f"#   (or: ip netns exec {name} faultfinder diagnose {paths.stack})\n"
+    )
+    return header + yaml.safe_dump(document, sort_keys=False)
