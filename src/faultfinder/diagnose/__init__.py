@@ -77,8 +77,11 @@ def diagnose(
     penalty = FOOTING_PENALTY if diagnosis_notes else 0.0
     explained = {below for report in reports.values() for below in report.symptom_of}
     why: list[str] = []
-    for start in sorted(name for name in failing if name not in explained):
-        why.extend(why_chain(start, reports, causes))
+    described: set[str] = set()
+    # Critical components first: the golden path a user touches is the chain worth reading.
+    starts = sorted(failing - explained, key=lambda n: (not stack.components[n].spec.critical, n))
+    for start in starts:
+        why.extend(why_chain(start, reports, causes, described))
     return Diagnosis(
         stack=stack.name,
         started_at=started_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),

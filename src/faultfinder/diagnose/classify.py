@@ -23,7 +23,9 @@ class Finding:
     evidence: str = ""
 
 
-# getaddrinfo's EAI codes (glibc numbering, negative) → fault code.
+# getaddrinfo's EAI codes (glibc numbering, negative) → fault code. glibc gives EAI_NONAME for
+# NXDOMAIN and EAI_NODATA for a name with records but no A/AAAA (checked against dnsmasq in
+# tests/integration/test_dns.py), so the code alone tells nxdomain from no_address.
 EAI_CODES: dict[int, str] = {
     socket.EAI_NONAME: "dns.nxdomain",  # -2 Name or service not known
     socket.EAI_AGAIN: "dns.temporary_failure",  # -3 Temporary failure in name resolution
@@ -50,8 +52,18 @@ CONNECT_ERRNOS: dict[int, str] = {
 VERIFY_CODES: dict[int, str] = {
     9: "tls.expired",  # certificate is not yet valid
     10: "tls.expired",  # certificate has expired
+    18: "tls.untrusted",  # self-signed certificate
+    20: "tls.untrusted",  # unable to get local issuer: an unknown CA or a missing intermediate
     62: "tls.hostname_mismatch",  # hostname mismatch
     64: "tls.hostname_mismatch",  # IP address mismatch
+}
+
+# OpenSSL reasons for a handshake that failed before any certificate check → what they mean
+# (each produced for real in tests/integration/test_tls.py); others show the bare reason.
+HANDSHAKE_REASONS: dict[str, str] = {
+    "WRONG_VERSION_NUMBER": "the port does not speak TLS (wrong version number)",
+    "TLSV1_ALERT_PROTOCOL_VERSION": "no TLS version both sides allow (protocol version alert)",
+    "SSLV3_ALERT_HANDSHAKE_FAILURE": "no cipher both sides allow (handshake failure alert)",
 }
 
 # PostgreSQL SQLSTATE → fault code.
@@ -84,7 +96,7 @@ ERROR_TEXTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         ),
         (
             r"the database system is (starting up|shutting down|in recovery mode)"
-            r"|not yet accepting connections",
+            r"|not (yet )?accepting connections",
             "postgres.starting_up",
         ),
         (r"password authentication failed|no pg_hba\.conf entry", "postgres.auth_failed"),
@@ -98,6 +110,8 @@ ERROR_TEXTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"Connection refused|ECONNREFUSED|\[Errno 111\]", "tcp.refused"),
         (r"No route to host|Network is unreachable|EHOSTUNREACH|ENETUNREACH", "tcp.unreachable"),
         (r"Connection reset by peer|ECONNRESET", "tcp.reset"),
+        # asyncpg, when sslmode requires TLS and the server answers SSLRequest with 'N'
+        (r"rejected SSL upgrade", "tls.handshake_failed"),
         (r"certificate has expired|certificate is not yet valid", "tls.expired"),
         (r"Hostname mismatch|doesn't match|does not match", "tls.hostname_mismatch"),
         (
@@ -160,15 +174,24 @@ def classify_tls_error(target: str, error: BaseException) -> Finding | None:
             message = link.verify_message or describe(link)
             return Finding(code, message, f"TLS handshake with {target}: {message}")
         if isinstance(link, ssl.SSLError):
-            message = link.reason or describe(link)
+            reason = link.reason or ""
+            message = HANDSHAKE_REASONS.get(reason) or reason or describe(link)
             return Finding(
                 "tls.handshake_failed", message, f"TLS handshake with {target}: {describe(link)}"
             )
         if isinstance(link, ConnectionError | EOFError):
-            message = f"the peer closed during the handshake ({describe(link)})"
+            message = _closed_during_handshake(link)
             evidence = f"TLS handshake with {target}: {message}"
             return Finding("tls.handshake_failed", message, evidence)
     return None
+
+
+def _closed_during_handshake(error: BaseException) -> str:
+    """A reset carries its errno; asyncio reports a plain close (FIN) as a bare error."""
+    if isinstance(error, OSError) and error.errno is not None:
+        reason = f"[Errno {error.errno}] {os.strerror(error.errno)}"
+        return f"the peer reset the connection during the handshake ({reason})"
+    return "the peer closed the connection during the handshake"
 
 
 def classify_sqlstate(sqlstate: str | None, message: str) -> str | None:

@@ -59,22 +59,33 @@ def why_chain(
     start: str,
     reports: Mapping[str, ComponentReport],
     causes: Mapping[str, RootCause],
+    described: set[str] | None = None,
 ) -> list[str]:
-    """Five whys from the outermost failing component down to a root cause."""
+    """Five whys from the outermost failing component down to a root cause.
+
+    ``described`` collects the components that chains have explained; a later chain that
+    reaches one says so and stops instead of repeating the same tail.
+    """
     lines: list[str] = []
     current = start
     visited: set[str] = set()
+    described = set() if described is None else described
     while current not in visited:
         visited.add(current)
+        described.add(current)
         report = reports[current]
         failed = report.result.failed_phase
         what = failed.detail if failed and failed.detail else (report.result.code or "fails")
         layer = failed.layer if failed else "?"
         if report.symptom_of:
             below = report.symptom_of[0]
+            known = below in described
             lines.append(
-                f"{current} fails at {layer} ({what}) because {below}, which it needs, fails."
+                f"{current} fails at {layer} ({what}) because {below}, which it needs, fails"
+                + (" (explained above)." if known else ".")
             )
+            if known:
+                break
             current = below
             continue
         cause = causes.get(current)

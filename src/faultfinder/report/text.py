@@ -39,7 +39,7 @@ def _detail(report: ComponentReport) -> str:
         return failed.detail
     if result.warning:
         return result.evidence[-1] if result.evidence else result.warning
-    return ""
+    return "; ".join(report.notes)
 
 
 def build(diagnosis: Diagnosis) -> Group:
