@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import os
 import re
+import ssl
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
@@ -78,6 +79,17 @@ class TlsOptions(_Strict):
     min_days_left: int = 14  # fewer days left than this warns tls.expiring_soon
     server_name: str | None = None  # SNI and the name to verify, when the URL holds an address
 
+    @field_validator("ca")
+    @classmethod
+    def _loadable(cls, value: str | None) -> str | None:
+        """A bundle that cannot be loaded is the stack file's error, not every handshake's."""
+        if value is not None:
+            try:
+                ssl.create_default_context(cafile=value)
+            except (OSError, ssl.SSLError) as error:
+                raise ValueError(f"cannot load the CA bundle {value!r}: {_reason(error)}") from None
+        return value
+
 
 class Expect(_Strict):
     status: list[int] | None = None  # default: any 2xx/3xx
@@ -111,11 +123,37 @@ class ComponentSpec(_Strict):
     write: bool = True  # Redis: also SET a short-lived key, so OOM/READONLY show
 
 
+class TlsCriteria(_Strict):
+    min_days_left: int | None = Field(default=None, ge=0)
+
+
+class Criteria(_Strict):
+    """What ``validate`` asks of a component; set for all, per category or per component."""
+
+    consecutive: int | None = Field(default=None, ge=1)  # passes in a row
+    p95_ms: float | None = Field(default=None, gt=0)  # over the repetitions
+    max_ms: float | None = Field(default=None, gt=0)
+    tls: TlsCriteria = TlsCriteria()
+
+
+class ValidationSpec(Criteria):
+    """The ``validation:`` section (docs/validation.md); the defaults are the incident's."""
+
+    repetitions: int = Field(default=10, ge=1, le=100_000)
+    interval: Duration = 1.0  # between the starts of one component's repetitions
+    pass_rate: float = Field(default=0.8, ge=0, le=1)
+    critical_categories: list[str] = Field(default_factory=list)
+    log_absent: list[str] = Field(default_factory=list)  # fault codes; evaluated by a later issue
+    categories: dict[str, Criteria] = Field(default_factory=dict)
+    components: dict[str, Criteria] = Field(default_factory=dict)
+
+
 class StackSpec(_Strict):
     version: int = 1
     name: str = "stack"
     defaults: Defaults = Defaults()
     components: dict[str, ComponentSpec]
+    validation: ValidationSpec = ValidationSpec()
 
     @field_validator("version")
     @classmethod
@@ -154,6 +192,11 @@ class Component(BaseModel):
         """The URL with its password and secret-looking query values masked."""
         return redact_url(self.url)
 
+    @property
+    def category(self) -> str:
+        """Its ``category`` for ``validate``; without one, its kind (``redis``, ``https``)."""
+        return self.spec.category or self.kind
+
 
 class Stack(BaseModel):
     """A validated stack file."""
@@ -164,6 +207,7 @@ class Stack(BaseModel):
     path: str
     components: dict[str, Component]
     secrets: frozenset[str] = frozenset()
+    validation: ValidationSpec = ValidationSpec()
 
     def component(self, name: str) -> Component:
         return self.components[name]
@@ -194,6 +238,20 @@ def load_stack(path: str | Path, environ: dict[str, str] | None = None) -> Stack
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"cannot read the stack file: {_reason(error)}", file=file) from None
     return parse_stack(text, file, os.environ if environ is None else environ)
+
+
+def component_from_url(name: str, url: str, *, timeout: float = 3.0, **options: Any) -> Component:
+    """One component from a URL outside a stack file, through the stack file's validation.
+
+    ``options`` are a component's stack-file keys (``expect``, ``headers``, ``tls``, ``write``…);
+    errors are ``ConfigError`` naming ``<name>`` and the key.
+    """
+    document = {"components": {name: {**options, "url": url, "timeout": timeout}}}
+    try:
+        stack = parse_stack(yaml.safe_dump(document), f"<{name}>", os.environ)
+    except ConfigError as error:  # the line is of a document the caller never saw: drop it
+        raise ConfigError(error.reason, file=error.file, key=error.key) from None
+    return stack.components[name]
 
 
 def parse_stack(text: str, file: str, environ: Any) -> Stack:
@@ -329,7 +387,31 @@ def _resolve(spec: StackSpec, file: str, document: Any) -> Stack:
             tls=component_spec.tls or spec.defaults.tls,
         )
     _check_references(spec, file, document)
-    return Stack(name=spec.name, path=file, components=components)
+    _check_validation(spec.validation, components, file, document)
+    return Stack(name=spec.name, path=file, components=components, validation=spec.validation)
+
+
+def _check_validation(
+    validation: ValidationSpec, components: dict[str, Component], file: str, document: Any
+) -> None:
+    """Every category and component the ``validation:`` section names must exist."""
+    categories = {component.category for component in components.values()}
+    wanted: list[tuple[str, set[str], tuple[str | int, ...]]] = []
+    for index, name in enumerate(validation.critical_categories):
+        wanted.append((name, categories, ("validation", "critical_categories", index)))
+    for name in validation.categories:
+        wanted.append((name, categories, ("validation", "categories", name)))
+    for name in validation.components:
+        wanted.append((name, set(components), ("validation", "components", name)))
+    for name, known, path in wanted:
+        if name not in known:
+            what = "category" if known is categories else "component"
+            raise ConfigError(
+                f"names no {what}: {name!r}; known: {', '.join(sorted(known))}",
+                file=file,
+                line=_yaml.line_of(document, path),
+                key=_dotted(path[:2] if isinstance(path[2], int) else path),
+            )
 
 
 def _check_references(spec: StackSpec, file: str, document: Any) -> None:

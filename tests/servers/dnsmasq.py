@@ -7,10 +7,11 @@ a client that can be told the port; glibc always asks port 53).
 
 from __future__ import annotations
 
-import itertools
+import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,44 +47,48 @@ def dnsmasq_config(
     return "\n".join(lines) + "\n"
 
 
+def start_dnsmasq(
+    workdir: Path,
+    namespace: Namespace | None = None,
+    *,
+    hosts: Mapping[str, Sequence[str]] | None = None,
+    local_zones: Sequence[str] = ("internal",),
+    txt_records: Mapping[str, str] | None = None,
+    mx_hosts: Mapping[str, str] | None = None,
+) -> DnsServer:
+    """Start dnsmasq serving the given records; the caller stops ``server.process``."""
+    config = workdir / f"dnsmasq-{secrets.token_hex(3)}.conf"
+    config.write_text(dnsmasq_config(
+        hosts=hosts or {}, local_zones=local_zones,
+        txt_records=txt_records or {}, mx_hosts=mx_hosts or {},
+    ))
+    port = 53 if namespace else free_port()
+    argv = [
+        require_binary("dnsmasq"), "--keep-in-foreground", "--no-resolv", "--no-hosts",
+        "--bind-interfaces", "--listen-address=127.0.0.1", f"--port={port}",
+        f"--conf-file={config}",
+        "--pid-file=",  # no shared /run/dnsmasq.pid between parallel instances
+        "--log-queries", "--log-facility=-",
+    ]
+    if namespace is not None:
+        process = namespace.start(*argv, label="dnsmasq")
+        namespace.wait_for_port(port)  # dnsmasq answers over TCP too
+    else:
+        process = Process(argv, log=config.with_suffix(".log"))
+        wait_for_port(port)
+    return DnsServer("127.0.0.1", port, process)
+
+
 @pytest.fixture
 def dnsmasq(tmp_path: Path) -> Iterator[Callable[..., DnsServer]]:
     """Factory: ``dnsmasq(namespace, hosts={"redis.internal": ["127.0.0.1"]}, ...)``."""
-    binary = require_binary("dnsmasq")
-    started: list[Process] = []
-    counter = itertools.count()
+    started: list[DnsServer] = []
 
-    def start(
-        namespace: Namespace | None = None,
-        *,
-        hosts: Mapping[str, Sequence[str]] | None = None,
-        local_zones: Sequence[str] = ("internal",),
-        txt_records: Mapping[str, str] | None = None,
-        mx_hosts: Mapping[str, str] | None = None,
-    ) -> DnsServer:
-        index = next(counter)
-        config = tmp_path / f"dnsmasq-{index}.conf"
-        config.write_text(dnsmasq_config(
-            hosts=hosts or {}, local_zones=local_zones,
-            txt_records=txt_records or {}, mx_hosts=mx_hosts or {},
-        ))
-        port = 53 if namespace else free_port()
-        argv = [
-            binary, "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
-            "--listen-address=127.0.0.1", f"--port={port}", f"--conf-file={config}",
-            "--pid-file=",  # no shared /run/dnsmasq.pid between parallel instances
-            "--log-queries", "--log-facility=-",
-        ]
-        if namespace is not None:
-            process = namespace.start(*argv, label="dnsmasq")
-            started.append(process)
-            namespace.wait_for_port(port)  # dnsmasq answers over TCP too
-        else:
-            process = Process(argv, log=tmp_path / f"dnsmasq-{index}.log")
-            started.append(process)
-            wait_for_port(port)
-        return DnsServer("127.0.0.1", port, process)
+    def start(namespace: Namespace | None = None, **records: Any) -> DnsServer:
+        server = start_dnsmasq(tmp_path, namespace, **records)
+        started.append(server)
+        return server
 
     yield start
-    for process in reversed(started):
-        process.stop()
+    for server in reversed(started):
+        server.process.stop()

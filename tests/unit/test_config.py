@@ -1,4 +1,4 @@
-"""Stack files: the contract's example parses; every kind of bad input is one line with file:line:key."""
+"""Stack files: the contract's example parses; bad input is one line naming file:line:key."""
 
 from __future__ import annotations
 

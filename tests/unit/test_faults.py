@@ -39,8 +39,11 @@ def test_every_code_is_well_formed_and_documented() -> None:
     docs = DOCS.read_text()
     for code, fault in FAULTS.items():
         layer, _, name = code.partition(".")
-        assert code == code.lower() and layer and name
+        assert code == code.lower()
+        assert layer
+        assert name
         assert fault.layer == layer
-        assert fault.meaning and fault.remediation[-1] in ".?"
+        assert fault.meaning
+        assert fault.remediation[-1] in ".?"
         assert f"`{code}`" in docs, f"{code} has no row in docs/faults.md"
     assert [code for code, fault in FAULTS.items() if fault.warning] == ["tls.expiring_soon"]

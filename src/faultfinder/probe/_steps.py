@@ -30,7 +30,9 @@ class Connection:
     writer: asyncio.StreamWriter
 
     def close(self) -> None:
-        self.writer.close()
+        # Abort, not close: closing TLS waits for the peer's close_notify, which a short-lived
+        # event loop (the CLI's) never sees, leaving the socket to the garbage collector.
+        self.writer.transport.abort()
 
 
 def server_name(ladder: Ladder) -> str:
@@ -53,7 +55,7 @@ async def resolve(ladder: Ladder) -> list[str]:
     try:
         addresses = await ladder.rung(
             "dns",
-            lambda: _getaddrinfo(host, port or None),
+            lambda: resolve_addresses(host, port or None),
             timeout_code="dns.temporary_failure",
             classify=lambda error: classify_resolve_error(host, error),
             detail=lambda found: ", ".join(found),
@@ -70,7 +72,7 @@ async def resolve(ladder: Ladder) -> list[str]:
     return addresses
 
 
-async def _getaddrinfo(host: str, port: int | None) -> list[str]:
+async def resolve_addresses(host: str, port: int | None) -> list[str]:
     """The addresses ``socket.getaddrinfo`` gives, in its order, from a daemon thread of its own.
 
     getaddrinfo blocks and cannot be cancelled. A thread per lookup means a hung resolver never
@@ -160,10 +162,15 @@ def tls_context(ladder: Ladder) -> ssl.SSLContext:
 async def handshake(ladder: Ladder, connection: Connection) -> None:
     """TLS with SNI over ``connection``, verified; reads the leaf certificate."""
     name = server_name(ladder)
-    target = _join(name, ladder.component.port)
+    address = _join(connection.address, ladder.component.port)
+    # Evidence names both what was verified (the name) and where (the address it reached).
+    target = address if name == connection.address else f"{name} at {address}"
 
-    async def start_tls() -> None:
+    async def start_tls() -> str:
         await connection.writer.start_tls(tls_context(ladder), server_hostname=name)
+        ssl_object = connection.writer.get_extra_info("ssl_object")
+        cipher = ssl_object.cipher() if ssl_object else None
+        return f"{cipher[1]} {cipher[0]}" if cipher else ""
 
     try:
         await ladder.rung(
@@ -171,6 +178,7 @@ async def handshake(ladder: Ladder, connection: Connection) -> None:
             start_tls,
             timeout_code="tls.handshake_failed",
             classify=lambda error: classify_tls_error(target, error),
+            detail=lambda negotiated: negotiated,
         )
     except ProbeFault as fault:
         if fault.code.startswith("tls.") and fault.code != "tls.handshake_failed":
@@ -198,7 +206,7 @@ def _note_certificate(ladder: Ladder, der: bytes) -> None:
 
 async def _read_unverified(ladder: Ladder, address: str) -> None:
     """After a verification failure, read the certificate anyway, as evidence of why."""
-    context = ssl.create_default_context()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # no trust store: nothing is verified
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     try:
@@ -220,7 +228,7 @@ async def _read_unverified(ladder: Ladder, address: str) -> None:
                 f"valid {certificate.not_before} to {certificate.not_after}"
             )
     finally:
-        writer.close()
+        writer.transport.abort()  # as Connection.close: no close_notify round trip to wait for
 
 
 def _join(host: str, port: int) -> str:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import socket
+
+from faultfinder.probe._steps import resolve_addresses
 
 
 async def check_footing(seconds: float = 1.0) -> tuple[str, ...]:
@@ -13,10 +14,10 @@ async def check_footing(seconds: float = 1.0) -> tuple[str, ...]:
     on loopback. A failure here means every other verdict may be this machine's fault.
     """
     problems: list[str] = []
-    loop = asyncio.get_running_loop()
     try:
         async with asyncio.timeout(seconds):
-            await loop.getaddrinfo("localhost", None, type=socket.SOCK_STREAM)
+            # not loop.getaddrinfo: asyncio.run joins its executor, so a hung lookup held exit
+            await resolve_addresses("localhost", None)
     except (OSError, TimeoutError) as error:
         problems.append(f"faultfinder cannot resolve 'localhost' here ({error or 'timed out'})")
     try:

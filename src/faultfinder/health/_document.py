@@ -1,0 +1,66 @@
+"""Outcomes → the ``application/health+json`` document of CONTRACT §4 (pure, no I/O).
+
+Checks are keyed ``"name:measurement"``, each key a list of check objects with
+``componentType``, ``status``, ``observedValue``, ``observedUnit``, ``time``, ``output`` and
+the extension keys ``faultCode``, ``layer``, ``owner`` and ``durationMs``. Every object has
+every key (``null`` or ``""`` when there is nothing to say), so consumers need no guards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from faultfinder.faults import FAULTS
+from faultfinder.health._checks import Outcome
+from faultfinder.redact import scrub
+
+MEDIA_TYPE = "application/health+json"
+
+
+def overall_status(outcomes: Iterable[Outcome]) -> str:
+    """``fail`` when a critical check fails; ``warn`` when anything else fails or warns."""
+    status = "pass"
+    for outcome in outcomes:
+        if outcome.status == "fail" and outcome.critical:
+            return "fail"
+        if outcome.status != "pass":
+            status = "warn"
+    return status
+
+
+def http_status(status: str) -> int:
+    return 503 if status == "fail" else 200
+
+
+def build_document(
+    outcomes: Sequence[Outcome],
+    *,
+    details: bool,
+    secrets: Iterable[str] = (),
+    about: Mapping[str, str] | None = None,
+) -> dict[str, object]:
+    """The document; without ``details`` only its ``status`` (what anonymous callers get)."""
+    document: dict[str, object] = {"status": overall_status(outcomes)}
+    if not details:
+        return document
+    document.update(about or {})
+    known = frozenset(secrets)
+    checks: dict[str, list[dict[str, object]]] = {}
+    for outcome in outcomes:
+        for observation in outcome.observations:
+            code = observation.code if observation.code in FAULTS else None
+            entry: dict[str, object] = {
+                "componentType": outcome.component_type,
+                "status": observation.status,
+                "observedValue": observation.value,
+                "observedUnit": observation.unit,
+                "time": outcome.time,
+                "output": scrub(observation.output, known) if observation.output else "",
+                "faultCode": code,
+                "layer": observation.layer or (FAULTS[code].layer if code else None),
+                "owner": FAULTS[code].owner if code else None,
+                "durationMs": outcome.duration_ms,
+            }
+            checks.setdefault(f"{outcome.name}:{observation.measurement}", []).append(entry)
+    document["checks"] = dict(sorted(checks.items()))
+    return document

@@ -1,0 +1,67 @@
+"""Check results as Prometheus metrics: a custom collector over the cache (prometheus-client).
+
+Collecting reads the latest results and never runs a check, so a scrape costs the
+dependencies nothing. Register it on the registry you pass in (``Health(registry=…)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from faultfinder.health._cache import CheckCache
+
+STATUSES = ("pass", "warn", "fail")
+
+
+class HealthCollector(Collector):
+    """``faultfinder_health_*``: status, duration, runs, fault and pool figures per check."""
+
+    def __init__(self, cache: CheckCache) -> None:
+        self.cache = cache
+
+    def collect(self) -> Iterator[Metric]:
+        status = GaugeMetricFamily(
+            "faultfinder_health_check_status",
+            "1 for the check's current status (pass, warn or fail), 0 for the others",
+            labels=["check", "status"],
+        )
+        duration = GaugeMetricFamily(
+            "faultfinder_health_check_duration_seconds",
+            "How long the check's latest run took",
+            labels=["check"],
+        )
+        faults = GaugeMetricFamily(
+            "faultfinder_health_check_fault_info",
+            "The fault code of a failing or warning check, with its layer and owner",
+            labels=["check", "measurement", "code"],
+        )
+        pool = GaugeMetricFamily(
+            "faultfinder_health_pool_connections",
+            "The client pool's connections by state (open, in_use, waiting, max)",
+            labels=["check", "state"],
+        )
+        for outcome in self.cache.latest():
+            for name in STATUSES:
+                status.add_metric([outcome.name, name], float(outcome.status == name))
+            duration.add_metric([outcome.name], outcome.duration_ms / 1000)
+            for observation in outcome.observations:
+                if observation.code:
+                    faults.add_metric([outcome.name, observation.measurement, observation.code], 1)
+            usage = outcome.pool
+            if usage is not None:
+                figures = {"open": usage.open, "in_use": usage.in_use, "waiting": usage.waiting}
+                figures["max"] = usage.capacity
+                for state, value in figures.items():
+                    if value is not None:
+                        pool.add_metric([outcome.name, state], float(value))
+        runs = CounterMetricFamily(
+            "faultfinder_health_check_runs",
+            "Check runs finished, by the status they found",
+            labels=["check", "status"],
+        )
+        for (name, found), count in sorted(dict(self.cache.runs).items()):
+            runs.add_metric([name, found], count)
+        yield from (status, duration, faults, pool, runs)
