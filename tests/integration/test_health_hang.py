@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import signal
 import statistics
 import time
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -53,19 +50,11 @@ async def watch_liveness_during(
 
 @contextlib.contextmanager
 def paused(server: Any) -> Iterator[None]:
-    """SIGSTOP the postmaster and every backend: each backend leads a process group of its
-    own (PostgreSQL calls setsid), so stopping the server's group leaves them answering."""
-    postmaster = int((server.data / "postmaster.pid").read_text().split()[0])
-    children = Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split()
-    processes = [postmaster, *map(int, children)]
-    for pid in processes:
-        os.kill(pid, signal.SIGSTOP)
+    server.pause()
     try:
         yield
     finally:
-        for pid in processes:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGCONT)
+        server.resume()
 
 
 def assert_instant(seconds: list[float]) -> None:

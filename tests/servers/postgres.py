@@ -73,11 +73,21 @@ class PostgresServer:
                                      password=PASSWORD, database=DATABASE)
 
     def pause(self) -> None:
-        """SIGSTOP every process of the server: TCP still completes, nothing answers."""
-        self.process.pause()
+        """SIGSTOP the postmaster and every backend: TCP still completes, nothing answers.
+
+        Each backend leads a process group of its own (PostgreSQL calls setsid), so stopping
+        the server's group alone would leave open sessions answering.
+        """
+        self._paused = [self.process.pid, *_children(self.process.pid)]
+        for pid in self._paused:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGSTOP)
 
     def resume(self) -> None:
-        self.process.resume()
+        for pid in getattr(self, "_paused", [self.process.pid]):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+        self._paused = []
 
     def begin_smart_shutdown(self) -> None:
         """SIGTERM: the server refuses new clients, and waits for the connected ones to leave."""
@@ -201,3 +211,8 @@ def postgres_factory(postgres_template: Path) -> Iterator[PostgresFactory]:
         yield factory
     finally:
         factory.stop_all()
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in path.read_text().split()] if path.exists() else []
