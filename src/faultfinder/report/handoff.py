@@ -1,0 +1,155 @@
+"""The hand-off document: from a diagnosis (and a validation) to what each team must do.
+
+Markdown, in this order: summary and verdict; per root cause its evidence, explanation and
+remediation; the why-chain; action items grouped by owner; success criteria for the fix,
+generated from what failed, with the exact ``faultfinder validate`` command that checks them;
+the validation's results when one is given; and the sign-off block. Every string of both
+documents is redacted with the stack's secrets before it is rendered.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from faultfinder.config import Stack
+from faultfinder.faults import FAULTS
+from faultfinder.redact import scrub
+from faultfinder.report.markdown import (
+    criteria_table,
+    flat,
+    result,
+    run_table,
+    sign_off_block,
+)
+from faultfinder.validate.document import redacted
+from faultfinder.validate.suggest import baseline, command, stack_section, suggest
+
+OWNERS = {
+    "infrastructure": "Infrastructure",
+    "application": "Application",
+    "configuration": "Configuration",
+    "unknown": "Unknown owner: investigate first",
+}
+
+
+def render_handoff(
+    stack: Stack, diagnosis: dict[str, Any], validation: dict[str, Any] | None = None
+) -> str:
+    diagnosis = redacted(diagnosis, stack.secrets)
+    validation = redacted(validation, stack.secrets) if validation is not None else None
+    lines = [f"# Hand-off: {diagnosis['stack']} — {diagnosis['status']}", ""]
+    lines += _summary(stack, diagnosis)
+    lines += _root_causes(diagnosis)
+    lines += _why(diagnosis)
+    lines += _actions(diagnosis)
+    lines += _criteria(stack, diagnosis)
+    if validation is not None:
+        lines += [f"## Validation — {result(validation['result'])}", ""]
+        lines += run_table(validation)
+        lines += ["", *criteria_table(validation["criteria"]), ""]
+    lines += sign_off_block(validation, stack.path)
+    return scrub("\n".join(lines).rstrip() + "\n", stack.secrets)
+
+
+def _summary(stack: Stack, diagnosis: dict[str, Any]) -> list[str]:
+    verdict = diagnosis["verdict"]
+    return [
+        "## Summary",
+        "",
+        f"**{flat(verdict['summary'])}**",
+        "",
+        f"- **Status:** {diagnosis['status']}",
+        f"- **Owner:** {verdict['owner']}",
+        f"- **Confidence:** {verdict['confidence']:.2f}",
+        f"- **Diagnosed:** {diagnosis['started_at']} (in {diagnosis['duration_ms']:.0f} ms)",
+        f"- **Stack file:** `{stack.path}`",
+        *[f"- **Note:** {flat(note)}" for note in diagnosis.get("notes", ())],
+        "",
+    ]
+
+
+def _root_causes(diagnosis: dict[str, Any]) -> list[str]:
+    causes = diagnosis["root_causes"]
+    lines = ["## Root causes", ""]
+    if not causes:
+        return [*lines, "None: every component passed.", ""]
+    for number, cause in enumerate(causes, 1):
+        seen_from = "" if cause["vantage"] == "faultfinder" else f", seen from {cause['vantage']}"
+        lines += [
+            f"### {number}. {cause['component']} — `{cause['code']}` "
+            f"({cause['owner']}{seen_from}, confidence {cause['confidence']:.2f})",
+            "",
+            flat(cause["explanation"]),
+            "",
+            "Evidence:",
+            "",
+            *[f"- {_code(line)}" for line in cause["evidence"]],
+            "",
+            f"Remediation: {flat(cause['remediation'])}",
+            "",
+        ]
+    return lines
+
+
+def _code(text: str) -> str:
+    """Evidence verbatim as inline code (a backtick inside would end it early)."""
+    return "`" + flat(text).replace("`", "'") + "`"
+
+
+def _why(diagnosis: dict[str, Any]) -> list[str]:
+    if not diagnosis["why"]:
+        return []
+    lines = ["## Why (five whys)", ""]
+    lines += [f"{number}. {flat(line)}" for number, line in enumerate(diagnosis["why"], 1)]
+    return [*lines, ""]
+
+
+def _actions(diagnosis: dict[str, Any]) -> list[str]:
+    """One checklist per owner: the remediation of each root cause and warning they own."""
+    items: dict[str, list[str]] = {}
+    for cause in diagnosis["root_causes"]:
+        seen_from = "" if cause["vantage"] == "faultfinder" else f", seen from {cause['vantage']}"
+        items.setdefault(cause["owner"], []).append(
+            f"- [ ] **{cause['component']}** (`{cause['code']}`{seen_from}): "
+            f"{flat(cause['remediation'])}"
+        )
+    for report in diagnosis["components"]:
+        warning = report.get("warning")
+        if warning in FAULTS and report["status"] != "down":
+            entry = FAULTS[warning]
+            items.setdefault(entry.owner, []).append(
+                f"- [ ] **{report['name']}** (`{warning}`, a warning): {flat(entry.remediation)}"
+            )
+    lines = ["## Action items by owner", ""]
+    if not items:
+        return [*lines, "Nothing to do: no root cause and no warning.", ""]
+    order = list(OWNERS)
+    for owner in sorted(items, key=lambda o: (order.index(o) if o in order else len(order), o)):
+        lines += [f"### {OWNERS.get(owner, owner.capitalize())}", "", *items[owner], ""]
+    return lines
+
+
+def _criteria(stack: Stack, diagnosis: dict[str, Any]) -> list[str]:
+    suggestions = suggest(stack, diagnosis)
+    lines = ["## Success criteria for the fix", ""]
+    lines += [f"- [ ] {flat(suggestion.text)}" for suggestion in suggestions]
+    lines += [f"- [ ] {flat(line)}" for line in baseline(stack)]
+    lines += [
+        "",
+        "Check them with:",
+        "",
+        "```sh",
+        command(stack, suggestions),
+        "```",
+        "",
+    ]
+    if suggestions:
+        lines += [
+            "or keep them in the stack file:",
+            "",
+            "```yaml",
+            stack_section(suggestions).rstrip(),
+            "```",
+            "",
+        ]
+    return lines

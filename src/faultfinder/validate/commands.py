@@ -1,0 +1,146 @@
+"""The work behind ``faultfinder validate`` and ``faultfinder report`` (parsed in ``cli``).
+
+Thin, like every front end: probing, diagnosing and judging happen in ``runner`` and the
+modules it calls; this only reads the call, runs, renders and writes the files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from rich.console import Console
+
+from faultfinder.config import Stack, ValidationSpec, load_stack
+from faultfinder.errors import UsageError
+from faultfinder.report.handoff import render_handoff
+from faultfinder.report.json import diagnosis_document
+from faultfinder.report.junit import render_junit
+from faultfinder.report.markdown import render_markdown
+from faultfinder.runner import run_diagnosis
+from faultfinder.validate.cli import COMPONENT_KEYS
+from faultfinder.validate.criteria import rounds_needed
+from faultfinder.validate.document import (
+    DIAGNOSIS_SCHEMA,
+    SCHEMA,
+    load_document,
+    render_document,
+    validation_document,
+)
+from faultfinder.validate.model import Outcome
+from faultfinder.validate.runner import run_validation, sign
+from faultfinder.validate.view import progress, render_text
+
+Renderer = Callable[[dict[str, Any], Iterable[str]], str]
+FORMATS: dict[str, Renderer] = {
+    "json": lambda document, secrets: render_document(document, secrets) + "\n",
+    "junit": render_junit,
+    "markdown": render_markdown,
+}
+
+
+def validate(args: argparse.Namespace) -> int:
+    """``faultfinder validate``: 0 when every criterion holds, 1 when one does not."""
+    if len(args.report) != len(args.out):
+        raise UsageError("give each --report FORMAT its own --out FILE")
+    stack = load_stack(args.stack)
+    spec = _spec(stack, args)
+    interactive = sys.stdout.isatty() and not args.json
+    if interactive:
+        total = rounds_needed(stack, spec) * len(stack.components)
+        with progress(total, Console()) as observe:
+            validation = asyncio.run(run_validation(stack, spec, on_check=observe))
+    else:
+        validation = asyncio.run(run_validation(stack, spec))
+    if args.sign_off:
+        validation = sign(validation, args.sign_off)
+    document = validation_document(validation)
+    for kind, path in zip(args.report, args.out, strict=True):
+        _write(path, FORMATS[kind](document, stack.secrets))
+    if args.json:
+        print(render_document(document, stack.secrets))
+    else:
+        color = args.color == "always" or (
+            args.color == "auto" and interactive and "NO_COLOR" not in os.environ
+        )
+        print(render_text(document, stack.secrets, color=color), end="")
+    return 0 if validation.outcome is Outcome.PASS else 1
+
+
+def _spec(stack: Stack, args: argparse.Namespace) -> ValidationSpec:
+    """The stack's ``validation:`` section with the command line's overrides applied."""
+    data = stack.validation.model_dump(exclude_none=True)
+    for key, value in (
+        ("repetitions", args.repetitions),
+        ("interval", args.interval),
+        ("pass_rate", args.pass_rate),
+    ):
+        if value is not None:
+            data[key] = value
+    for option in args.component:
+        name, values = _component_option(option)
+        if name not in stack.components:
+            known = ", ".join(sorted(stack.components))
+            raise UsageError(f"--component {option}: names no component; known: {known}")
+        entry = data.setdefault("components", {}).setdefault(name, {})
+        for key, value in values.items():
+            if key == "tls.min_days_left":
+                entry.setdefault("tls", {})["min_days_left"] = value
+            else:
+                entry[key] = value
+    try:
+        return ValidationSpec.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        reason = first["msg"].removeprefix("Value error, ")
+        raise UsageError(f"{where}: {reason}") from None
+
+
+def _component_option(option: str) -> tuple[str, dict[str, str]]:
+    """``redis:consecutive=20,p95_ms=50`` → ``("redis", {"consecutive": "20", ...})``."""
+    name, _, rest = option.partition(":")
+    values: dict[str, str] = {}
+    for pair in filter(None, rest.split(",")):
+        key, equals, value = pair.partition("=")
+        if key.strip() not in COMPONENT_KEYS or not equals:
+            raise UsageError(
+                f"--component {option}: expected NAME:KEY=VALUE with KEY one of "
+                f"{', '.join(COMPONENT_KEYS)}"
+            )
+        values[key.strip()] = value.strip()
+    if not name or not values:
+        raise UsageError(f"--component {option}: expected NAME:KEY=VALUE[,KEY=VALUE]")
+    return name, values
+
+
+def report(args: argparse.Namespace) -> int:
+    """``faultfinder report``: write the hand-off document."""
+    stack = load_stack(args.stack)
+    saved = load_document(args.diagnosis, DIAGNOSIS_SCHEMA) if args.diagnosis else None
+    validation = load_document(args.validation, SCHEMA) if args.validation else None
+    for path, document in ((args.diagnosis, saved), (args.validation, validation)):
+        if document is not None and document["stack"] != stack.name:
+            raise UsageError(
+                f"{path} is about stack {document['stack']!r}, not {stack.name!r} ({stack.path})"
+            )
+    diagnosis = saved or diagnosis_document(asyncio.run(run_diagnosis(stack)))
+    text = render_handoff(stack, diagnosis, validation)
+    if args.out:
+        _write(args.out, text)
+    else:
+        print(text, end="")
+    return 0
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"cannot write {path}: {error.strerror or error}") from None

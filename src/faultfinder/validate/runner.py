@@ -1,0 +1,50 @@
+"""The validate loop: repeat the probes, diagnose every repetition, judge against the criteria."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import replace
+
+from faultfinder.config import Stack, ValidationSpec
+from faultfinder.validate.criteria import critical_categories, evaluate, rounds_needed
+from faultfinder.validate.model import Settings, SignOff, Validation
+from faultfinder.validate.repeat import Observer, repeat
+from faultfinder.validate.rounds import judge
+
+
+async def run_validation(
+    stack: Stack, spec: ValidationSpec | None = None, *, on_check: Observer | None = None
+) -> Validation:
+    """Validate ``stack`` against ``spec`` (by default its own ``validation:`` section)."""
+    spec = spec or stack.validation
+    rounds = rounds_needed(stack, spec)
+    repetitions = await repeat(stack, rounds, spec.interval, on_check)
+    checks = judge(stack, repetitions)
+    components, categories, criteria = evaluate(stack, spec, checks)
+    return Validation(
+        stack=stack.name,
+        stack_file=stack.path,
+        started_at=_timestamp(repetitions.started_at),
+        duration_ms=repetitions.duration_ms,
+        settings=Settings(
+            repetitions=rounds,
+            interval_ms=spec.interval * 1000,
+            pass_rate=spec.pass_rate,
+            critical_categories=critical_categories(stack, spec),
+        ),
+        components=components,
+        categories=categories,
+        criteria=criteria,
+        checks=tuple(checks),
+        notes=repetitions.footing,
+    )
+
+
+def sign(validation: Validation, by: str, at: datetime.datetime | None = None) -> Validation:
+    """The same run, signed off by ``by``: who, when, and the result it showed."""
+    when = at or datetime.datetime.now(datetime.UTC)
+    return replace(validation, sign_off=SignOff(by, _timestamp(when), validation.outcome))
+
+
+def _timestamp(moment: datetime.datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
