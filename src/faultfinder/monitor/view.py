@@ -1,0 +1,62 @@
+"""What a running monitor exposes to its front ends (the terminal dashboard, ``serve``).
+
+``watch`` and ``serve`` both read the monitor through this one Protocol, so neither reaches
+into the scheduler or the store on its own.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from faultfinder.model import CheckResult, Diagnosis, Status
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One probe of one component, as the monitor stored it."""
+
+    component: str
+    at: datetime.datetime
+    agent: str
+    result: CheckResult
+
+
+@dataclass(frozen=True)
+class StateChange:
+    """A component going down or coming back (after the flap thresholds), with the diagnosis
+    made at that moment."""
+
+    component: str
+    at: datetime.datetime
+    agent: str
+    old: Status
+    new: Status
+    code: str | None
+    owner: str
+    summary: str
+    why: tuple[str, ...] = ()
+
+
+class MonitorView(Protocol):
+    def latest(self) -> Mapping[str, Observation]:
+        """The newest observation of every component."""
+        ...
+
+    def states(self) -> Mapping[str, tuple[Status, datetime.datetime]]:
+        """Each component's current (debounced) state and since when."""
+        ...
+
+    def diagnosis(self) -> Diagnosis | None:
+        """The diagnosis of the newest results, None before the first round."""
+        ...
+
+    def changes(self, since: datetime.datetime | None = None) -> Sequence[StateChange]:
+        """State changes, oldest first."""
+        ...
+
+    def recent(self, component: str, limit: int = 60) -> Sequence[Observation]:
+        """The newest observations of one component, oldest first (sparklines, charts)."""
+        ...
