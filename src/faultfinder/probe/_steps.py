@@ -153,6 +153,22 @@ async def connect(ladder: Ladder, addresses: list[str]) -> Connection:
     return connection
 
 
+# Schemes whose transport is TLS from the first byte (PostgreSQL negotiates it in-protocol).
+TLS_KINDS = frozenset({"https", "wss", "rediss", "tls"})
+
+
+async def reach(ladder: Ladder) -> str:
+    """The transport rungs every prober shares: resolve, connect and, for a TLS scheme, the
+    verified handshake. Returns the address that answered, for the protocol rung to use."""
+    connection = await connect(ladder, await resolve(ladder))
+    try:
+        if ladder.component.kind in TLS_KINDS:
+            await handshake(ladder, connection)
+    finally:
+        connection.close()
+    return connection.address
+
+
 def tls_context(ladder: Ladder) -> ssl.SSLContext:
     """A verifying client context: the configured CA bundle, else the system store."""
     ca = ladder.component.tls.ca

@@ -24,10 +24,8 @@ from faultfinder.diagnose.classify import (
 from faultfinder.diagnose.fingerprint import classify_response, summarize
 from faultfinder.probe._ladder import Ladder, ProbeFault
 from faultfinder.probe._steps import (
-    connect,
-    handshake,
     join_host_port,
-    resolve,
+    reach,
     server_name,
     tls_context,
 )
@@ -37,13 +35,7 @@ USER_AGENT = "faultfinder/0.1"
 
 
 async def probe(ladder: Ladder) -> None:
-    connection = await connect(ladder, await resolve(ladder))
-    try:
-        if ladder.component.kind == "https":
-            await handshake(ladder, connection)
-    finally:
-        connection.close()
-    await request(ladder, connection.address)
+    await request(ladder, await reach(ladder))
 
 
 def pinned_url(url: str, address: str, *, keep_userinfo: bool = True) -> str:

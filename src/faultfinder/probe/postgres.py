@@ -15,13 +15,11 @@ from faultfinder.diagnose.classify import (
     describe,
 )
 from faultfinder.probe._ladder import Ladder
-from faultfinder.probe._steps import connect, join_host_port, resolve
+from faultfinder.probe._steps import join_host_port, reach
 
 
 async def probe(ladder: Ladder) -> None:
-    connection = await connect(ladder, await resolve(ladder))
-    connection.close()
-    await select_one(ladder, connection.address)
+    await select_one(ladder, await reach(ladder))
 
 
 async def select_one(ladder: Ladder, address: str) -> None:

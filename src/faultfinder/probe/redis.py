@@ -15,19 +15,13 @@ from redis.backoff import NoBackoff
 
 from faultfinder.diagnose.classify import Finding, classify_os_error, classify_text, describe
 from faultfinder.probe._ladder import Ladder
-from faultfinder.probe._steps import connect, handshake, join_host_port, resolve
+from faultfinder.probe._steps import join_host_port, reach
 
 PROBE_KEY = "faultfinder:probe"
 
 
 async def probe(ladder: Ladder) -> None:
-    connection = await connect(ladder, await resolve(ladder))
-    try:
-        if ladder.component.kind == "rediss":
-            await handshake(ladder, connection)
-    finally:
-        connection.close()
-    await ping(ladder, connection.address)
+    await ping(ladder, await reach(ladder))
 
 
 async def ping(ladder: Ladder, address: str) -> None:

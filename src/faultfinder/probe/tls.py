@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 from faultfinder.probe._ladder import Ladder
-from faultfinder.probe._steps import connect, handshake, resolve
+from faultfinder.probe._steps import reach
 
 
 async def probe(ladder: Ladder) -> None:
-    connection = await connect(ladder, await resolve(ladder))
-    try:
-        await handshake(ladder, connection)
-    finally:
-        connection.close()
+    await reach(ladder)

@@ -11,10 +11,8 @@ from faultfinder.diagnose.classify import Finding, classify_os_error, classify_t
 from faultfinder.diagnose.fingerprint import classify_response
 from faultfinder.probe._ladder import Ladder, ProbeFault
 from faultfinder.probe._steps import (
-    connect,
-    handshake,
     join_host_port,
-    resolve,
+    reach,
     server_name,
     tls_context,
 )
@@ -24,13 +22,7 @@ ABNORMAL_CLOSES = {1006, 1011, 1012, 1013}
 
 
 async def probe(ladder: Ladder) -> None:
-    connection = await connect(ladder, await resolve(ladder))
-    try:
-        if ladder.component.kind == "wss":
-            await handshake(ladder, connection)
-    finally:
-        connection.close()
-    await upgrade(ladder, connection.address)
+    await upgrade(ladder, await reach(ladder))
 
 
 async def upgrade(ladder: Ladder, address: str) -> None:
