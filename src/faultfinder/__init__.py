@@ -40,7 +40,9 @@ __all__ = [
     "parse_stack",
     "probe_component",
     "probe_stack",
+    "run_diagnosis",
 ]
 
 from faultfinder.diagnose import diagnose
 from faultfinder.probe import probe_component, probe_stack
+from faultfinder.runner import run_diagnosis
