@@ -61,13 +61,22 @@ def test_the_app_serves_the_contract_health_document(lab: Lab) -> None:
     assert status == 200
     assert content_type == "application/health+json"
     assert document["status"] == "pass"
-    assert sorted(document["checks"]) == ["postgres:connections", "redis:ping"]
-    for (check,) in document["checks"].values():
+    # faultfinder.health: each dependency's reach (responseTime) and its pool (connections).
+    assert sorted(document["checks"]) == [
+        "postgres:connections",
+        "postgres:responseTime",
+        "redis:connections",
+        "redis:responseTime",
+    ]
+    for key, (check,) in document["checks"].items():
         assert check["status"] == "pass"
         assert check["componentType"] == "datastore"
-        assert check["observedUnit"] == "ms"
+        unit = "ms" if key.endswith(":responseTime") else "connections"
+        assert check["observedUnit"] == unit
         assert check["observedValue"] >= 0
         assert check["time"].endswith("Z")
+        assert check["durationMs"] >= 0
+        assert (check["faultCode"], check["layer"], check["owner"]) == (None, None, None)
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
@@ -118,10 +127,14 @@ def _assert_seen_only_from_the_app(
     status, _, report = health
     assert status == 503
     assert report["status"] == "fail"
-    (check,) = next(
-        checks for key, checks in report["checks"].items() if key.split(":")[0] == component
-    )
-    assert check["status"] == "fail"
+    # The component's failing entry is its reach (responseTime); its pool figures still pass.
+    failing = [
+        key
+        for key, (entry,) in report["checks"].items()
+        if key.split(":")[0] == component and entry["status"] == "fail"
+    ]
+    assert failing == [f"{component}:responseTime"]
+    (check,) = report["checks"][f"{component}:responseTime"]
     assert check["faultCode"] == expected.code
     assert expected.app_says in check["output"]
     (cause,) = document["root_causes"]

@@ -42,7 +42,8 @@ class CheckCache:
             return entry.outcome
         task = self._running.get(index)
         if task is None or task.get_loop() is not loop:  # a loop of an earlier app run is gone
-            task = loop.create_task(run_check(self.checks[index]))
+            previous = entry.outcome if entry is not None else None
+            task = loop.create_task(run_check(self.checks[index], previous))
             self._running[index] = task
             task.add_done_callback(lambda done: self._store(index, done))
         return task

@@ -232,13 +232,16 @@ def _is_async(function: object) -> bool:
     return inspect.iscoroutinefunction(function) or inspect.iscoroutinefunction(call)
 
 
-async def run_check(check: Check) -> Outcome:
-    """Run one check to an ``Outcome`` within its timeout (plus a grace); never raises."""
+async def run_check(check: Check, previous: Outcome | None = None) -> Outcome:
+    """Run one check to an ``Outcome`` within its timeout (plus a grace); never raises.
+
+    ``previous`` is the check's last outcome: a failure stands while the pool is saturated.
+    """
     started = time.perf_counter()
     pool = _usage(check)
     if pool is not None and pool.saturated:
         # Waiting for a connection would add to the queue it reports; the pool says enough.
-        measured = Observation("responseTime", "warn", None, "ms", SATURATED)
+        measured = _unmeasured(previous)
     else:
         measured = await _measure(check)
     observations = (measured,) if pool is None else (measured, pool.observation())
@@ -251,6 +254,18 @@ async def run_check(check: Check) -> Outcome:
         duration_ms=_ms(started),
         pool=pool,
     )
+
+
+def _unmeasured(previous: Outcome | None) -> Observation:
+    """A saturated pool warns, unless the last measurement failed: then the failure stands.
+
+    Connections stuck on a hung server saturate the pool too; that is an outage, not a
+    warning, and a full pool gives no sign that the dependency has recovered.
+    """
+    last = previous.observations[0] if previous is not None else None
+    if last is not None and last.measurement == "responseTime" and last.status == "fail":
+        return last
+    return Observation("responseTime", "warn", None, "ms", SATURATED)
 
 
 async def _measure(check: Check) -> Observation:

@@ -43,6 +43,8 @@ def fault_code_of(error: BaseException, kind: str, target: str) -> str | None:
             finding = classify_resolve_error(target, link)
             if finding is not None:
                 return finding.code
+    if kind == "redis" and _redis_connect_timed_out(links):
+        return "tcp.timeout"
     code = _client_code(links, kind, target)
     if code is not None:
         return code
@@ -56,6 +58,20 @@ def fault_code_of(error: BaseException, kind: str, target: str) -> str | None:
         if code is not None:
             return code
     return _UNKNOWN_CODES.get(kind)
+
+
+def _redis_connect_timed_out(links: list[BaseException]) -> bool:
+    """redis-py's own connect got no answer ("Timeout connecting to server"): a TCP timeout.
+
+    The prober connects on a rung of its own, so its classifier reads every redis-py timeout
+    as Redis not replying; the app's client connects itself, and says which one it was.
+    """
+    import redis.exceptions as redis_errors
+
+    return any(
+        isinstance(link, redis_errors.TimeoutError) and "timeout connecting" in str(link).lower()
+        for link in links
+    )
 
 
 def _client_code(links: list[BaseException], kind: str, target: str) -> str | None:

@@ -52,7 +52,9 @@ class AsyncpgPoolCheck(Check):
         pool = self.pool
 
         async def select_one() -> None:
-            async with pool.acquire() as connection:
+            # The timeout also bounds the release: without one, asyncpg waits on a hung
+            # server's cancellation forever, and the connection never returns to the pool.
+            async with pool.acquire(timeout=self.timeout) as connection:
                 await connection.fetchval("SELECT 1")
 
         async with asyncio.timeout(self.timeout):
