@@ -20,7 +20,13 @@ from faultfinder.report.text import render_text
 from faultfinder.runner import run_diagnosis
 
 # Front ends beyond diagnose/check, each a module of its own (see _front_ends).
-FRONT_ENDS = ("faultfinder.lab.cli", "faultfinder.validate.cli")
+FRONT_ENDS = (
+    "faultfinder.lab.cli",
+    "faultfinder.validate.cli",
+    "faultfinder.serve.cli",
+    "faultfinder.monitor.cli",
+    "faultfinder.logs.cli",
+)
 
 EXIT_STATUS = {Status.HEALTHY: 0, Status.DEGRADED: 1, Status.DOWN: 1}
 
@@ -40,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("stack", help="the stack file (YAML)")
     run.add_argument("--json", action="store_true", help="print the JSON document of CONTRACT §3")
     run.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    run.add_argument(
+        "--logs", action="append", default=[], metavar="SOURCE", help="cite these logs' fault codes"
+    )
     check = commands.add_parser("check", help="validate a stack file and exit")
     check.add_argument("stack", help="the stack file (YAML)")
     for module in _front_ends():
@@ -72,18 +81,32 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{args.stack}: ok ({len(stack.components)} components)")
             return 0
         diagnosis = asyncio.run(run_diagnosis(stack))
+        logs = None
+        if args.logs:  # the logs' fault codes, cited next to the probes' (docs/logs.md)
+            from faultfinder.logs.evidence import diagnosis_logs
+
+            logs = diagnosis_logs(diagnosis, stack, args.logs)
     except FaultfinderError as error:
         print(f"faultfinder: error: {scrub(str(error))}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         return 130
     if args.json:
-        print(render_json(diagnosis, stack.secrets))
+        text = render_json(diagnosis, stack.secrets)
+        if logs is not None:
+            from faultfinder.logs.evidence import add_to_json
+
+            text = add_to_json(text, logs, stack.secrets)
+        print(text)
     else:
         color = args.color == "always" or (
             args.color == "auto" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
         )
         print(render_text(diagnosis, stack.secrets, color=color), end="")
+        if logs is not None:
+            from faultfinder.logs.evidence import render_section
+
+            print(render_section(logs, color=color), end="")
     return EXIT_STATUS[diagnosis.status]
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 import os
 import re
+import shlex
 import ssl
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 import yaml
@@ -18,6 +19,7 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from faultfinder import _yaml
@@ -47,13 +49,13 @@ DEFAULT_PORTS = {
     "rediss": 6379,
 }
 SECRET_NAME = re.compile(r"pass|secret|token|key|auth|credential|pwd", re.IGNORECASE)
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def parse_duration(value: object) -> float:
-    """``250ms``, ``3s``, ``1m``, ``2h`` or a bare number of seconds → seconds."""
+    """``250ms``, ``3s``, ``1m``, ``2h``, ``7d`` or a bare number of seconds → seconds."""
     if isinstance(value, bool):
         raise ValueError("a duration like 250ms, 3s or 1m")
     if isinstance(value, int | float):
@@ -105,6 +107,10 @@ class Expect(_Strict):
 class Defaults(_Strict):
     timeout: Duration = 3.0
     tls: TlsOptions = TlsOptions()
+    # watch (docs/watch.md): time between probes, and Gatus-style flap thresholds
+    interval: Duration = 30.0
+    failure_threshold: int = Field(default=3, ge=1)  # failures in a row before "down"
+    success_threshold: int = Field(default=2, ge=1)  # successes in a row before "back up"
 
 
 class ComponentSpec(_Strict):
@@ -121,6 +127,9 @@ class ComponentSpec(_Strict):
     headers: dict[str, str] = Field(default_factory=dict)
     send: str | None = None  # WebSocket: a text message to send after the upgrade
     write: bool = True  # Redis: also SET a short-lived key, so OOM/READONLY show
+    interval: Duration | None = None  # watch: overrides defaults.interval
+    failure_threshold: int | None = Field(default=None, ge=1)
+    success_threshold: int | None = Field(default=None, ge=1)
 
 
 class TlsCriteria(_Strict):
@@ -148,12 +157,57 @@ class ValidationSpec(Criteria):
     components: dict[str, Criteria] = Field(default_factory=dict)
 
 
+class AlertSpec(_Strict):
+    """One alert channel of ``watch`` (docs/watch.md): where state changes are sent."""
+
+    type: Literal["webhook", "slack", "command"]
+    url: str | None = None  # webhook, slack
+    headers: dict[str, str] = Field(default_factory=dict)  # webhook
+    command: list[str] | None = None  # command: argv, run without a shell
+    resend: Duration | None = None  # while still down, send again this often
+    send_resolved: bool = True
+    components: list[str] | None = None  # only these components; default: all
+    timeout: Duration = 10.0
+
+    @field_validator("command", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        return shlex.split(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _target(self) -> AlertSpec:
+        if self.type == "command" and not self.command:
+            raise ValueError("a command alert needs `command`")
+        if self.type != "command" and not self.url:
+            raise ValueError(f"a {self.type} alert needs `url`")
+        return self
+
+
+class HistorySpec(_Strict):
+    """Where ``watch`` keeps its history and for how long (docs/watch.md)."""
+
+    store: str | None = None  # a path or sqlite:///path, or postgresql://…; default: by the file
+    raw_retention: Duration = 2 * 86400.0  # older raw results are downsampled
+    rollup: Duration = 3600.0  # the downsampled bucket
+    retention: Duration = 90 * 86400.0  # older buckets and state changes are deleted
+
+
+class LogsSpec(_Strict):
+    """How ``faultfinder logs`` attributes lines (docs/logs.md): a label value (a Cloud Run
+    service, a container, a systemd unit) or a log file's name → a component of the stack."""
+
+    components: dict[str, str] = Field(default_factory=dict)
+
+
 class StackSpec(_Strict):
     version: int = 1
     name: str = "stack"
     defaults: Defaults = Defaults()
     components: dict[str, ComponentSpec]
     validation: ValidationSpec = ValidationSpec()
+    alerts: list[AlertSpec] = Field(default_factory=list)
+    history: HistorySpec = HistorySpec()
+    logs: LogsSpec = LogsSpec()
 
     @field_validator("version")
     @classmethod
@@ -174,6 +228,9 @@ class Component(BaseModel):
     spec: ComponentSpec
     timeout: float
     tls: TlsOptions
+    interval: float = 30.0
+    failure_threshold: int = 3
+    success_threshold: int = 2
 
     @property
     def parts(self) -> SplitResult:
@@ -208,6 +265,9 @@ class Stack(BaseModel):
     components: dict[str, Component]
     secrets: frozenset[str] = frozenset()
     validation: ValidationSpec = ValidationSpec()
+    alerts: tuple[AlertSpec, ...] = ()
+    history: HistorySpec = HistorySpec()
+    logs: LogsSpec = LogsSpec()
 
     def component(self, name: str) -> Component:
         return self.components[name]
@@ -273,7 +333,8 @@ def parse_stack(text: str, file: str, environ: Any) -> Stack:
     except ValidationError as error:
         raise _config_error(error, file, document) from None
     stack = _resolve(spec, file, document)
-    return stack.model_copy(update={"secrets": frozenset(secrets | _url_secrets(stack))})
+    found = secrets | _url_secrets(stack) | _watch_secrets(spec)
+    return stack.model_copy(update={"secrets": frozenset(found)})
 
 
 def _substitute(
@@ -341,6 +402,25 @@ def _url_secrets(stack: Stack) -> set[str]:
     return found
 
 
+def _watch_secrets(spec: StackSpec) -> set[str]:
+    """Alert targets and the history store carry credentials of their own."""
+    found: set[str] = set()
+    urls = [alert.url for alert in spec.alerts if alert.url] + [spec.history.store or ""]
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.password:
+            found.add(parts.password)
+        found.update(
+            value for key, value in parse_qsl(parts.query) if value and SECRET_NAME.search(key)
+        )
+    for alert in spec.alerts:
+        found.update(value for value in alert.headers.values() if value)
+        if alert.type == "slack" and alert.url:
+            # an incoming-webhook URL's path is its token
+            found.add(urlsplit(alert.url).path.strip("/"))
+    return found
+
+
 def _basic_credentials(parts: SplitResult) -> str:
     """The value of ``Authorization: Basic …`` built from a URL's user-info."""
     pair = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
@@ -385,10 +465,52 @@ def _resolve(spec: StackSpec, file: str, document: Any) -> Stack:
             spec=component_spec,
             timeout=component_spec.timeout or spec.defaults.timeout,
             tls=component_spec.tls or spec.defaults.tls,
+            interval=component_spec.interval or spec.defaults.interval,
+            failure_threshold=component_spec.failure_threshold or spec.defaults.failure_threshold,
+            success_threshold=component_spec.success_threshold or spec.defaults.success_threshold,
         )
     _check_references(spec, file, document)
     _check_validation(spec.validation, components, file, document)
-    return Stack(name=spec.name, path=file, components=components, validation=spec.validation)
+    _check_alerts(spec.alerts, components, file, document)
+    _check_logs(spec.logs, components, file, document)
+    return Stack(
+        name=spec.name,
+        path=file,
+        components=components,
+        validation=spec.validation,
+        alerts=tuple(spec.alerts),
+        history=spec.history,
+        logs=spec.logs,
+    )
+
+
+def _check_logs(logs: LogsSpec, components: dict[str, Component], file: str, document: Any) -> None:
+    """Every component ``logs.components`` maps to must exist."""
+    for label, name in logs.components.items():
+        if name not in components:
+            path: tuple[str | int, ...] = ("logs", "components", label)
+            raise ConfigError(
+                f"names no component: {name!r}",
+                file=file,
+                line=_yaml.line_of(document, path),
+                key=_dotted(path),
+            )
+
+
+def _check_alerts(
+    alerts: list[AlertSpec], components: dict[str, Component], file: str, document: Any
+) -> None:
+    """Every component an alert channel names must exist."""
+    for index, alert in enumerate(alerts):
+        for position, name in enumerate(alert.components or ()):
+            if name not in components:
+                path: tuple[str | int, ...] = ("alerts", index, "components", position)
+                raise ConfigError(
+                    f"names no component: {name!r}",
+                    file=file,
+                    line=_yaml.line_of(document, path),
+                    key=_dotted(path[:3]),
+                )
 
 
 def _check_validation(

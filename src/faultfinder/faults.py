@@ -253,6 +253,43 @@ _CATALOGUE = (
         "the WebSocket opened, but the reply to the probe's message was not the expected one",
         "Compare the expected reply with what the service sends; check recent deploys.",
     ),
+    # Log-only codes (faultfinder logs, docs/logs.md): evidence no probe can see from outside.
+    Fault(
+        "platform.startup_failed",
+        APPLICATION,
+        "the platform started the container but it never came up: it exited or crashed "
+        "(a crash loop), hung at start-up, or never listened on its port",
+        "Read the instance's own log lines before this one: fix the crash (often a dependency "
+        "unreachable at start-up), or listen on 0.0.0.0 and the port in $PORT.",
+    ),
+    Fault(
+        "platform.memory_exceeded",
+        APPLICATION,
+        "the container used more memory than its limit and was killed (OOMKilled)",
+        "Find what grows (a leak, a large response held whole, too many concurrent requests "
+        "per instance); lower the concurrency or raise the memory limit.",
+    ),
+    Fault(
+        "app.permission_denied",
+        CONFIGURATION,
+        "the service was refused an operation for lack of permission (a file mode, a "
+        "database grant, an IAM role)",
+        "Grant the service's identity the permission the line names (IAM role, GRANT, file "
+        "owner or mode), or fix which identity it runs as.",
+    ),
+    Fault(
+        "app.pool_exhausted",
+        APPLICATION,
+        "the application's own connection pool had no free connection within its timeout",
+        "Find what holds the connections (slow queries, sessions never returned, a hung "
+        "dependency); size the pool to the concurrency and the server's connection limit.",
+    ),
+    Fault(
+        "app.traceback",
+        APPLICATION,
+        "the application raised an unhandled exception (a traceback or panic no other code names)",
+        "Read the exception at the end of the traceback and fix the code path that raised it.",
+    ),
     Fault(
         "dependency.failed",
         NONE,

@@ -1,0 +1,178 @@
+"""The human view of a logs summary, drawn with rich from the same document ``--json`` prints."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+_OWNER_STYLE = {"infrastructure": "magenta", "application": "red", "configuration": "yellow"}
+# Timeline buckets, in minutes: the narrowest that keeps the timeline within its rows.
+_BUCKETS = (1, 2, 5, 10, 15, 30, 60, 120, 360, 720, 1440, 10080)
+_BAR = 40
+TEMPLATES_SHOWN = 10
+
+
+def render_text(
+    document: dict[str, Any], *, width: int = 120, color: bool = False, rows: int = 40
+) -> str:
+    console = Console(
+        width=width, record=True, force_terminal=color, no_color=not color, file=io.StringIO()
+    )
+    console.print(Group(*build(document, rows=rows)))
+    return console.export_text(styles=color)
+
+
+def build(document: dict[str, Any], *, rows: int = 40) -> list[RenderableType]:
+    parts: list[RenderableType] = [_headline(document)]
+    for source in document["sources"]:
+        parts.extend(Text(f"warning: {w}", style="yellow") for w in source["warnings"])
+    if document["untimed"]:
+        parts.append(
+            Text(
+                f"note: {document['untimed']} matching lines had no time; kept, since they "
+                "cannot be placed outside --since/--until",
+                style="yellow",
+            )
+        )
+    if document["codes"]:
+        parts.append(_codes_table(document))
+        owners = ", ".join(f"{owner} {count}" for owner, count in document["by_owner"].items())
+        parts.append(Text(f"by owner: {owners}"))
+    if document["timeline"]:
+        parts.extend(_timeline(document["timeline"], rows))
+    for entry in document["codes"]:
+        parts.extend(_code_details(entry))
+    parts.extend(_unclassified(document["unclassified"]))
+    return parts
+
+
+def live_line(event: dict[str, Any]) -> str:
+    """One line per event as ``--follow`` finds it."""
+    when = event["time"] or "-"
+    return f"{when} {event['code']} {event['component'] or '-'} {event['text']}"
+
+
+def _headline(document: dict[str, Any]) -> Text:
+    sources = document["sources"]
+    unclassified = document["unclassified"]
+    text = Text("faultfinder logs: ", style="bold")
+    text.append(
+        f"{len(sources)} source{'s' if len(sources) != 1 else ''}, "
+        f"{document['lines']:,} lines, {document['matched']:,} with a fault code, "
+        f"{unclassified['count']:,} unclassified errors in "
+        f"{len(unclassified['templates'])} templates"
+    )
+    if document["since"] or document["until"]:
+        text.append(f"  (from {document['since'] or 'the start'} to {document['until'] or 'now'})")
+    return text
+
+
+def _codes_table(document: dict[str, Any]) -> Table:
+    table = Table(title="fault codes found (times in UTC)", title_justify="left")
+    for column in ("code", "owner", "count", "first seen", "last seen"):
+        table.add_column(column, no_wrap=True, justify="right" if column == "count" else "left")
+    table.add_column("components", overflow="fold")
+    for entry in document["codes"]:
+        components = ", ".join(f"{name} {count}" for name, count in entry["components"].items())
+        table.add_row(
+            entry["code"],
+            Text(entry["owner"], style=_OWNER_STYLE.get(entry["owner"], "")),
+            f"{entry['count']:,}",
+            _short(entry["first_seen"]),
+            _short(entry["last_seen"]),
+            components,
+        )
+    return table
+
+
+def _short(when: str | None) -> str:
+    """2024-06-03T08:14:03.001Z → 2024-06-03 08:14:03: the table's width goes to components."""
+    return when[:19].replace("T", " ") if when else "-"
+
+
+def _timeline(timeline: list[dict[str, Any]], rows: int) -> list[RenderableType]:
+    minutes = {
+        datetime.strptime(entry["minute"], "%Y-%m-%dT%H:%MZ").replace(tzinfo=UTC): entry["counts"]
+        for entry in timeline
+    }
+    first, last = min(minutes), max(minutes)
+    span = int((last - first).total_seconds() // 60) + 1
+    width = next((size for size in _BUCKETS if span / size <= rows), _BUCKETS[-1])
+    buckets: dict[datetime, dict[str, int]] = {}
+    start = _floor(first, width)
+    bucket = start
+    while bucket <= last:  # every bucket in the span, empty ones too: a gap is information
+        buckets[bucket] = {}
+        bucket += timedelta(minutes=width)
+    for minute, counts in minutes.items():
+        target = buckets.setdefault(_floor(minute, width), {})
+        for code, count in counts.items():
+            target[code] = target.get(code, 0) + count
+    peak = max((sum(counts.values()) for counts in buckets.values()), default=1) or 1
+    label = "minute" if width == 1 else f"{width} minutes"
+    lines: list[RenderableType] = [Text(f"timeline (UTC, one row per {label})", style="bold")]
+    for when, counts in sorted(buckets.items()):
+        total = sum(counts.values())
+        row = Text(f"{when:%Y-%m-%d %H:%M}  ")
+        row.append("█" * max(1 if total else 0, round(_BAR * total / peak)), style="red")
+        row.append(f" {total}" if total else " ·", style="" if total else "dim")
+        top = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:3]
+        if top:
+            row.append("  " + ", ".join(f"{code} {count}" for code, count in top), style="dim")
+        lines.append(row)
+    return lines
+
+
+def _floor(when: datetime, minutes: int) -> datetime:
+    since_midnight = when.hour * 60 + when.minute
+    if minutes >= 1440:
+        return when.replace(hour=0, minute=0)
+    floored = since_midnight - since_midnight % minutes
+    return when.replace(hour=floored // 60, minute=floored % 60)
+
+
+def _code_details(entry: dict[str, Any]) -> list[RenderableType]:
+    owner_style = _OWNER_STYLE.get(entry["owner"], "")
+    heading = Text(f"{entry['code']}", style="bold")
+    heading.append(f" ({entry['owner']})", style=owner_style)
+    heading.append(f": {entry['meaning']}")
+    lines: list[RenderableType] = [heading, Text(f"  fix: {entry['remediation']}")]
+    lines.extend(_example(example) for example in entry["examples"])
+    return lines
+
+
+def _example(example: dict[str, Any]) -> Text:
+    where = f"{example['source']}:{example['line']}"
+    text = Text(f"  {example['time'] or '-'} ", style="dim")
+    text.append(f"{example['component'] or '-'} {where}  ", style="dim")
+    text.append(example["text"])
+    return text
+
+
+def _unclassified(unclassified: dict[str, Any]) -> list[RenderableType]:
+    templates = unclassified["templates"]
+    if not templates:
+        return []
+    lines: list[RenderableType] = [
+        Text(
+            f"unclassified errors: {unclassified['count']:,} lines in {len(templates)} "
+            f"templates (no signature names them; owner unknown)",
+            style="bold",
+        )
+    ]
+    for template in templates[:TEMPLATES_SHOWN]:
+        lines.append(Text(f"  {template['count']:>7,}  {template['template']}"))
+        if template["examples"]:
+            lines.append(_example(template["examples"][0]))
+    if len(templates) > TEMPLATES_SHOWN:
+        lines.append(Text(f"  … {len(templates) - TEMPLATES_SHOWN} more in --json", style="dim"))
+    if unclassified["dropped"]:
+        lines.append(
+            Text(f"  {unclassified['dropped']:,} more lines past the template limit", style="dim")
+        )
+    return lines

@@ -1,0 +1,210 @@
+"""Events → the ``faultfinder.logs/v1`` document: counts by code, component and owner, first and
+last seen, a per-minute timeline, redacted examples, and the unknown errors as templates.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from faultfinder.faults import FAULTS
+from faultfinder.logs.records import Record
+from faultfinder.logs.scanner import Event, Window
+from faultfinder.logs.templates import Template, TemplateMiner
+from faultfinder.logs.times import iso, minute_of
+from faultfinder.redact import scrub
+
+SCHEMA = "faultfinder.logs/v1"
+EXAMPLES = 3
+EXAMPLE_CHARACTERS = 400
+UNCLASSIFIED = "unclassified"  # the timeline's key for errors no signature names
+# Labels that name what wrote a line, most telling first (Cloud Run, GKE, Functions, App
+# Engine, JSON loggers, systemd); the first one present names the component.
+COMPONENT_LABELS = (
+    "service_name",
+    "container_name",
+    "workload",
+    "function_name",
+    "module_id",
+    "k8s-pod/app",
+    "service",
+    "component",
+    "app",
+    "_SYSTEMD_UNIT",
+    "SYSLOG_IDENTIFIER",
+)
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Which component a record belongs to: ``--component``, else the stack file's
+    ``logs.components`` (a label value or a file name → component), else the record's own
+    service or container label."""
+
+    mapping: Mapping[str, str] = field(default_factory=dict)
+    forced: str | None = None
+
+    def component(self, record: Record) -> str:
+        if self.forced:
+            return self.forced
+        labels = record.labels
+        for key in (*COMPONENT_LABELS, "pod_name", "source"):
+            value = labels.get(key)
+            if value and value in self.mapping:
+                return self.mapping[value]
+        for key in COMPONENT_LABELS:
+            value = labels.get(key)
+            if value:
+                return value.removesuffix(".service")
+        return ""
+
+
+@dataclass
+class _Tally:
+    count: int = 0
+    first: datetime | None = None
+    last: datetime | None = None
+    components: Counter[str] = field(default_factory=Counter)
+    examples: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, when: datetime | None) -> None:
+        self.count += 1
+        if when is not None:
+            self.first = when if self.first is None else min(self.first, when)
+            self.last = when if self.last is None else max(self.last, when)
+
+
+@dataclass
+class SourceStats:
+    name: str
+    lines: int = 0
+    bytes: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+class Summary:
+    """Collects events from any number of sources; ``document`` renders the result."""
+
+    def __init__(
+        self,
+        attribution: Attribution = Attribution(),
+        secrets: Iterable[str] = (),
+        window: Window | None = None,
+    ) -> None:
+        self.attribution = attribution
+        self.secrets = tuple(secrets)
+        self.window = window or Window()
+        self.codes: dict[str, _Tally] = defaultdict(_Tally)
+        self.timeline: dict[str, Counter[str]] = defaultdict(Counter)
+        self.miner = TemplateMiner()
+        self.unclassified: dict[Template, _Tally] = defaultdict(_Tally)
+        self.sources: list[SourceStats] = []
+        self.untimed = 0
+
+    def add(self, event: Event) -> None:
+        record = event.record
+        component = self.attribution.component(record)
+        if event.code is None:
+            template = self.miner.add(record.text)
+            if template is None:
+                return
+            tally = self.unclassified[template]
+        else:
+            tally = self.codes[event.code]
+        tally.add(record.time)
+        tally.components[component] += 1
+        if record.time is not None:
+            self.timeline[minute_of(record.time)][event.code or UNCLASSIFIED] += 1
+        if len(tally.examples) < EXAMPLES:
+            example = self.example(record, component)
+            if all(example["text"] != seen["text"] for seen in tally.examples):
+                tally.examples.append(example)
+
+    def example(self, record: Record, component: str) -> dict[str, Any]:
+        text = " ".join(record.text.split())  # one line, whatever the message held
+        if len(text) > EXAMPLE_CHARACTERS:
+            text = text[:EXAMPLE_CHARACTERS] + " …"
+        return {
+            "time": iso(record.time),
+            "source": record.source,
+            "line": record.line,
+            "component": component,
+            "text": scrub(text, self.secrets),
+        }
+
+    @property
+    def matched(self) -> int:
+        return sum(tally.count for tally in self.codes.values())
+
+    def document(self) -> dict[str, Any]:
+        codes = sorted(self.codes.items(), key=lambda item: (-item[1].count, item[0]))
+        owners: Counter[str] = Counter()
+        components: dict[str, Counter[str]] = defaultdict(Counter)
+        for code, tally in codes:
+            owners[FAULTS[code].owner] += tally.count
+            for component, count in tally.components.items():
+                components[component or "-"][code] += count
+        return {
+            "schema": SCHEMA,
+            "since": iso(self.window.since),
+            "until": iso(self.window.until),
+            "sources": [
+                {"name": s.name, "lines": s.lines, "bytes": s.bytes, "warnings": s.warnings}
+                for s in self.sources
+            ],
+            "lines": sum(s.lines for s in self.sources),
+            "matched": self.matched,
+            "untimed": self.untimed,
+            "codes": [self._code(code, tally) for code, tally in codes],
+            "by_owner": dict(sorted(owners.items())),
+            "by_component": {
+                name: {"count": sum(counts.values()), "codes": dict(sorted(counts.items()))}
+                for name, counts in sorted(components.items())
+            },
+            "timeline": [
+                {"minute": minute, "counts": dict(sorted(counts.items()))}
+                for minute, counts in sorted(self.timeline.items())
+            ],
+            "unclassified": self._unclassified(),
+        }
+
+    def _code(self, code: str, tally: _Tally) -> dict[str, Any]:
+        fault = FAULTS[code]
+        return {
+            "code": code,
+            "layer": fault.layer,
+            "owner": fault.owner,
+            "meaning": fault.meaning,
+            "remediation": fault.remediation,
+            "count": tally.count,
+            "first_seen": iso(tally.first),
+            "last_seen": iso(tally.last),
+            "components": _components(tally.components),
+            "examples": tally.examples,
+        }
+
+    def _unclassified(self) -> dict[str, Any]:
+        templates = list(self.unclassified.items())
+        templates.sort(key=lambda item: (-item[1].count, item[0].text))
+        return {
+            "count": sum(tally.count for _, tally in templates),
+            "dropped": self.miner.overflow,  # past the template bound, counted nowhere else
+            "templates": [
+                {
+                    "template": scrub(template.text, self.secrets),
+                    "count": tally.count,
+                    "first_seen": iso(tally.first),
+                    "last_seen": iso(tally.last),
+                    "components": _components(tally.components),
+                    "examples": tally.examples,
+                }
+                for template, tally in templates
+            ],
+        }
+
+
+def _components(counts: Counter[str]) -> dict[str, int]:
+    return {name or "-": count for name, count in sorted(counts.items())}

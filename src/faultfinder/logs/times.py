@@ -1,0 +1,164 @@
+"""Timestamps in log lines and on the command line → aware datetimes.
+
+A time without a zone is taken in the machine's local zone, as ``journalctl --since`` and
+nginx's error.log do; everything is reported in UTC.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from faultfinder.errors import UsageError
+
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
+    )
+}
+_ZONE = r"(?P<zone>Z|[+-][0-9]{2}:?[0-9]{2}|UTC|GMT)?"
+# The shapes a line starts with, tried in order on its first characters.
+_LEADING = (
+    # ISO 8601 / RFC 3339 (CRI, Python logging, PostgreSQL, gunicorn "[2025-08-19 20:57:37 +0000]")
+    re.compile(
+        r"\[?(?P<year>[0-9]{4})-(?P<month>[0-9]{2})-(?P<day>[0-9]{2})[T ]"
+        r"(?P<hour>[0-9]{2}):(?P<minute>[0-9]{2}):(?P<second>[0-9]{2})"
+        r"(?:[.,](?P<fraction>[0-9]+))? ?" + _ZONE + r"\]?"
+    ),
+    # nginx error.log: 2024/05/01 12:00:00
+    re.compile(
+        r"(?P<year>[0-9]{4})/(?P<month>[0-9]{2})/(?P<day>[0-9]{2}) "
+        r"(?P<hour>[0-9]{2}):(?P<minute>[0-9]{2}):(?P<second>[0-9]{2})"
+    ),
+    # redis-server: 1234:M 01 May 2024 12:00:00.123
+    re.compile(
+        r"[0-9]+:[A-Z] (?P<day>[0-9]{2}) (?P<month_name>[A-Za-z]{3}) (?P<year>[0-9]{4}) "
+        r"(?P<hour>[0-9]{2}):(?P<minute>[0-9]{2}):(?P<second>[0-9]{2})(?:\.(?P<fraction>[0-9]+))?"
+    ),
+    # syslog: May  1 12:00:00 (no year: the latest such time not in the future)
+    re.compile(
+        r"(?P<month_name>[A-Za-z]{3}) +(?P<day>[0-9]{1,2}) "
+        r"(?P<hour>[0-9]{2}):(?P<minute>[0-9]{2}):(?P<second>[0-9]{2})"
+    ),
+)
+_RELATIVE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(s|m|h|d)\s*$")
+_UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def leading_time(text: str) -> tuple[datetime | None, str]:
+    """The time a line starts with, and the line without it (the message)."""
+    for pattern in _LEADING:
+        match = pattern.match(text)
+        if match:
+            when = _from_parts(match)
+            if when is not None:
+                return when, text[match.end() :].lstrip(" \t:-|")
+    return None, text
+
+
+def without_time(text: str) -> str:
+    """The line without a leading time: ``leading_time``'s message, without building the time
+    (the scanner's cheap look at a line it will most likely drop)."""
+    for pattern in _LEADING:
+        match = pattern.match(text)
+        if match:
+            return text[match.end() :].lstrip(" \t:-|")
+    return text
+
+
+def parse_timestamp(value: object) -> datetime | None:
+    """A timestamp field's value (RFC 3339 text, or seconds since the epoch) → datetime."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        seconds = float(value)
+        if seconds > 1e14:  # microseconds or nanoseconds since the epoch
+            seconds /= 1e6 if seconds < 1e17 else 1e9
+        elif seconds > 1e11:  # milliseconds (JavaScript's Date.now())
+            seconds /= 1e3
+        return _from_epoch(seconds)
+    if isinstance(value, str):
+        match = _LEADING[0].match(value.strip())
+        return _from_parts(match) if match else None
+    return None
+
+
+def from_microseconds(value: object) -> datetime | None:
+    """journald's ``__REALTIME_TIMESTAMP``: microseconds since the epoch, as text."""
+    try:
+        return _from_epoch(int(str(value)) / 1e6)
+    except ValueError:
+        return None
+
+
+def parse_when(value: str, *, now: datetime | None = None) -> datetime:
+    """``--since``/``--until``: a timestamp, a date, or a duration ago (``15m``, ``2h``, ``1d``)."""
+    now = now or datetime.now(UTC)
+    relative = _RELATIVE.match(value)
+    if relative:
+        return now - timedelta(seconds=float(relative.group(1)) * _UNIT_SECONDS[relative.group(2)])
+    text = value.strip()
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        text += "T00:00:00"
+    when = parse_timestamp(text)
+    if when is None:
+        raise UsageError(
+            f"not a time: {value!r} (give 2024-05-01T12:00:00Z, 2024-05-01, or 15m, 2h, 1d ago)"
+        )
+    return when
+
+
+def minute_of(when: datetime) -> str:
+    """The UTC minute a time falls in, as the timeline's key: ``2024-05-01T12:00Z``."""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+def iso(when: datetime | None) -> str | None:
+    """UTC, milliseconds, ``Z``: how every time is written in the output."""
+    if when is None:
+        return None
+    return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _from_epoch(seconds: float) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _from_parts(match: re.Match[str]) -> datetime | None:
+    parts = match.groupdict()
+    try:
+        if parts.get("month_name"):
+            month = _MONTHS.get(parts["month_name"].lower())
+            if month is None:
+                return None
+        else:
+            month = int(parts["month"])
+        fraction = (parts.get("fraction") or "0")[:6].ljust(6, "0")
+        year = int(parts["year"]) if parts.get("year") else datetime.now().year
+        when = datetime(
+            year,
+            month,
+            int(parts["day"]),
+            int(parts["hour"]),
+            int(parts["minute"]),
+            int(parts["second"]),
+            int(fraction),
+        )
+    except ValueError:  # 2024-13-45: a number that looked like a date
+        return None
+    zone = parts.get("zone")
+    if zone in ("Z", "UTC", "GMT"):
+        return when.replace(tzinfo=UTC)
+    if zone:
+        sign = -1 if zone[0] == "-" else 1
+        digits = zone[1:].replace(":", "")
+        offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        return (when - sign * offset).replace(tzinfo=UTC)
+    local = when.astimezone()  # naive: the machine's zone
+    if not parts.get("year") and local > datetime.now(UTC) + timedelta(days=1):
+        local = local.replace(year=local.year - 1)  # syslog in January reading December
+    return local

@@ -1,0 +1,280 @@
+"""``faultfinder logs``: exit statuses, gzip and stdin, windows, the stack file's mapping and
+secrets, damaged input, and following a growing file."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.servers import wait_until
+from tests.servers.common import CliResult, StackWriter
+
+Run = Callable[..., CliResult]
+DATA = Path(__file__).parents[1] / "data" / "logs"
+
+DNS = "Error -3 connecting to redis.internal:6379. Temporary failure in name resolution."
+APP_LOG = "".join(f"{line}\n" for line in [
+    "2024-05-01T12:00:01Z INFO app: started",
+    f"2024-05-01T12:00:02Z ERROR app: {DNS}",
+    f"2024-05-01T12:00:59Z ERROR app: {DNS}",
+    "2024-05-01T12:03:10Z ERROR app: Error 111 connecting to 127.0.0.1:6379. Connection refused.",
+    "2024-05-01T12:03:11Z ERROR app: cannot reach postgresql://app:s3cr3t-pass@db:5432/app: "
+    'password authentication failed for user "app"',
+    "2024-05-01T12:04:00Z ERROR app: payment 7781 failed: card declined",
+])
+
+
+@pytest.fixture
+def app_log(tmp_path: Path) -> Path:
+    path = tmp_path / "app.log"
+    path.write_text(APP_LOG)
+    return path
+
+
+def test_codes_counts_owners_and_timeline(run_cli: Run, app_log: Path) -> None:
+    result = run_cli("logs", str(app_log), "--json")
+    assert result.status == 1
+    document = result.json()
+    assert (document["lines"], document["matched"]) == (6, 4)
+    assert [(e["code"], e["count"]) for e in document["codes"]] == [
+        ("dns.temporary_failure", 2), ("postgres.auth_failed", 1), ("tcp.refused", 1)
+    ]
+    assert document["by_owner"] == {"configuration": 1, "infrastructure": 3}
+    dns = document["codes"][0]
+    assert (dns["first_seen"], dns["last_seen"]) == ("2024-05-01T12:00:02.000Z",
+                                                     "2024-05-01T12:00:59.000Z")
+    assert dns["examples"][0]["line"] == 2
+    assert document["timeline"] == [
+        {"minute": "2024-05-01T12:00Z", "counts": {"dns.temporary_failure": 2}},
+        {"minute": "2024-05-01T12:03Z", "counts": {"postgres.auth_failed": 1, "tcp.refused": 1}},
+        {"minute": "2024-05-01T12:04Z", "counts": {"unclassified": 1}},
+    ]
+    assert document["unclassified"]["templates"][0]["template"] == (
+        "ERROR app: payment <NUM> failed: card declined"
+    )
+    assert "s3cr3t-pass" not in result.out  # an inline credential is masked even unconfigured
+
+
+def test_text_view(run_cli: Run, app_log: Path) -> None:
+    result = run_cli("logs", str(app_log), "--color", "never")
+    assert result.status == 1
+    out = result.out
+    assert "6 lines, 4 with a fault code, 1 unclassified errors in 1 templates" in out
+    assert "dns.temporary_failure" in out
+    assert "timeline (UTC, one row per minute)" in out
+    assert "2024-05-01 12:01   ·" in out  # an empty minute stays on the timeline
+    assert "fix: Check the resolver" in out
+    assert "s3cr3t-pass" not in out
+
+
+def test_a_clean_log_exits_0(run_cli: Run, tmp_path: Path) -> None:
+    path = tmp_path / "clean.log"
+    path.write_text("2024-05-01T12:00:01Z INFO all good\n" * 100)
+    result = run_cli("logs", str(path))
+    assert result.status == 0
+    assert "100 lines, 0 with a fault code" in result.out
+
+
+def test_since_until_and_code(run_cli: Run, app_log: Path) -> None:
+    document = run_cli("logs", str(app_log), "--since", "2024-05-01T12:01:00Z",
+                       "--until", "2024-05-01T12:03:10Z", "--json").json()
+    assert [e["code"] for e in document["codes"]] == ["tcp.refused"]
+    assert document["since"] == "2024-05-01T12:01:00.000Z"
+    result = run_cli("logs", str(app_log), "--code", "dns.temporary_failure", "--json")
+    assert [e["code"] for e in result.json()["codes"]] == ["dns.temporary_failure"]
+    assert result.json()["unclassified"]["count"] == 0
+    assert run_cli("logs", str(app_log), "--code", "postgres.timeout").status == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--since", "last tuesday"], "not a time"),
+        (["--code", "dns.typo"], "unknown fault code: dns.typo"),
+        (["--follow", "--stop-after", "soon"], "--stop-after"),
+    ],
+)
+def test_bad_calls_exit_2_with_one_line(run_cli: Run, app_log: Path, args: list[str],
+                                        message: str) -> None:
+    result = run_cli("logs", str(app_log), *args)
+    assert result.status == 2
+    assert message in result.err
+    assert len(result.err.strip().splitlines()) == 1
+
+
+def test_missing_source_exits_2(run_cli: Run, tmp_path: Path) -> None:
+    result = run_cli("logs", str(tmp_path / "nope.log"))
+    assert result.status == 2
+    assert result.err.startswith("faultfinder: error: cannot read")
+
+
+def test_gzip_and_truncated_gzip(run_cli: Run, tmp_path: Path) -> None:
+    whole = tmp_path / "app.log.gz"
+    body = APP_LOG.encode() + b"2024-05-01T12:05:00Z INFO filler line\n" * 20_000
+    whole.write_bytes(gzip.compress(body))
+    document = run_cli("logs", str(whole), "--json").json()
+    assert (document["lines"], document["matched"]) == (20_006, 4)
+    cut = tmp_path / "cut.log.gz"
+    cut.write_bytes(whole.read_bytes()[: len(whole.read_bytes()) // 2])
+    result = run_cli("logs", str(cut), "--json")
+    assert result.status == 1  # what came before the damage is still scanned
+    source = result.json()["sources"][0]
+    assert source["warnings"] == [f"{cut}: the compressed stream ends early (truncated gzip); "
+                                  "scanned what came before it"]
+    assert result.json()["matched"] == 4
+    damaged = tmp_path / "damaged.gz"
+    damaged.write_bytes(b"\x1f\x8b" + os.urandom(5000))
+    result = run_cli("logs", str(damaged), "--json")
+    assert result.status == 0
+    assert "damaged" in result.json()["sources"][0]["warnings"][0]
+
+
+def test_hostile_files_never_crash(run_cli: Run, tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.bin"
+    garbage.write_bytes(os.urandom(2 << 20) + b"\nERROR Connection refused\n" + os.urandom(1 << 20))
+    long_line = tmp_path / "long.log"
+    long_line.write_bytes(b"{" + b"x" * (10 << 20) + b" Connection refused\n")
+    empty = tmp_path / "empty.log"
+    empty.write_bytes(b"")
+    result = run_cli("logs", str(garbage), str(long_line), str(empty), "--json")
+    assert result.status == 1
+    document = result.json()
+    assert document["codes"][0]["code"] == "tcp.refused"
+    assert document["codes"][0]["count"] == 2
+    assert len(document["codes"][0]["examples"][1]["text"]) < 500
+
+
+def test_stdin_and_a_gcloud_array(tmp_path: Path) -> None:
+    for data in (APP_LOG.encode(), (DATA / "cloud-run-gcloud-read.json").read_bytes(),
+                 gzip.compress(APP_LOG.encode())):
+        completed = subprocess.run(
+            [sys.executable, "-m", "faultfinder", "logs", "-", "--json"],
+            input=data, capture_output=True, timeout=60, check=False,
+        )
+        assert completed.returncode == 1, completed.stderr
+        assert b'"name": "<stdin>"' in completed.stdout
+
+
+def test_the_stack_file_maps_labels_to_components_and_masks_secrets(
+    run_cli: Run, write_stack: StackWriter, tmp_path: Path
+) -> None:
+    stack = write_stack(
+        {"api": {"url": "https://api.example.test/health"},
+         "cache": {"url": "redis://:r3dis-Secret@redis.internal:6379/0"}},
+        logs={"components": {"checkout": "api", "app.log": "cache"}},
+    )
+    log = tmp_path / "app.log"
+    log.write_text("2024-05-01T12:00:00Z ERROR AUTH r3dis-Secret: WRONGPASS invalid "
+                   "username-password pair\n")
+    document = run_cli("logs", str(DATA / "cloud-run-gcloud-read.json"), str(log),
+                       "--stack", str(stack), "--json").json()
+    assert set(document["by_component"]) == {"api", "cache", "search"}
+    wrongpass = next(e for e in document["codes"] if e["code"] == "redis.auth_failed")
+    assert wrongpass["examples"][0]["text"] == (
+        "ERROR AUTH ***: WRONGPASS invalid username-password pair"
+    )
+    forced = run_cli("logs", str(log), "--component", "edge", "--json").json()
+    assert set(forced["by_component"]) == {"edge"}
+
+
+def test_a_mapping_to_no_component_is_a_config_error(
+    run_cli: Run, write_stack: StackWriter, app_log: Path
+) -> None:
+    stack = write_stack({"api": {"url": "https://api.example.test/"}},
+                        logs={"components": {"checkout": "ghost"}})
+    result = run_cli("logs", str(app_log), "--stack", str(stack))
+    assert result.status == 2
+    assert "logs.components.checkout: names no component: 'ghost'" in result.err
+
+
+class _Follower:
+    """``faultfinder logs --follow`` in a process of its own, its output read as it comes."""
+
+    def __init__(self, path: Path, *args: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "faultfinder", "logs", str(path), "--follow", *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        self.readers = [
+            threading.Thread(target=self._read, args=(stream,), daemon=True)
+            for stream in (self.process.stdout, self.process.stderr)
+        ]
+        for reader in self.readers:
+            reader.start()
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=10)
+        for reader in self.readers:  # the pipes end with the process
+            reader.join(timeout=10)
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+
+    def _read(self, stream: Iterator[str]) -> None:
+        for line in stream:
+            self.lines.put(line)
+
+    def saw(self, text: str) -> bool:
+        while not self.lines.empty():
+            self.seen.append(self.lines.get())
+        return any(text in line for line in self.seen)
+
+    def wait_for(self, text: str) -> None:
+        wait_until(lambda: self.saw(text), timeout=20, what=f"--follow to print {text!r}")
+
+
+@pytest.fixture
+def follow(tmp_path: Path) -> Iterator[Callable[..., _Follower]]:
+    started: list[_Follower] = []
+
+    def start(path: Path, *args: str) -> _Follower:
+        started.append(_Follower(path, *args))
+        return started[-1]
+
+    yield start
+    for follower in started:
+        follower.close()
+
+
+def test_follow_sees_appended_rotated_and_truncated_lines(
+    follow: Callable[..., _Follower], tmp_path: Path
+) -> None:
+    path = tmp_path / "growing.log"
+    path.write_text("2024-05-01T12:00:00Z INFO booting\n")
+    follower = follow(path, "--stop-after", "60s")
+    follower.wait_for("following")
+    with path.open("a") as log:
+        log.write("2024-05-01T12:00:01Z ERROR Error 111 connecting to 127.0.0.1:1. Conn")
+        log.flush()
+        log.write("ection refused.\n")  # a line written in two goes is one line
+    follower.wait_for("tcp.refused")
+    rotated = tmp_path / "growing.log.1"
+    path.rename(rotated)
+    path.write_text("2024-05-01T12:00:02Z ERROR No route to host\n")
+    follower.wait_for("tcp.unreachable")
+    path.write_text("2024-05-01T12:00:03Z ERROR ECONNRESET\n")  # truncated (copytruncate)
+    follower.wait_for("tcp.reset")
+    follower.process.send_signal(signal.SIGINT)
+    assert follower.process.wait(timeout=20) == 1
+    follower.wait_for("3 with a fault code")
+
+
+def test_follow_stops_by_itself(follow: Callable[..., _Follower], tmp_path: Path) -> None:
+    path = tmp_path / "quiet.log"
+    path.write_text("")
+    follower = follow(path, "--stop-after", "300ms", "--json")
+    assert follower.process.wait(timeout=20) == 0
+    follower.wait_for('"matched": 0')
