@@ -287,7 +287,7 @@ def test_junit_report_file_parses_with_a_testcase_per_check_and_criterion(
     criteria = suites["test: criteria"]
     assert criteria.find("properties/property[@name='result']").get("value") == "fail"  # type: ignore[union-attr]
     skipped = criteria.findall("testcase/skipped")
-    assert [s.get("message") for s in skipped] == ["not evaluated (needs `faultfinder logs`)"]
+    assert [s.get("message") for s in skipped] == ["not evaluated (give --logs SOURCE)"]
     assert "1 of 2 criteria failed" in result.out  # pass_rate fails; log_absent is not judged
 
 

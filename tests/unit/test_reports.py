@@ -13,6 +13,7 @@ from faultfinder.report.json import diagnosis_document
 from faultfinder.report.junit import render_junit
 from faultfinder.report.markdown import render_markdown
 from faultfinder.validate.criteria import critical_categories, evaluate
+from faultfinder.validate.logcheck import log_criteria
 from faultfinder.validate.document import validation_document
 from faultfinder.validate.model import Cause, Check, Settings, Validation
 from faultfinder.validate.runner import sign
@@ -73,7 +74,8 @@ def validation_of(api: str, db: str) -> dict[str, Any]:
                 detail = f"password authentication failed for app:{SECRET}"
                 checks.append(Check(name, index + 1, index * 100.0, 4.0, False, code,
                                     "configuration", cause, detail))
-    components, categories, criteria = evaluate(parsed, parsed.validation, checks)
+    not_given = log_criteria(parsed.validation.log_absent, None)
+    components, categories, criteria = evaluate(parsed, parsed.validation, checks, not_given)
     validation = Validation(
         stack=parsed.name, stack_file=parsed.path, started_at="2026-11-28T19:21:30.123Z",
         duration_ms=412.0,
@@ -150,7 +152,7 @@ def test_markdown_report_has_the_criteria_a_table_per_category_and_the_sign_off(
     assert "| critical_category | `database` | every check passes | 4/5 pass | **FAIL** |" in text
     assert "| consecutive | `api` | ≥ 3 passes in a row | longest run 5 of 5 | **PASS** |" in text
     assert "| log_absent | `app.error` | absent from the logs | " \
-           "not evaluated (needs `faultfinder logs`) | not evaluated |" in text
+           "not evaluated (give --logs SOURCE) | not evaluated |" in text
     assert "### database (critical) — **FAIL**, 4/5 checks pass (80%)" in text
     assert "### http (not critical) — **PASS**, 5/5 checks pass (100%)" in text
     assert "- db failed 1/5 (#3): postgres.auth_failed (configuration)" in text

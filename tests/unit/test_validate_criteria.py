@@ -9,12 +9,12 @@ import pytest
 
 from faultfinder import CheckResult, Phase, parse_stack
 from faultfinder.validate.criteria import (
-    LOG_NOT_EVALUATED,
     evaluate,
     longest_streak,
     percentile,
 )
 from faultfinder.validate.document import repetition_ranges
+from faultfinder.validate.logcheck import NOT_GIVEN, LogTally, log_criteria
 from faultfinder.validate.model import Cause, Check, Outcome
 from faultfinder.validate.repeat import Repetitions
 from faultfinder.validate.rounds import judge
@@ -157,10 +157,25 @@ def test_a_tls_component_whose_certificate_was_never_read_fails_the_bound() -> N
 
 def test_log_absent_is_reported_as_not_evaluated_and_never_fails_the_run() -> None:
     parsed = stack("validation: {log_absent: [redis.oom]}\n")
-    _, _, criteria = evaluate(parsed, parsed.validation, healthy_except())
+    not_given = log_criteria(parsed.validation.log_absent, None)
+    _, _, criteria = evaluate(parsed, parsed.validation, healthy_except(), not_given)
     logs = criterion(criteria, "log_absent", "redis.oom")
-    assert (logs.outcome, logs.actual) == (Outcome.NOT_EVALUATED, LOG_NOT_EVALUATED)
+    assert (logs.outcome, logs.actual) == (Outcome.NOT_EVALUATED, NOT_GIVEN)
     assert all(c.outcome is not Outcome.FAIL for c in criteria)
+
+
+def test_log_absent_passes_on_zero_lines_and_fails_with_the_figures() -> None:
+    tallies = {
+        "redis.oom": LogTally(0),
+        "dns.temporary_failure": LogTally(3, "2026-11-28T19:21:30Z", "2026-11-28T19:25:02Z"),
+    }
+    absent, present = log_criteria(["redis.oom", "dns.temporary_failure"], tallies, "15m")
+    assert (absent.outcome, absent.actual, absent.expected) == (
+        Outcome.PASS, "0 lines", "absent from the logs since 15m"
+    )
+    assert present.outcome is Outcome.FAIL
+    assert present.actual == "3 lines, first 2026-11-28T19:21:30Z, last 2026-11-28T19:25:02Z"
+    assert present.value == 3
 
 
 @pytest.mark.parametrize(

@@ -237,13 +237,24 @@ SIGNATURES: tuple[Signature, ...] = (
     ),
     Signature(
         "tcp.refused",
-        r"Connection refused|\bECONNREFUSED\b",
-        ("connection refused", "econnrefused"),
+        # redis-py's asyncio client says "Error 111 connecting to …. Connect call failed (…)"
+        r"Connection refused|\bECONNREFUSED\b|\bError 111 connecting|\[Errno 111\]",
+        ("connection refused", "econnrefused", "error 111", "errno 111"),
     ),
     Signature(
         "tcp.unreachable",
-        r"No route to host|Network is unreachable|\bEHOSTUNREACH\b|\bENETUNREACH\b",
-        ("no route to host", "network is unreachable", "ehostunreach", "enetunreach"),
+        r"No route to host|Network is unreachable|\bEHOSTUNREACH\b|\bENETUNREACH\b"
+        r"|\bError 11[3] connecting|\bError 101 connecting|\[Errno 11[3]\]|\[Errno 101\]",
+        (
+            "no route to host",
+            "network is unreachable",
+            "ehostunreach",
+            "enetunreach",
+            "error 113",
+            "error 101",
+            "errno 113",
+            "errno 101",
+        ),
     ),
     Signature(
         "tcp.reset",

@@ -33,7 +33,10 @@ OWNERS = {
 
 
 def render_handoff(
-    stack: Stack, diagnosis: dict[str, Any], validation: dict[str, Any] | None = None
+    stack: Stack,
+    diagnosis: dict[str, Any],
+    validation: dict[str, Any] | None = None,
+    logs: dict[str, Any] | None = None,
 ) -> str:
     diagnosis = redacted(diagnosis, stack.secrets)
     validation = redacted(validation, stack.secrets) if validation is not None else None
@@ -41,6 +44,8 @@ def render_handoff(
     lines += _summary(stack, diagnosis)
     lines += _root_causes(diagnosis)
     lines += _why(diagnosis)
+    if logs is not None:
+        lines += _log_evidence(stack, diagnosis, logs)
     lines += _actions(diagnosis)
     lines += _criteria(stack, diagnosis)
     if validation is not None:
@@ -49,6 +54,38 @@ def render_handoff(
         lines += ["", *criteria_table(validation["criteria"]), ""]
     lines += sign_off_block(validation, stack.path)
     return scrub("\n".join(lines).rstrip() + "\n", stack.secrets)
+
+
+def _log_evidence(stack: Stack, diagnosis: dict[str, Any], logs: dict[str, Any]) -> list[str]:
+    """What the logs say, next to what the probes say: each code, how often, since when."""
+    sources = ", ".join(source["name"] for source in logs["sources"])
+    lines = ["## Log evidence", "", f"From {sources} ({logs['lines']} lines).", ""]
+    if not logs["codes"]:
+        return [*lines, "No known failure signature in these logs.", ""]
+    probed = {cause["code"] for cause in diagnosis["root_causes"]}
+    lines += [
+        "| code | owner | lines | first seen | last seen | components | agrees with a root cause |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for entry in logs["codes"]:
+        components = ", ".join(entry["components"]) or "-"
+        agrees = "yes" if entry["code"] in probed else "no"
+        lines.append(
+            f"| `{entry['code']}` | {entry['owner']} | {entry['count']} | {entry['first_seen']} "
+            f"| {entry['last_seen']} | {components} | {agrees} |"
+        )
+    lines.append("")
+    for entry in logs["codes"]:
+        for example in entry["examples"][:2]:
+            lines.append(f"- `{entry['code']}`: `{flat(example['text'])}`")
+    codes = ", ".join(entry["code"] for entry in logs["codes"])
+    lines += [
+        "",
+        f"To prove these are gone after the fix, add `log_absent: [{codes}]` to `validation:` "
+        f"and run `faultfinder validate {stack.path} --logs SOURCE --logs-since <fix time>`.",
+        "",
+    ]
+    return lines
 
 
 def _summary(stack: Stack, diagnosis: dict[str, Any]) -> list[str]:

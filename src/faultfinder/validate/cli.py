@@ -46,12 +46,32 @@ def add_parser(commands: Any) -> None:
         metavar="NAME:KEY=VALUE[,KEY=VALUE]",
         help=f"override one component's criteria; keys: {', '.join(COMPONENT_KEYS)}",
     )
+    validate.add_argument(
+        "--logs",
+        action="append",
+        default=[],
+        metavar="SOURCE",
+        help="judge validation.log_absent on these logs (a file, .gz, or - for stdin)",
+    )
+    validate.add_argument(
+        "--logs-since",
+        default="",
+        metavar="WHEN",
+        help="only log lines from then on: a time (2026-11-28T19:00Z) or 15m/2h/1d ago",
+    )
     validate.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     report = commands.add_parser("report", help="write the Markdown hand-off document")
     report.add_argument("stack", help="the stack file (YAML)")
     report.add_argument("--diagnosis", metavar="FILE.json", help="a saved `diagnose --json`")
     report.add_argument("--validation", metavar="FILE.json", help="a saved `validate` report")
     report.add_argument("--out", metavar="FILE", help="write here instead of to stdout")
+    report.add_argument(
+        "--logs",
+        action="append",
+        default=[],
+        metavar="SOURCE",
+        help="cite these logs' failure signatures next to the probes' evidence",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -33,6 +33,7 @@ from faultfinder.validate.document import (
     render_document,
     validation_document,
 )
+from faultfinder.validate.logcheck import log_document
 from faultfinder.validate.model import Outcome
 from faultfinder.validate.runner import run_validation, sign
 from faultfinder.validate.view import progress, render_text
@@ -55,9 +56,11 @@ def validate(args: argparse.Namespace) -> int:
     if interactive:
         total = rounds_needed(stack, spec) * len(stack.components)
         with progress(total, Console()) as observe:
-            validation = asyncio.run(run_validation(stack, spec, on_check=observe))
+            validation = asyncio.run(
+                run_validation(stack, spec, on_check=observe, **_log_options(args))
+            )
     else:
-        validation = asyncio.run(run_validation(stack, spec))
+        validation = asyncio.run(run_validation(stack, spec, **_log_options(args)))
     if args.sign_off:
         validation = sign(validation, args.sign_off)
     document = validation_document(validation)
@@ -71,6 +74,10 @@ def validate(args: argparse.Namespace) -> int:
         )
         print(render_text(document, stack.secrets, color=color), end="")
     return 0 if validation.outcome is Outcome.PASS else 1
+
+
+def _log_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {"logs": args.logs, "logs_since": args.logs_since}
 
 
 def _spec(stack: Stack, args: argparse.Namespace) -> ValidationSpec:
@@ -131,7 +138,8 @@ def report(args: argparse.Namespace) -> int:
                 f"{path} is about stack {document['stack']!r}, not {stack.name!r} ({stack.path})"
             )
     diagnosis = saved or diagnosis_document(asyncio.run(run_diagnosis(stack)))
-    text = render_handoff(stack, diagnosis, validation)
+    logs = log_document(stack, args.logs) if args.logs else None
+    text = render_handoff(stack, diagnosis, validation, logs)
     if args.out:
         _write(args.out, text)
     else:

@@ -8,7 +8,8 @@ The criteria, in the order they are reported:
 - per component: ``consecutive`` (the longest run of passes), ``p95_ms`` and ``max_ms`` (over
   the repetitions' probe times) and ``tls.min_days_left`` (the fewest days a certificate had
   left, for components that speak TLS), each set for all, per category or per component;
-- ``log_absent``: reported as not evaluated until ``faultfinder logs`` exists.
+- ``log_absent``: each listed fault code absent from the logs given with ``--logs`` (see
+  ``logcheck``); not evaluated when no logs are given.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from faultfinder.validate.model import (
 
 TLS_KINDS = {"https", "wss", "tls", "rediss"}
 COMPONENT_CRITERIA = {"consecutive", "p95_ms", "max_ms", "tls.min_days_left"}
-LOG_NOT_EVALUATED = "not evaluated (needs `faultfinder logs`)"
 
 
 def effective(spec: ValidationSpec, component: Component) -> Criteria:
@@ -61,7 +61,10 @@ def critical_categories(stack: Stack, spec: ValidationSpec) -> tuple[str, ...]:
 
 
 def evaluate(
-    stack: Stack, spec: ValidationSpec, checks: Sequence[Check]
+    stack: Stack,
+    spec: ValidationSpec,
+    checks: Sequence[Check],
+    log_criteria: Sequence[Criterion] = (),
 ) -> tuple[tuple[ComponentSummary, ...], tuple[CategorySummary, ...], tuple[Criterion, ...]]:
     """Summaries per component and category, and every criterion with its figure."""
     critical = set(critical_categories(stack, spec))
@@ -75,12 +78,7 @@ def evaluate(
         criteria.extend(
             _component_criteria(component, effective(spec, component), by_component[name])
         )
-    criteria.extend(
-        Criterion(
-            "log_absent", code, "absent from the logs", LOG_NOT_EVALUATED, Outcome.NOT_EVALUATED
-        )
-        for code in spec.log_absent
-    )
+    criteria.extend(log_criteria)
     failed = {
         c.subject for c in criteria if c.outcome is Outcome.FAIL and c.name in COMPONENT_CRITERIA
     }

@@ -2,25 +2,45 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
+from collections.abc import Sequence
 from dataclasses import replace
 
 from faultfinder.config import Stack, ValidationSpec
 from faultfinder.validate.criteria import critical_categories, evaluate, rounds_needed
+from faultfinder.validate.logcheck import log_criteria, scan_logs
 from faultfinder.validate.model import Settings, SignOff, Validation
 from faultfinder.validate.repeat import Observer, repeat
 from faultfinder.validate.rounds import judge
 
 
 async def run_validation(
-    stack: Stack, spec: ValidationSpec | None = None, *, on_check: Observer | None = None
+    stack: Stack,
+    spec: ValidationSpec | None = None,
+    *,
+    on_check: Observer | None = None,
+    logs: Sequence[str] = (),
+    logs_since: str = "",
 ) -> Validation:
-    """Validate ``stack`` against ``spec`` (by default its own ``validation:`` section)."""
+    """Validate ``stack`` against ``spec`` (by default its own ``validation:`` section).
+
+    ``logs`` are the sources ``log_absent`` is judged on, from ``logs_since`` (a time or
+    ``15m``) on; without them those criteria are not evaluated.
+    """
     spec = spec or stack.validation
     rounds = rounds_needed(stack, spec)
     repetitions = await repeat(stack, rounds, spec.interval, on_check)
     checks = judge(stack, repetitions)
-    components, categories, criteria = evaluate(stack, spec, checks)
+    tallies = None
+    if logs and spec.log_absent:
+        from faultfinder.logs.times import parse_when  # the log scanner only when asked for
+
+        since = parse_when(logs_since) if logs_since else None
+        tallies = await asyncio.to_thread(scan_logs, stack, spec.log_absent, logs, since)
+    components, categories, criteria = evaluate(
+        stack, spec, checks, log_criteria(spec.log_absent, tallies, logs_since)
+    )
     return Validation(
         stack=stack.name,
         stack_file=stack.path,
