@@ -13,8 +13,8 @@ from faultfinder.report.json import diagnosis_document
 from faultfinder.report.junit import render_junit
 from faultfinder.report.markdown import render_markdown
 from faultfinder.validate.criteria import critical_categories, evaluate
-from faultfinder.validate.logcheck import log_criteria
 from faultfinder.validate.document import validation_document
+from faultfinder.validate.logcheck import log_criteria
 from faultfinder.validate.model import Cause, Check, Settings, Validation
 from faultfinder.validate.runner import sign
 
