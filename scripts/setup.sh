@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(postgresql redis-server haproxy nginx-light dnsmasq-base iptables iproute2 procps
-          util-linux)
+          util-linux chromium prometheus prometheus-blackbox-exporter wrk)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

@@ -7,8 +7,10 @@ from tests.servers.app import *  # noqa: F403
 from tests.servers.asgi import *  # noqa: F403
 from tests.servers.common import *  # noqa: F403
 from tests.servers.dnsmasq import *  # noqa: F403
+from tests.servers.exporters import *  # noqa: F403
 from tests.servers.haproxy import *  # noqa: F403
 from tests.servers.lab import *  # noqa: F403
+from tests.servers.monitor import *  # noqa: F403
 from tests.servers.netns import *  # noqa: F403
 from tests.servers.nginx import *  # noqa: F403
 from tests.servers.postgres import *  # noqa: F403

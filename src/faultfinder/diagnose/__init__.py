@@ -42,7 +42,8 @@ def diagnose(
     inside = read_inside(stack, results)
     seen_inside: dict[str, list[InsideFailure]] = {}
     for failure in inside.failures:
-        seen_inside.setdefault(failure.component, []).append(failure)
+        if failure.component in results:  # a monitor's first round may not have probed it yet
+            seen_inside.setdefault(failure.component, []).append(failure)
     failing = {name for name, result in results.items() if not result.ok} | set(seen_inside)
 
     reports: dict[str, ComponentReport] = {}

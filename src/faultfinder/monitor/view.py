@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from faultfinder.model import CheckResult, Diagnosis, Status
+from faultfinder.model import CheckResult, Diagnosis, RootCause, Status
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,11 @@ class StateChange:
     owner: str
     summary: str
     why: tuple[str, ...] = ()
+    # Added by the monitor (issue 6): where it failed, and the diagnosis' own view.
+    layer: str | None = None
+    symptom_of: tuple[str, ...] = ()  # for ``dependency.failed``: the failing components below
+    confidence: float | None = None  # the verdict's confidence at that moment
+    root_causes: tuple[RootCause, ...] = ()
 
 
 class MonitorView(Protocol):

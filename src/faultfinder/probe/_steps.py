@@ -80,6 +80,11 @@ async def resolve_addresses(host: str, port: int | None) -> list[str]:
     hanging after the deadline does not hold the process open at exit (a ThreadPoolExecutor's
     threads are joined at exit, which kept the CLI waiting out glibc's own resolver timeouts).
     """
+    if is_address(host):
+        # A literal needs no lookup, so getaddrinfo cannot block: no thread (starting one costs
+        # more CPU than the rest of a TCP probe, which /probe pays on every request).
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
+        return list(dict.fromkeys(str(info[4][0]) for info in found))
     loop = asyncio.get_running_loop()
     answer: asyncio.Future[list[str]] = loop.create_future()
 

@@ -1,0 +1,141 @@
+"""The work behind ``faultfinder watch`` and ``faultfinder history`` (imported when they run)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime
+import json
+import logging
+import os
+import signal
+import sys
+
+from rich.console import Console
+from rich.live import Live
+
+from faultfinder.config import Stack, load_stack, parse_duration
+from faultfinder.errors import UsageError
+from faultfinder.monitor.dashboard import build, change_lines
+from faultfinder.monitor.history import history_document, render_text
+from faultfinder.monitor.monitor import Monitor
+from faultfinder.monitor.store import Store, StoreError, open_store, store_url
+from faultfinder.monitor.view import StateChange
+from faultfinder.redact import scrub
+
+REFRESH_SECONDS = 0.5  # the dashboard's redraw period
+
+
+def watch(args: argparse.Namespace) -> int:
+    stack = load_stack(args.stack)
+    duration = _duration(args.duration, "--for") if args.duration else None
+    plain = args.plain or not sys.stdout.isatty()
+    _log_warnings(stack)
+    return asyncio.run(_watch(stack, args, duration, plain))
+
+
+async def _watch(
+    stack: Stack, args: argparse.Namespace, duration: float | None, plain: bool
+) -> int:
+    store = None if args.no_history else await open_store(store_url(stack, args.store))
+    monitor = Monitor(stack, store, agent=args.agent, alerts=not args.no_alerts)
+    main = asyncio.current_task()
+    assert main is not None
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, main.cancel)  # stop cleanly: flush the history
+    try:
+        if plain:
+            _print_plain_header(stack, monitor, store)
+            monitor.subscribe(lambda change: _print_change(change, stack))
+            await monitor.run(duration)
+        else:
+            await _dashboard(stack, monitor, duration)
+    except asyncio.CancelledError:
+        pass  # SIGTERM: monitor.run has stopped and flushed on its way out
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
+        if store is not None:
+            await store.close()
+    return 0
+
+
+def _print_plain_header(stack: Stack, monitor: Monitor, store: Store | None) -> None:
+    where = store.url if store is not None else "none"
+    count = len(stack.components)
+    print(
+        f"watching {count} component{'s' * (count != 1)} of {stack.name} as agent "
+        f"{monitor.agent}; history: {scrub(where, stack.secrets)}",
+        flush=True,
+    )
+
+
+def _print_change(change: StateChange, stack: Stack) -> None:
+    for line in change_lines(change):
+        print(scrub(line, stack.secrets), flush=True)
+
+
+async def _dashboard(stack: Stack, monitor: Monitor, duration: float | None) -> None:
+    console = Console()
+    watching = asyncio.create_task(monitor.run(duration))
+    with Live(console=console, auto_refresh=False, screen=False) as live:
+        try:
+            while not watching.done():
+                view = build(monitor, stack, agent=monitor.agent, height=console.size.height)
+                live.update(view, refresh=True)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(watching), REFRESH_SECONDS)
+        finally:
+            if not watching.done():
+                watching.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watching
+
+
+def history(args: argparse.Namespace) -> int:
+    stack = load_stack(args.stack)
+    window = _duration(args.since, "--since")
+    url = store_url(stack, args.store)
+    path = url.removeprefix("sqlite://")
+    if url.startswith("sqlite://") and not os.path.exists(path):  # reading creates no file
+        raise StoreError(f"no history at {path}: run `faultfinder watch {args.stack}` first")
+    return asyncio.run(_history(stack, args, url, window))
+
+
+async def _history(stack: Stack, args: argparse.Namespace, url: str, window: float) -> int:
+    store = await open_store(url)
+    try:
+        until = datetime.datetime.now(datetime.UTC)
+        since = until - datetime.timedelta(seconds=window)
+        document = await history_document(store, stack, since=since, until=until,
+                                          agent=args.agent)
+    finally:
+        await store.close()
+    if args.json:
+        text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False)
+        print(scrub(text, stack.secrets))
+    else:
+        print(render_text(document, stack.secrets), end="")
+    return 0
+
+
+def _duration(value: str, option: str) -> float:
+    try:
+        return parse_duration(value)
+    except ValueError as error:
+        raise UsageError(f"{option}: {error}") from None
+
+
+def _log_warnings(stack: Stack) -> None:
+    """The monitor's warnings (a store or alert channel failing) as one line on stderr."""
+
+    class Scrubbed(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            return scrub(f"faultfinder: warning: {super().format(record)}", stack.secrets)
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(Scrubbed("%(message)s"))
+    logger = logging.getLogger("faultfinder.monitor")
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False

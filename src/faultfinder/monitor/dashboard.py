@@ -1,0 +1,156 @@
+"""The terminal view of a running monitor: a row per component, the verdict and why-chain
+below; and the plain lines ``watch`` prints when its output is not a terminal.
+
+Reads the monitor only through ``MonitorView``, like ``serve`` does.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping, Sequence
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from faultfinder.config import Stack
+from faultfinder.model import Status
+from faultfinder.monitor.records import level
+from faultfinder.monitor.view import MonitorView, Observation, StateChange
+
+SPARKS = "▁▂▃▄▅▆▇█"
+STYLES = {Status.HEALTHY: "green", Status.DEGRADED: "yellow", Status.DOWN: "bold red"}
+SPARK_POINTS = 30
+States = Mapping[str, tuple[Status, datetime.datetime]]
+RESERVED_LINES = 8  # title, header, borders, the verdict and a few why lines
+
+
+def build(
+    view: MonitorView,
+    stack: Stack,
+    *,
+    agent: str = "",
+    now: datetime.datetime | None = None,
+    height: int | None = None,
+) -> Group:
+    """The whole dashboard; with ``height``, rows that fit, failing components first."""
+    now = now or datetime.datetime.now(datetime.UTC)
+    states = view.states()
+    latest = view.latest()
+    names = sorted(stack.components)
+    hidden = 0
+    if height is not None and len(names) > max(1, height - RESERVED_LINES):
+        room = max(1, height - RESERVED_LINES)
+        trouble = [n for n in names if _trouble(n, states, latest)]
+        chosen = set((trouble + [n for n in names if n not in trouble])[:room])
+        hidden = len(names) - len(chosen)
+        names = [name for name in names if name in chosen]
+    title = f"faultfinder watch — {stack.name}" + (f" (agent {agent})" if agent else "")
+    table = Table(title=title, title_justify="left", expand=False)
+    for column in ("component", "status", "layer", "code", "latency", "since"):
+        table.add_column(column, no_wrap=True)
+    for name in names:
+        table.add_row(*_row(name, view, states, latest, now))
+    parts: list[Table | Text] = [table]
+    if hidden:
+        parts.append(Text(f"… {hidden} more components not shown (healthy first to go)", "dim"))
+    parts.extend(_verdict(view))
+    return Group(*parts)
+
+
+def _trouble(name: str, states: States, latest: Mapping[str, Observation]) -> bool:
+    state = states.get(name)
+    observation = latest.get(name)
+    down = state is not None and state[0] is not Status.HEALTHY
+    failing = observation is not None and not observation.result.ok
+    return down or failing
+
+
+def _row(
+    name: str,
+    view: MonitorView,
+    states: States,
+    latest: Mapping[str, Observation],
+    now: datetime.datetime,
+) -> tuple[Text | str, ...]:
+    observation = latest.get(name)
+    state = states.get(name)
+    if observation is None or state is None:
+        return (name, Text("pending", "dim"), "—", "—", "", "—")
+    status, since = state
+    result = observation.result
+    label = Text(status.value, STYLES[status])
+    now_level = level(result)
+    if now_level is not status:  # flap control has not decided yet
+        label.append(f" ({now_level.value} now)", STYLES[now_level])
+    failed = result.failed_phase
+    layer = failed.layer if failed else "—"
+    code = result.code or result.warning or "—"
+    recent = view.recent(name, SPARK_POINTS)
+    durations = [o.result.duration_ms for o in recent]
+    failures = [not o.result.ok for o in recent]
+    latency = sparkline(durations, failures)
+    latency.append(f" {result.duration_ms:,.0f} ms")
+    return (name, label, layer, code, latency, f"{_clock(since)} ({_age(now - since)})")
+
+
+def sparkline(values: Sequence[float], failures: Sequence[bool] = ()) -> Text:
+    """One block per value, scaled between the window's least and most; failures in red."""
+    text = Text()
+    if not values:
+        return text
+    low, high = min(values), max(values)
+    span = high - low
+    for index, value in enumerate(values):
+        step = 0 if span <= 0 else round((value - low) / span * (len(SPARKS) - 1))
+        failed = index < len(failures) and failures[index]
+        text.append(SPARKS[step], "red" if failed else "cyan")
+    return text
+
+
+def _verdict(view: MonitorView) -> list[Text]:
+    diagnosis = view.diagnosis()
+    if diagnosis is None:
+        return [Text("verdict: waiting for the first round of probes", "dim")]
+    style = STYLES[diagnosis.status]
+    line = Text("verdict: ", "bold")
+    line.append(diagnosis.status.value, style)
+    line.append(f" — {diagnosis.verdict.summary}")
+    if diagnosis.root_causes:
+        line.append(
+            f" (owner: {diagnosis.verdict.owner}, confidence {diagnosis.verdict.confidence:.2f})"
+        )
+    lines = [line]
+    lines.extend(Text(f"  why: {why}") for why in diagnosis.why)
+    lines.extend(Text(f"  note: {note}", "yellow") for note in diagnosis.notes)
+    return lines
+
+
+def change_lines(change: StateChange) -> list[str]:
+    """A state change as plain lines: one headline, then the why-chain indented."""
+    code = f" {change.code}" if change.code else ""
+    owner = f" (owner: {change.owner})" if change.owner != "none" else ""
+    headline = (
+        f"{_stamp(change.at)} {change.component} {change.old.value} -> {change.new.value}"
+        f"{code}{owner}: {change.summary}"
+    )
+    return [headline, *(f"    why: {line}" for line in change.why)]
+
+
+def _stamp(moment: datetime.datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _clock(moment: datetime.datetime) -> str:
+    return moment.strftime("%H:%M:%SZ")
+
+
+def _age(span: datetime.timedelta) -> str:
+    seconds = max(0, int(span.total_seconds()))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    if seconds < 86400:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 86400}d{seconds % 86400 // 3600:02d}h"

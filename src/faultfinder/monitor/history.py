@@ -1,0 +1,179 @@
+"""``faultfinder history``: availability per component over a window, and the incidents (the
+state changes, paired into outages) with the diagnosis made when each began.
+
+The ``faultfinder.history/v1`` document is built from the store; the text is rendered from
+the document, like every other report.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from faultfinder.config import Stack
+from faultfinder.model import Status
+from faultfinder.monitor.store import Availability, Store
+from faultfinder.monitor.view import StateChange
+from faultfinder.redact import scrub
+
+SCHEMA = "faultfinder.history/v1"
+
+
+async def history_document(
+    store: Store,
+    stack: Stack,
+    *,
+    since: datetime.datetime,
+    until: datetime.datetime,
+    agent: str | None = None,
+) -> dict[str, Any]:
+    rows = await store.availability(stack.name, since=since, until=until, agent=agent)
+    changes = await store.changes(stack.name, since=since, until=until, agent=agent)
+    # an outage that began before the window and is still open is part of it
+    before = await store.changes(
+        stack.name, since=datetime.datetime.fromtimestamp(0, datetime.UTC), until=since,
+        agent=agent,
+    )
+    open_before = _still_down(before)
+    return {
+        "schema": SCHEMA,
+        "stack": stack.name,
+        "store": store.url,
+        "since": _stamp(since),
+        "until": _stamp(until),
+        "agent": agent,
+        "components": _components(stack, rows),
+        "incidents": _incidents([*open_before, *changes]),
+        "changes": [_change(change) for change in changes],
+    }
+
+
+def _components(stack: Stack, rows: Sequence[Availability]) -> list[dict[str, Any]]:
+    names = sorted(set(stack.components) | {row.component for row in rows})
+    found = []
+    for name in names:
+        mine = [row for row in rows if row.component == name]
+        checks = sum(row.checks for row in mine)
+        failures = sum(row.failures for row in mine)
+        total_ms = sum(row.total_ms for row in mine)
+        found.append(
+            {
+                "name": name,
+                "availability": round((checks - failures) / checks, 6) if checks else None,
+                "checks": checks,
+                "failures": failures,
+                "mean_ms": round(total_ms / checks, 1) if checks else None,
+                "max_ms": round(max(row.max_ms for row in mine), 1) if mine else None,
+                "agents": {
+                    row.agent: {
+                        "availability": round(row.ratio, 6),
+                        "checks": row.checks,
+                        "failures": row.failures,
+                    }
+                    for row in mine
+                },
+            }
+        )
+    return found
+
+
+def _still_down(changes: Iterable[StateChange]) -> list[StateChange]:
+    """The changes that opened outages not closed by a later change."""
+    newest: dict[tuple[str, str], StateChange] = {}
+    for change in changes:
+        newest[change.component, change.agent] = change
+    return [change for change in newest.values() if change.new is Status.DOWN]
+
+
+def _incidents(changes: Sequence[StateChange]) -> list[dict[str, Any]]:
+    """Outages: from a change to down to the next change away from down (or still open)."""
+    opened: dict[tuple[str, str], dict[str, Any]] = {}
+    incidents: list[dict[str, Any]] = []
+    for change in changes:
+        key = (change.component, change.agent)
+        if change.new is Status.DOWN and key not in opened:
+            incident = {
+                **_change(change),
+                "started_at": _stamp(change.at),
+                "ended_at": None,
+                "duration_s": None,
+            }
+            for name in ("at", "old", "new"):
+                del incident[name]
+            opened[key] = incident
+            incidents.append(incident)
+        elif change.new is not Status.DOWN and key in opened:
+            incident = opened.pop(key)
+            incident["ended_at"] = _stamp(change.at)
+            started = datetime.datetime.fromisoformat(incident["started_at"])
+            incident["duration_s"] = round((change.at - started).total_seconds(), 3)
+    return incidents
+
+
+def _change(change: StateChange) -> dict[str, Any]:
+    return {
+        "component": change.component,
+        "agent": change.agent,
+        "at": _stamp(change.at),
+        "old": change.old.value,
+        "new": change.new.value,
+        "code": change.code,
+        "layer": change.layer,
+        "owner": change.owner,
+        "symptom_of": list(change.symptom_of),
+        "summary": change.summary,
+        "confidence": change.confidence,
+        "why": list(change.why),
+        "root_causes": [cause.to_json() for cause in change.root_causes],
+    }
+
+
+def _stamp(moment: datetime.datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def render_text(document: dict[str, Any], secrets: Iterable[str] = (), width: int = 120) -> str:
+    console = Console(width=width, record=True, no_color=True, file=io.StringIO())
+    console.print(_build(document))
+    return scrub(console.export_text(), secrets)
+
+
+def _build(document: dict[str, Any]) -> Group:
+    who = f", agent {document['agent']}" if document["agent"] else ""
+    table = Table(
+        title=f"{document['stack']}: {document['since']} → {document['until']}{who}",
+        title_justify="left",
+    )
+    for column in ("component", "availability", "checks", "failures", "mean ms", "max ms"):
+        table.add_column(column, justify="left" if column == "component" else "right")
+    for component in document["components"]:
+        ratio = component["availability"]
+        table.add_row(
+            component["name"],
+            "—" if ratio is None else f"{ratio * 100:.3f} %",
+            str(component["checks"]),
+            str(component["failures"]),
+            "—" if component["mean_ms"] is None else f"{component['mean_ms']:.1f}",
+            "—" if component["max_ms"] is None else f"{component['max_ms']:.1f}",
+        )
+    parts: list[Table | Text] = [table]
+    incidents = document["incidents"]
+    parts.append(Text(f"incidents: {len(incidents)}", "bold"))
+    for incident in incidents:
+        ended = incident["ended_at"] or "still down"
+        length = f" ({incident['duration_s']:g} s)" if incident["duration_s"] is not None else ""
+        parts.append(
+            Text(
+                f"  {incident['started_at']} → {ended}{length}  {incident['component']} "
+                f"[{incident['agent']}] {incident['code'] or ''} (owner: {incident['owner']})"
+            )
+        )
+        parts.append(Text(f"    diagnosis: {incident['summary']}"))
+        parts.extend(Text(f"    why: {line}") for line in incident["why"])
+    return Group(*parts)

@@ -1,0 +1,252 @@
+"""``/probe``: blackbox_exporter's endpoint and metric names, against real servers, plus
+``probe_failure_info`` — and the same answers as Debian's blackbox_exporter for the same probe."""
+
+from __future__ import annotations
+
+import datetime
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cryptography import x509
+
+from faultfinder.serve.app import create_app
+from faultfinder.serve.modules import Modules, load_modules
+from tests.servers import free_port
+from tests.servers.app import AppServer
+from tests.servers.asgi import AsgiFactory, ServedApp
+from tests.servers.exporters import Exposition, Served
+from tests.servers.nginx import NginxFactory
+from tests.servers.redis import RedisServer
+from tests.servers.tls import NAME, Certificates, ServedCertificate, TlsServerFactory
+
+# What blackbox emits that faultfinder does not measure (the body's byte counts).
+NOT_PROVIDED = {"probe_http_content_length", "probe_http_uncompressed_body_length"}
+
+
+@pytest.fixture
+def modules_file(tmp_path: Path, certificates: Certificates) -> Path:
+    path = tmp_path / "modules.yml"
+    path.write_text(
+        "modules:\n"
+        "  tls_internal:\n"
+        "    prober: tcp\n"
+        f"    tcp: {{tls: true, tls_config: {{ca_file: '{certificates.ca_file}'}}}}\n"
+        "  https_internal:\n"
+        "    prober: http\n"
+        "    timeout: 2s\n"
+        "    http:\n"
+        "      valid_status_codes: [200]\n"
+        f"      tls_config: {{ca_file: '{certificates.ca_file}'}}\n"
+    )
+    return path
+
+
+@pytest.fixture
+def exporter(asgi_server: AsgiFactory, modules_file: Path) -> ServedApp:
+    return asgi_server.start(create_app(modules=Modules(load_modules(modules_file))))
+
+
+def probe(served: ServedApp | Served, headers: dict[str, str] | None = None,
+          **params: str) -> Exposition:
+    response = httpx.get(served.url("/probe"), params=params, headers=headers, timeout=15,
+                         trust_env=False)
+    assert response.status_code == 200, response.text
+    return Exposition.parse(response.text)
+
+
+def failure(metrics: Exposition) -> dict[str, str]:
+    (labels,) = metrics.labels("probe_failure_info")
+    return labels
+
+
+def not_after(certificate: ServedCertificate) -> float:
+    return x509.load_pem_x509_certificate(certificate.leaf_pem).not_valid_after_utc.timestamp()
+
+
+def test_http_2xx_success(exporter: ServedApp, app_server: AppServer) -> None:
+    metrics = probe(exporter, target=app_server.url("/ok"), module="http_2xx")
+    assert metrics.value("probe_success") == 1
+    assert metrics.value("probe_http_status_code") == 200
+    assert metrics.value("probe_http_version") == 1.1
+    assert metrics.value("probe_http_ssl") == 0
+    assert metrics.value("probe_ip_protocol") == 4
+    phases = {s["phase"] for s in metrics.labels("probe_http_duration_seconds")}
+    assert phases == {"resolve", "connect", "tls", "processing", "transfer"}
+    assert metrics.value("probe_http_duration_seconds", phase="connect") > 0
+    assert 0 < metrics.value("probe_dns_lookup_time_seconds") < metrics.value(
+        "probe_duration_seconds")
+    assert "probe_failure_info" not in metrics.names()
+
+
+def test_http_target_without_a_scheme_is_http(exporter: ServedApp, app_server: AppServer) -> None:
+    metrics = probe(exporter, target=f"127.0.0.1:{app_server.port}/ok")  # module: http_2xx
+    assert metrics.value("probe_success") == 1
+
+
+def test_the_service_s_own_500_is_the_application_s(
+    exporter: ServedApp, app_server: AppServer
+) -> None:
+    metrics = probe(exporter, target=app_server.url("/fail"), module="http_2xx")
+    assert metrics.value("probe_success") == 0
+    assert metrics.value("probe_http_status_code") == 500
+    assert failure(metrics) == {"code": "app.error", "layer": "http", "owner": "application"}
+
+
+def test_a_proxy_s_502_is_the_infrastructure_s(
+    exporter: ServedApp, nginx_proxy: NginxFactory
+) -> None:
+    proxy = nginx_proxy(free_port())  # nothing listens behind it
+    metrics = probe(exporter, target=proxy.url("/"), module="http_2xx")
+    assert metrics.value("probe_http_status_code") == 502
+    assert failure(metrics) == {
+        "code": "proxy.no_healthy_upstream", "layer": "http", "owner": "infrastructure",
+    }
+
+
+def test_tcp_connect(exporter: ServedApp, app_server: AppServer) -> None:
+    metrics = probe(exporter, target=f"127.0.0.1:{app_server.port}", module="tcp_connect")
+    assert metrics.value("probe_success") == 1
+    refused = probe(exporter, target=f"127.0.0.1:{free_port()}", module="tcp_connect")
+    assert refused.value("probe_success") == 0
+    assert failure(refused) == {"code": "tcp.refused", "layer": "tcp", "owner": "infrastructure"}
+
+
+def test_tls_connect_reads_the_certificate(
+    exporter: ServedApp, tls_server: TlsServerFactory, certificates: Certificates
+) -> None:
+    server = tls_server(certificates.valid)
+    metrics = probe(exporter, target=f"127.0.0.1:{server.port}", module="tls_internal",
+                    hostname=NAME)
+    assert metrics.value("probe_success") == 1
+    assert metrics.value("probe_ssl_earliest_cert_expiry") == not_after(certificates.valid)
+    assert metrics.labels("probe_tls_version_info") == [{"version": "TLS 1.3"}]
+
+
+def test_expired_certificate(
+    exporter: ServedApp, tls_server: TlsServerFactory, certificates: Certificates
+) -> None:
+    server = tls_server(certificates.expired)
+    metrics = probe(exporter, target=f"127.0.0.1:{server.port}", module="tls_internal",
+                    hostname=NAME)
+    assert failure(metrics) == {"code": "tls.expired", "layer": "tls", "owner": "infrastructure"}
+    expiry = metrics.value("probe_ssl_earliest_cert_expiry")
+    assert expiry == not_after(certificates.expired) < time.time()
+
+
+def test_https_with_the_hostname_parameter(
+    exporter: ServedApp, tls_server: TlsServerFactory, certificates: Certificates
+) -> None:
+    server = tls_server(certificates.valid)
+    metrics = probe(exporter, target=server.url("/"), module="https_internal", hostname=NAME)
+    assert metrics.value("probe_success") == 1
+    assert metrics.value("probe_http_ssl") == 1
+    assert metrics.value("probe_http_duration_seconds", phase="tls") > 0
+    mismatch = probe(exporter, target=server.url("/"), module="https_internal",
+                     hostname="other.example.test")
+    assert failure(mismatch)["code"] == "tls.hostname_mismatch"
+
+
+def test_dns_module_resolves_a_name(exporter: ServedApp) -> None:
+    metrics = probe(exporter, target="localhost", module="dns")  # from /etc/hosts
+    assert metrics.value("probe_success") == 1
+    assert metrics.value("probe_dns_lookup_time_seconds") > 0
+
+
+def test_the_scrape_timeout_bounds_the_probe(exporter: ServedApp, app_server: AppServer) -> None:
+    started = time.monotonic()
+    metrics = probe(exporter, headers={"X-Prometheus-Scrape-Timeout-Seconds": "1.5"},
+                    target=app_server.url("/slow?seconds=10"), module="http_2xx")
+    elapsed = time.monotonic() - started
+    assert failure(metrics)["code"] == "http.timeout"
+    assert 0.9 < elapsed < 1.5  # 1.5 s less blackbox's 0.5 s offset, and an answer in time
+
+
+def test_bad_requests_are_refused_and_counted(exporter: ServedApp, app_server: AppServer) -> None:
+    bad = [{"target": "x", "module": "nope"}, {"module": "tcp_connect"},
+           {"target": "127.0.0.1", "module": "tcp_connect"}]
+    answers = [httpx.get(exporter.url("/probe"), params=params, trust_env=False)
+               for params in bad]
+    assert [answer.status_code for answer in answers] == [400, 400, 400]
+    assert "Unknown module 'nope'" in answers[0].text
+    assert "Target parameter is missing" in answers[1].text
+    probe(exporter, target=f"127.0.0.1:{app_server.port}", module="tcp_connect")
+    metrics = Exposition.parse(httpx.get(exporter.url("/metrics"), trust_env=False).text)
+    assert metrics.value("faultfinder_probe_requests_rejected_total") == 3
+    assert metrics.value("faultfinder_probe_requests_total", module="tcp_connect",
+                         result="success") == 1
+
+
+def test_debug_shows_the_rungs_without_secrets(
+    exporter: ServedApp, redis_server: RedisServer
+) -> None:
+    target = f"redis://:hunter2secret@127.0.0.1:{redis_server.port}/0"
+    response = httpx.get(exporter.url("/probe"), trust_env=False, timeout=10,
+                         params={"target": target, "module": "faultfinder", "debug": "true"})
+    assert "tcp: ok" in response.text
+    assert "probe_success 1.0" in response.text
+    assert "redis://:***@127.0.0.1" in response.text
+    assert "hunter2secret" not in response.text
+
+
+# Side by side with Debian's blackbox_exporter: the same probe gives the same series.
+
+def label_sets(family: Any) -> list[list[tuple[str, str]]]:
+    return sorted(sorted(sample.labels.items()) for sample in family.samples)
+
+
+def compare(ours: Exposition, theirs: Exposition) -> None:
+    for name, family in theirs.families.items():
+        if name in NOT_PROVIDED:
+            continue
+        assert name in ours.families, f"{name} missing"
+        mine = ours.families[name]
+        assert (mine.type, mine.documentation) == (family.type, family.documentation), name
+        assert label_sets(mine) == label_sets(family), name
+    extra = set(ours.families) - set(theirs.families) - {"probe_failure_info"}
+    assert not extra, f"series blackbox would not give: {extra}"
+
+
+SAME_VALUES = ("probe_success", "probe_http_status_code", "probe_http_version", "probe_http_ssl",
+               "probe_http_redirects", "probe_ip_protocol", "probe_ip_addr_hash",
+               "probe_failed_due_to_regex")
+
+
+@pytest.mark.parametrize(("module", "path"), [
+    ("http_2xx", "/ok"), ("http_2xx", "/fail"), ("tcp_connect", ""), ("tcp_connect", "refused"),
+])
+def test_same_series_as_blackbox_exporter(
+    exporter: ServedApp, app_server: AppServer,
+    blackbox_exporter: Callable[[dict[str, Any]], Served], module: str, path: str,
+) -> None:
+    theirs_server = blackbox_exporter({"http_2xx": {"prober": "http"},
+                                       "tcp_connect": {"prober": "tcp"}})
+    port = free_port() if path == "refused" else app_server.port
+    target = f"http://127.0.0.1:{port}{path}" if module == "http_2xx" else f"127.0.0.1:{port}"
+    ours = probe(exporter, target=target, module=module)
+    theirs = probe(theirs_server, target=target, module=module)
+    compare(ours, theirs)
+    for name in SAME_VALUES:
+        if name in theirs.families:
+            assert ours.value(name) == theirs.value(name), name
+
+
+def test_same_certificate_series_as_blackbox_exporter(
+    exporter: ServedApp, tls_server: TlsServerFactory, certificates: Certificates,
+    blackbox_exporter: Callable[[dict[str, Any]], Served],
+) -> None:
+    server = tls_server(certificates.valid)
+    tls_config = {"ca_file": str(certificates.ca_file), "server_name": NAME}
+    theirs_server = blackbox_exporter(
+        {"tls_internal": {"prober": "tcp", "tcp": {"tls": True, "tls_config": tls_config}}})
+    target = f"127.0.0.1:{server.port}"
+    ours = probe(exporter, target=target, module="tls_internal", hostname=NAME)
+    theirs = probe(theirs_server, target=target, module="tls_internal")
+    for name in ("probe_success", "probe_ssl_earliest_cert_expiry"):
+        assert ours.value(name) == theirs.value(name), name
+    assert ours.labels("probe_tls_version_info") == theirs.labels("probe_tls_version_info")
+    assert datetime.datetime.fromtimestamp(ours.value("probe_ssl_earliest_cert_expiry"),
+                                           datetime.UTC).year >= datetime.datetime.now().year

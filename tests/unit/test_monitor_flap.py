@@ -1,0 +1,53 @@
+"""Flap control: N results in a row to get worse, M to get better, anything else resets."""
+
+from __future__ import annotations
+
+import datetime
+
+from faultfinder.model import Status
+from faultfinder.monitor.flap import Debounce
+
+HEALTHY, DEGRADED, DOWN = Status.HEALTHY, Status.DEGRADED, Status.DOWN
+START = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+
+
+def feed(debounce: Debounce, levels: list[Status]) -> list[tuple[int, Status, Status]]:
+    """(index, old, new) of every change while feeding ``levels`` one a second."""
+    changes = []
+    for index, level in enumerate(levels):
+        moment = START + datetime.timedelta(seconds=index)
+        old = debounce.observe(level, moment)
+        if old is not None:
+            changes.append((index, old, debounce.state))
+            assert debounce.since == moment
+    return changes
+
+
+def test_down_after_the_nth_failure_in_a_row_and_up_after_the_mth_success() -> None:
+    debounce = Debounce(3, 2, HEALTHY, START)
+    assert feed(debounce, [DOWN, DOWN, DOWN, DOWN, HEALTHY, HEALTHY, HEALTHY]) == [
+        (2, HEALTHY, DOWN), (5, DOWN, HEALTHY),
+    ]
+
+
+def test_an_interrupted_run_starts_counting_again() -> None:
+    debounce = Debounce(3, 2, HEALTHY, START)
+    assert feed(debounce, [DOWN, DOWN, HEALTHY, DOWN, DOWN, HEALTHY]) == []
+    assert debounce.state is HEALTHY
+    assert debounce.pending == 0
+    assert feed(debounce, [DOWN, DOWN]) == []
+    assert debounce.pending == 2
+
+
+def test_the_new_state_is_the_newest_results_and_degraded_counts_as_worse() -> None:
+    debounce = Debounce(2, 1, HEALTHY, START)
+    assert feed(debounce, [DEGRADED, DOWN]) == [(1, HEALTHY, DOWN)]
+    assert feed(debounce, [DEGRADED]) == [(0, DOWN, DEGRADED)]
+    assert feed(debounce, [HEALTHY]) == [(0, DEGRADED, HEALTHY)]
+
+
+def test_thresholds_of_one_follow_every_result() -> None:
+    debounce = Debounce(1, 1, HEALTHY, START)
+    assert feed(debounce, [DOWN, HEALTHY, DOWN]) == [
+        (0, HEALTHY, DOWN), (1, DOWN, HEALTHY), (2, HEALTHY, DOWN),
+    ]

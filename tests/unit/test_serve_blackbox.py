@@ -1,0 +1,108 @@
+"""One probe's result → blackbox_exporter's metrics, plus probe_failure_info (pure)."""
+
+from __future__ import annotations
+
+import datetime
+
+from faultfinder.model import Certificate, CheckResult, Phase
+from faultfinder.serve.blackbox import render_probe
+from tests.servers.exporters import Exposition
+
+NOT_AFTER = "2031-05-04T03:02:01Z"
+CERTIFICATE = Certificate("api.example.test", "test CA", ("api.example.test",),
+                          "2026-01-01T00:00:00Z", NOT_AFTER, 900.0)
+
+
+def metrics(result: CheckResult, prober: str) -> Exposition:
+    return Exposition.parse(render_probe(result, prober).decode())
+
+
+def https_result(**changes: object) -> CheckResult:
+    base: dict[str, object] = {
+        "component": "http_2xx", "kind": "https", "target": "https://api.example.test/",
+        "phases": (Phase("dns", True, 1.0, "192.0.2.7"), Phase("tcp", True, 2.0, "192.0.2.7:443"),
+                   Phase("tls", True, 3.0, "TLSv1.2 ECDHE-ECDSA-AES128-GCM-SHA256"),
+                   Phase("http", True, 4.0, "200 OK")),
+        "status_code": 200, "certificate": CERTIFICATE, "addresses": ("192.0.2.7",),
+        "duration_ms": 12.0,
+        "timings": {"resolve": 1.0, "connect": 2.0, "tls": 3.0, "processing": 2.5,
+                    "transfer": 1.5},
+    }
+    return CheckResult(**{**base, **changes})  # type: ignore[arg-type]
+
+
+def test_https_success() -> None:
+    found = metrics(https_result(), "http")
+    assert found.value("probe_success") == 1
+    assert found.value("probe_duration_seconds") == 0.012
+    assert found.value("probe_dns_lookup_time_seconds") == 0.001
+    assert found.value("probe_http_duration_seconds", phase="processing") == 0.0025
+    assert found.value("probe_http_status_code") == 200
+    assert found.value("probe_http_ssl") == 1
+    assert found.value("probe_http_version") == 1.1
+    expiry = datetime.datetime(2031, 5, 4, 3, 2, 1, tzinfo=datetime.UTC).timestamp()
+    assert found.value("probe_ssl_earliest_cert_expiry") == expiry
+    assert found.labels("probe_tls_version_info") == [{"version": "TLS 1.2"}]
+    assert found.value("probe_ip_protocol") == 4
+    assert "probe_failure_info" not in found.names()
+
+
+def test_a_failure_names_the_code_the_layer_and_the_owner() -> None:
+    result = https_result(
+        phases=(Phase("dns", True, 1.0, "192.0.2.7"), Phase("tcp", True, 2.0, "192.0.2.7:443"),
+                Phase("tls", True, 3.0, "TLSv1.3 TLS_AES_128_GCM_SHA256"),
+                Phase("http", False, 4.0, "502 from nginx")),
+        status_code=502, code="proxy.no_healthy_upstream")
+    found = metrics(result, "http")
+    assert found.value("probe_success") == 0
+    assert found.labels("probe_failure_info") == [
+        {"code": "proxy.no_healthy_upstream", "layer": "http", "owner": "infrastructure"}]
+    assert found.value("probe_http_status_code") == 502
+
+
+def test_no_response_is_status_0_and_no_version() -> None:
+    result = https_result(
+        phases=(Phase("dns", True, 1.0, "192.0.2.7"), Phase("tcp", False, 2.0, "refused")),
+        status_code=None, certificate=None, code="tcp.refused", timings={"resolve": 1.0})
+    found = metrics(result, "http")
+    assert found.value("probe_http_status_code") == 0
+    assert found.value("probe_http_ssl") == 0
+    assert found.value("probe_http_duration_seconds", phase="tls") == 0
+    assert "probe_http_version" not in found.names()
+    assert "probe_ssl_earliest_cert_expiry" not in found.names()
+    assert found.labels("probe_failure_info") == [
+        {"code": "tcp.refused", "layer": "tcp", "owner": "infrastructure"}]
+
+
+def test_warnings_do_not_fail_the_probe() -> None:
+    found = metrics(https_result(warning="tls.expiring_soon"), "http")
+    assert found.value("probe_success") == 1
+    assert found.labels("probe_warning_info") == [
+        {"code": "tls.expiring_soon", "layer": "tls", "owner": "infrastructure"}]
+
+
+def test_tcp_over_ipv6_has_no_http_series() -> None:
+    result = CheckResult("tcp_connect", "tcp", "tcp://[2001:db8::1]:22",
+                         (Phase("dns", True, 0.5, "2001:db8::1"),
+                          Phase("tcp", True, 1.0, "[2001:db8::1]:22")),
+                         addresses=("2001:db8::1",), duration_ms=2.0, timings={"resolve": 0.5})
+    found = metrics(result, "tcp")
+    assert found.value("probe_ip_protocol") == 6
+    assert found.value("probe_failed_due_to_regex") == 0
+    assert not {name for name in found.names() if name.startswith("probe_http_")}
+
+
+def test_address_hash_is_blackbox_s() -> None:
+    result = CheckResult("tcp_connect", "tcp", "tcp://127.0.0.1:22",
+                         (Phase("dns", True, 0.5, "127.0.0.1"),
+                          Phase("tcp", True, 1.0, "127.0.0.1:22")))
+    # what Debian's blackbox_exporter 0.23 reports for 127.0.0.1 (FNV-1a of the 4 bytes)
+    assert metrics(result, "tcp").value("probe_ip_addr_hash") == 3668918509
+
+
+def test_dns_only_reports_the_lookup() -> None:
+    result = CheckResult("dns", "dns", "dns://example.test", (Phase("dns", True, 0.7, ""),),
+                         duration_ms=0.8, timings={"resolve": 0.7})
+    found = metrics(result, "dns")
+    assert found.names() == {"probe_success", "probe_duration_seconds",
+                             "probe_dns_lookup_time_seconds"}
