@@ -24,10 +24,17 @@ def add_parser(commands: Any) -> None:
     )
     watch.add_argument("stack", help="the stack file (YAML)")
     _store_options(watch)
-    watch.add_argument("--for", dest="duration", metavar="DURATION",
-                       help="stop after this long (250ms, 30s, 2h); default: until stopped")
-    watch.add_argument("--plain", action="store_true",
-                       help="print a line per state change instead of the dashboard")
+    watch.add_argument(
+        "--for",
+        dest="duration",
+        metavar="DURATION",
+        help="stop after this long (250ms, 30s, 2h); default: until stopped",
+    )
+    watch.add_argument(
+        "--plain",
+        action="store_true",
+        help="print a line per state change instead of the dashboard",
+    )
     watch.add_argument("--no-alerts", action="store_true", help="ignore the alerts: section")
     watch.add_argument("--no-history", action="store_true", help="keep no history")
     history = commands.add_parser(
@@ -35,18 +42,25 @@ def add_parser(commands: Any) -> None:
     )
     history.add_argument("stack", help="the stack file (YAML)")
     _store_options(history)
-    history.add_argument("--since", default="24h", metavar="DURATION",
-                         help="the window, back from now (default 24h)")
+    history.add_argument(
+        "--since", default="24h", metavar="DURATION", help="the window, back from now (default 24h)"
+    )
     history.add_argument("--json", action="store_true", help="print the JSON document")
 
 
 def _store_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", metavar="URL",
-                        help="a SQLite path or postgresql:// URL; default: history.store, "
-                        "else STACK's name with .history.db")
-    parser.add_argument("--agent", metavar="NAME",
-                        help="this agent's name in a shared history (default: the host name); "
-                        "for history, show only this agent")
+    parser.add_argument(
+        "--store",
+        metavar="URL",
+        help="a SQLite path or postgresql:// URL; default: history.store, "
+        "else STACK's name with .history.db",
+    )
+    parser.add_argument(
+        "--agent",
+        metavar="NAME",
+        help="this agent's name in a shared history (default: the host name); "
+        "for history, show only this agent",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

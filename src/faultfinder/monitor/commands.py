@@ -107,8 +107,7 @@ async def _history(stack: Stack, args: argparse.Namespace, url: str, window: flo
     try:
         until = datetime.datetime.now(datetime.UTC)
         since = until - datetime.timedelta(seconds=window)
-        document = await history_document(store, stack, since=since, until=until,
-                                          agent=args.agent)
+        document = await history_document(store, stack, since=since, until=until, agent=args.agent)
     finally:
         await store.close()
     if args.json:

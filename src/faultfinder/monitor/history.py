@@ -37,7 +37,9 @@ async def history_document(
     changes = await store.changes(stack.name, since=since, until=until, agent=agent)
     # an outage that began before the window and is still open is part of it
     before = await store.changes(
-        stack.name, since=datetime.datetime.fromtimestamp(0, datetime.UTC), until=since,
+        stack.name,
+        since=datetime.datetime.fromtimestamp(0, datetime.UTC),
+        until=since,
         agent=agent,
     )
     open_before = _still_down(before)

@@ -315,9 +315,7 @@ class Monitor:
         state = self._debounce[name].state
         return self._describe(name, state, state, _now())
 
-    def _describe(
-        self, name: str, old: Status, new: Status, at: datetime.datetime
-    ) -> StateChange:
+    def _describe(self, name: str, old: Status, new: Status, at: datetime.datetime) -> StateChange:
         """A state change with the diagnosis made at that moment."""
         diagnosis = self._diagnosis
         assert diagnosis is not None
@@ -378,9 +376,7 @@ class Monitor:
                 return
             self._pending, self._pending_changes = [], []
             try:
-                await self.store.append(
-                    self.stack.name, observations, changes, self.stack.secrets
-                )
+                await self.store.append(self.stack.name, observations, changes, self.stack.secrets)
             except StoreError as error:
                 if not self._store_failing:
                     log.warning("history not written, will retry: %s", error)

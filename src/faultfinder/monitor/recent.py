@@ -36,9 +36,7 @@ def sample(at: datetime.datetime, result: CheckResult) -> Sample:
     )
 
 
-def observation(
-    component: str, agent: str, kind: str, target: str, kept: Sample
-) -> Observation:
+def observation(component: str, agent: str, kind: str, target: str, kept: Sample) -> Observation:
     """The observation a sample stands for: evidence, details and body are not kept."""
     result = CheckResult(
         component=component,

@@ -29,8 +29,7 @@ def first_delays(intervals: Mapping[str, float]) -> dict[str, float]:
     names = sorted(intervals)
     spread = len(names) / FIRST_ROUND_RATE
     return {
-        name: min(spread, intervals[name]) * index / len(names)
-        for index, name in enumerate(names)
+        name: min(spread, intervals[name]) * index / len(names) for index, name in enumerate(names)
     }
 
 

@@ -99,8 +99,12 @@ class Alerter:
                 await channel.send(alert)
             except AlertError as error:
                 self.failed += 1
-                log.warning("alert %s for %s not delivered: %s", alert.event, alert.component,
-                            scrub(str(error), self.secrets))
+                log.warning(
+                    "alert %s for %s not delivered: %s",
+                    alert.event,
+                    alert.component,
+                    scrub(str(error), self.secrets),
+                )
             else:
                 self.sent += 1
 

@@ -46,9 +46,7 @@ class WebhookChannel:
         except httpx.HTTPError as error:
             raise AlertError(f"{self.name}: {type(error).__name__}: {error}") from error
         if response.status_code >= 300:
-            raise AlertError(
-                f"{self.name} answered {response.status_code}: {response.text[:200]}"
-            )
+            raise AlertError(f"{self.name} answered {response.status_code}: {response.text[:200]}")
 
 
 def channel(spec: AlertSpec, client: httpx.AsyncClient, secrets: frozenset[str]) -> WebhookChannel:

@@ -100,22 +100,29 @@ class PostgresStore:
         secrets: frozenset[str] = frozenset(),
     ) -> None:
         observation_rows = [
-            (stack, r.agent, r.component, r.at_ms, r.ok, r.status, r.code, r.duration_ms,
-             r.result)
+            (stack, r.agent, r.component, r.at_ms, r.ok, r.status, r.code, r.duration_ms, r.result)
             for r in (observation_row(observation, secrets) for observation in observations)
         ]
         change_rows = [
-            (stack, r.agent, r.component, r.at_ms, r.old, r.new, r.code, r.owner, r.summary,
-             r.detail)
+            (
+                stack,
+                r.agent,
+                r.component,
+                r.at_ms,
+                r.old,
+                r.new,
+                r.code,
+                r.owner,
+                r.summary,
+                r.detail,
+            )
             for r in (change_row(change, secrets) for change in changes)
         ]
 
         async def write(connection: Any) -> None:
             async with connection.transaction():
                 if observation_rows:
-                    await connection.executemany(
-                        self._sql["insert_observation"], observation_rows
-                    )
+                    await connection.executemany(self._sql["insert_observation"], observation_rows)
                 if change_rows:
                     await connection.executemany(self._sql["insert_change"], change_rows)
 
@@ -160,7 +167,12 @@ class PostgresStore:
             return list(
                 await connection.fetch(
                     self._sql["observations"],
-                    stack, component, to_ms(since), to_ms(until), agent, limit,
+                    stack,
+                    component,
+                    to_ms(since),
+                    to_ms(until),
+                    agent,
+                    limit,
                 )
             )
 

@@ -117,13 +117,32 @@ class SqliteStore:
         secrets: frozenset[str] = frozenset(),
     ) -> None:
         observation_rows = [
-            (stack, r.agent, r.component, r.at_ms, int(r.ok), r.status, r.code, r.duration_ms,
-             r.result)
+            (
+                stack,
+                r.agent,
+                r.component,
+                r.at_ms,
+                int(r.ok),
+                r.status,
+                r.code,
+                r.duration_ms,
+                r.result,
+            )
             for r in (observation_row(observation, secrets) for observation in observations)
         ]
         change_rows = [
-            (stack, r.agent, r.component, r.at_ms, r.old, r.new, r.code, r.owner, r.summary,
-             r.detail)
+            (
+                stack,
+                r.agent,
+                r.component,
+                r.at_ms,
+                r.old,
+                r.new,
+                r.code,
+                r.owner,
+                r.summary,
+                r.detail,
+            )
             for r in (change_row(change, secrets) for change in changes)
         ]
 
@@ -169,9 +188,7 @@ class SqliteStore:
     ) -> list[Observation]:
         parameters = (stack, component, to_ms(since), to_ms(until), agent, limit)
         rows = await self._run(
-            lambda connection: connection.execute(
-                self._sql["observations"], parameters
-            ).fetchall()
+            lambda connection: connection.execute(self._sql["observations"], parameters).fetchall()
         )
         return [observation_from(*row) for row in rows]
 
@@ -185,9 +202,7 @@ class SqliteStore:
     ) -> list[Availability]:
         parameters = (stack, to_ms(since), to_ms(until), agent)
         rows = await self._run(
-            lambda connection: connection.execute(
-                self._sql["availability"], parameters
-            ).fetchall()
+            lambda connection: connection.execute(self._sql["availability"], parameters).fetchall()
         )
         return [
             Availability(row[0], row[1], int(row[2]), int(row[3]), float(row[4]), float(row[5]))
