@@ -5,216 +5,62 @@ from __future__ import annotations
 import base64
 import os
 import re
-import shlex
-import ssl
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 import yaml
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from faultfinder import _yaml
 from faultfinder.errors import ConfigError
+from faultfinder.flow.load import check_flow, flow_secrets
 
-SCHEMES = {
-    "http": "http",
-    "https": "https",
-    "ws": "ws",
-    "wss": "wss",
-    "tcp": "tcp",
-    "tls": "tls",
-    "dns": "dns",
-    "postgresql": "postgresql",
-    "postgres": "postgresql",
-    "redis": "redis",
-    "rediss": "rediss",
-}
-DEFAULT_PORTS = {
-    "http": 80,
-    "https": 443,
-    "ws": 80,
-    "wss": 443,
-    "tls": 443,
-    "postgresql": 5432,
-    "redis": 6379,
-    "rediss": 6379,
-}
+# The file's shape lives in ``spec``; these names are re-exported for the modules that use them.
+from faultfinder.spec import (
+    DEFAULT_PORTS,
+    SCHEMES,
+    AlertSpec,
+    ComponentSpec,
+    Criteria,
+    Defaults,
+    Duration,
+    Expect,
+    HistorySpec,
+    LogsSpec,
+    StackSpec,
+    TlsCriteria,
+    TlsOptions,
+    ValidationSpec,
+    parse_duration,
+)
+
+__all__ = [
+    "DEFAULT_PORTS",
+    "SCHEMES",
+    "AlertSpec",
+    "Component",
+    "ComponentSpec",
+    "Criteria",
+    "Defaults",
+    "Duration",
+    "Expect",
+    "HistorySpec",
+    "LogsSpec",
+    "Stack",
+    "StackSpec",
+    "TlsCriteria",
+    "TlsOptions",
+    "ValidationSpec",
+    "component_from_url",
+    "load_stack",
+    "parse_duration",
+    "parse_stack",
+    "redact_url",
+]
+
 SECRET_NAME = re.compile(r"pass|secret|token|key|auth|credential|pwd", re.IGNORECASE)
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-def parse_duration(value: object) -> float:
-    """``250ms``, ``3s``, ``1m``, ``2h``, ``7d`` or a bare number of seconds → seconds."""
-    if isinstance(value, bool):
-        raise ValueError("a duration like 250ms, 3s or 1m")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str) and (match := _DURATION.match(value)):
-        seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-    else:
-        raise ValueError(f"{value!r} is not a duration like 250ms, 3s or 1m")
-    if seconds <= 0:
-        raise ValueError("a duration must be greater than zero")
-    return seconds
-
-
-Duration = Annotated[float, BeforeValidator(parse_duration)]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class TlsOptions(_Strict):
-    ca: str | None = None  # a PEM bundle to trust instead of the system store
-    min_days_left: int = 14  # fewer days left than this warns tls.expiring_soon
-    server_name: str | None = None  # SNI and the name to verify, when the URL holds an address
-
-    @field_validator("ca")
-    @classmethod
-    def _loadable(cls, value: str | None) -> str | None:
-        """A bundle that cannot be loaded is the stack file's error, not every handshake's."""
-        if value is not None:
-            try:
-                ssl.create_default_context(cafile=value)
-            except (OSError, ssl.SSLError) as error:
-                raise ValueError(f"cannot load the CA bundle {value!r}: {_reason(error)}") from None
-        return value
-
-
-class Expect(_Strict):
-    status: list[int] | None = None  # default: any 2xx/3xx
-    body: str | None = None  # a substring the body must contain
-    message: str | None = None  # WebSocket: a substring of the first message after `send`
-
-    @field_validator("status", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: object) -> object:
-        return [value] if isinstance(value, int) else value
-
-
-class Defaults(_Strict):
-    timeout: Duration = 3.0
-    tls: TlsOptions = TlsOptions()
-    # watch (docs/watch.md): time between probes, and Gatus-style flap thresholds
-    interval: Duration = 30.0
-    failure_threshold: int = Field(default=3, ge=1)  # failures in a row before "down"
-    success_threshold: int = Field(default=2, ge=1)  # successes in a row before "back up"
-
-
-class ComponentSpec(_Strict):
-    url: str
-    expect: Expect = Expect()
-    via: list[str] = Field(default_factory=list)
-    depends_on: list[str] = Field(default_factory=list)
-    category: str | None = None
-    critical: bool = False
-    health: bool = False
-    timeout: Duration | None = None
-    tls: TlsOptions | None = None
-    method: str = "GET"
-    headers: dict[str, str] = Field(default_factory=dict)
-    send: str | None = None  # WebSocket: a text message to send after the upgrade
-    write: bool = True  # Redis: also SET a short-lived key, so OOM/READONLY show
-    interval: Duration | None = None  # watch: overrides defaults.interval
-    failure_threshold: int | None = Field(default=None, ge=1)
-    success_threshold: int | None = Field(default=None, ge=1)
-
-
-class TlsCriteria(_Strict):
-    min_days_left: int | None = Field(default=None, ge=0)
-
-
-class Criteria(_Strict):
-    """What ``validate`` asks of a component; set for all, per category or per component."""
-
-    consecutive: int | None = Field(default=None, ge=1)  # passes in a row
-    p95_ms: float | None = Field(default=None, gt=0)  # over the repetitions
-    max_ms: float | None = Field(default=None, gt=0)
-    tls: TlsCriteria = TlsCriteria()
-
-
-class ValidationSpec(Criteria):
-    """The ``validation:`` section (docs/validation.md); the defaults are the incident's."""
-
-    repetitions: int = Field(default=10, ge=1, le=100_000)
-    interval: Duration = 1.0  # between the starts of one component's repetitions
-    pass_rate: float = Field(default=0.8, ge=0, le=1)
-    critical_categories: list[str] = Field(default_factory=list)
-    log_absent: list[str] = Field(default_factory=list)  # fault codes; evaluated by a later issue
-    categories: dict[str, Criteria] = Field(default_factory=dict)
-    components: dict[str, Criteria] = Field(default_factory=dict)
-
-
-class AlertSpec(_Strict):
-    """One alert channel of ``watch`` (docs/watch.md): where state changes are sent."""
-
-    type: Literal["webhook", "slack", "command"]
-    url: str | None = None  # webhook, slack
-    headers: dict[str, str] = Field(default_factory=dict)  # webhook
-    command: list[str] | None = None  # command: argv, run without a shell
-    resend: Duration | None = None  # while still down, send again this often
-    send_resolved: bool = True
-    components: list[str] | None = None  # only these components; default: all
-    timeout: Duration = 10.0
-
-    @field_validator("command", mode="before")
-    @classmethod
-    def _split(cls, value: object) -> object:
-        return shlex.split(value) if isinstance(value, str) else value
-
-    @model_validator(mode="after")
-    def _target(self) -> AlertSpec:
-        if self.type == "command" and not self.command:
-            raise ValueError("a command alert needs `command`")
-        if self.type != "command" and not self.url:
-            raise ValueError(f"a {self.type} alert needs `url`")
-        return self
-
-
-class HistorySpec(_Strict):
-    """Where ``watch`` keeps its history and for how long (docs/watch.md)."""
-
-    store: str | None = None  # a path or sqlite:///path, or postgresql://…; default: by the file
-    raw_retention: Duration = 2 * 86400.0  # older raw results are downsampled
-    rollup: Duration = 3600.0  # the downsampled bucket
-    retention: Duration = 90 * 86400.0  # older buckets and state changes are deleted
-
-
-class LogsSpec(_Strict):
-    """How ``faultfinder logs`` attributes lines (docs/logs.md): a label value (a Cloud Run
-    service, a container, a systemd unit) or a log file's name → a component of the stack."""
-
-    components: dict[str, str] = Field(default_factory=dict)
-
-
-class StackSpec(_Strict):
-    version: int = 1
-    name: str = "stack"
-    defaults: Defaults = Defaults()
-    components: dict[str, ComponentSpec]
-    validation: ValidationSpec = ValidationSpec()
-    alerts: list[AlertSpec] = Field(default_factory=list)
-    history: HistorySpec = HistorySpec()
-    logs: LogsSpec = LogsSpec()
-
-    @field_validator("version")
-    @classmethod
-    def _known_version(cls, value: int) -> int:
-        if value != 1:
-            raise ValueError("only version 1 is known")
-        return value
 
 
 class Component(BaseModel):
@@ -246,7 +92,10 @@ class Component(BaseModel):
 
     @property
     def display_url(self) -> str:
-        """The URL with its password and secret-looking query values masked."""
+        """The URL with its password and secret-looking query values masked; for a flow, its
+        steps in order."""
+        if self.spec.flow is not None:
+            return "flow: " + " → ".join(str(step.name) for step in self.spec.flow.steps)
         return redact_url(self.url)
 
     @property
@@ -334,6 +183,9 @@ def parse_stack(text: str, file: str, environ: Any) -> Stack:
         raise _config_error(error, file, document) from None
     stack = _resolve(spec, file, document)
     found = secrets | _url_secrets(stack) | _watch_secrets(spec)
+    for component in stack.components.values():
+        if component.spec.flow is not None:
+            found |= flow_secrets(component.spec.flow, SECRET_NAME)
     return stack.model_copy(update={"secrets": frozenset(found)})
 
 
@@ -430,6 +282,10 @@ def _basic_credentials(parts: SplitResult) -> str:
 def _resolve(spec: StackSpec, file: str, document: Any) -> Stack:
     components: dict[str, Component] = {}
     for name, component_spec in spec.components.items():
+        if component_spec.flow is not None:
+            components[name] = _flow_component(name, component_spec, spec, file, document)
+            continue
+        assert component_spec.url is not None  # ComponentSpec requires url or flow
         path: tuple[str | int, ...] = ("components", name, "url")
         scheme = urlsplit(component_spec.url).scheme.lower()
         if scheme not in SCHEMES:
@@ -481,6 +337,28 @@ def _resolve(spec: StackSpec, file: str, document: Any) -> Stack:
         alerts=tuple(spec.alerts),
         history=spec.history,
         logs=spec.logs,
+    )
+
+
+def _flow_component(
+    name: str, component_spec: ComponentSpec, spec: StackSpec, file: str, document: Any
+) -> Component:
+    """A flow's component: kind ``flow``; its deadline, unless given, is its steps' together."""
+    assert component_spec.flow is not None
+    flow = check_flow(name, component_spec.flow, file, document)
+    default = spec.defaults.timeout
+    steps = [*flow.steps, *flow.cleanup]
+    defaults = spec.defaults
+    return Component(
+        name=name,
+        kind="flow",
+        url=f"flow:{name}",
+        spec=component_spec.model_copy(update={"flow": flow}),
+        timeout=component_spec.timeout or sum(step.timeout or default for step in steps),
+        tls=component_spec.tls or defaults.tls,
+        interval=component_spec.interval or defaults.interval,
+        failure_threshold=component_spec.failure_threshold or defaults.failure_threshold,
+        success_threshold=component_spec.success_threshold or defaults.success_threshold,
     )
 
 

@@ -194,6 +194,13 @@ _CATALOGUE = (
         "Read the SQLSTATE and message in the evidence and the server's log.",
     ),
     Fault(
+        "postgres.unexpected_result",
+        APPLICATION,
+        "a check's own query answered, but not with the value the check expects",
+        "Compare the query's result in the evidence with the data the service should have "
+        "(a missing row, a migration not run).",
+    ),
+    Fault(
         "redis.auth_failed",
         CONFIGURATION,
         "NOAUTH or WRONGPASS: authentication rejected",
@@ -234,6 +241,13 @@ _CATALOGUE = (
         UNKNOWN,
         "the server answered PING or the write with another error",
         "Read the error in the evidence and the server's log.",
+    ),
+    Fault(
+        "redis.unexpected_reply",
+        APPLICATION,
+        "a check's own command answered, but not with the reply the check expects",
+        "Compare the reply in the evidence with what the service should have stored there "
+        "(an expired or missing key, a writer that stopped).",
     ),
     Fault(
         "ws.handshake_rejected",

@@ -74,6 +74,7 @@ class CheckResult:
     content_type: str = ""
     duration_ms: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)  # blackbox phase names → ms
+    steps: tuple[StepResult, ...] = ()  # a flow's steps, in the order they ran
 
     @property
     def ok(self) -> bool:
@@ -82,6 +83,38 @@ class CheckResult:
     @property
     def failed_phase(self) -> Phase | None:
         return next((phase for phase in self.phases if not phase.ok), None)
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """One step of a flow: its probe's result, or why it did not run."""
+
+    name: str
+    kind: str
+    target: str
+    result: CheckResult | None  # None: the step did not run (see ``skipped``)
+    cleanup: bool = False
+    skipped: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.result is not None and self.result.ok
+
+    def to_json(self) -> dict[str, object]:
+        data: dict[str, object] = {"name": self.name, "kind": self.kind, "target": self.target}
+        if self.cleanup:
+            data["cleanup"] = True
+        result = self.result
+        if result is None:
+            data.update(ok=False, skipped=self.skipped)
+            return data
+        data.update(ok=result.ok, code=result.code, ms=round(result.duration_ms, 1))
+        if result.status_code is not None:
+            data["status_code"] = result.status_code
+        data["phases"] = [phase.to_json() for phase in result.phases]
+        if result.evidence:
+            data["evidence"] = list(result.evidence)
+        return data
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,12 @@ Run it with ``python -m tests.servers.app PORT``. Routes:
     ws /ws-drop     accepts, reads one message, drops TCP without a close frame
     ws /ws-silent   accepts, reads one message, never answers
 
+A login for flows: ``POST /login`` (JSON user/password; the password is ``PASSWORD``) answers
+``{"user", "token"}`` (tokens start ``tok_``), 401 otherwise; ``GET /whoami`` and ws ``/ws-ask``
+need ``Authorization: Bearer <token>`` (401 / a refused upgrade without); ``/ws-ask`` greets,
+then answers each ``{"question"}`` with ``{"answer"}`` ("6 x 7" → "42"); ``POST /logout`` ends
+the token and ``GET /logouts?user=`` counts a user's logouts, so tests see cleanup run.
+
 Also here: ``hangup_server`` and ``reset_after_request_server``, ports that accept, read the
 request and close (FIN) or reset (RST) without answering: a crashing worker, seen from outside.
 """
@@ -20,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import socket
 import struct
 import sys
@@ -112,6 +119,57 @@ async def websocket_drop(websocket: WebSocket) -> None:
     await websocket.receive_text()
 
 
+PASSWORD = "correct horse battery"
+TOKEN_PREFIX = "tok_"
+_sessions: dict[str, str] = {}  # token → user
+_logouts: dict[str, int] = {}  # user → logouts
+
+
+async def login(request: Request) -> Response:
+    credentials = await request.json()
+    if credentials.get("password") != PASSWORD:
+        return JSONResponse({"error": "wrong user or password"}, status_code=401)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(16)
+    _sessions[token] = str(credentials.get("user"))
+    return JSONResponse({"user": credentials.get("user"), "token": token})
+
+
+def _user(authorization: str) -> str | None:
+    return _sessions.get(authorization.removeprefix("Bearer "))
+
+
+async def whoami(request: Request) -> Response:
+    user = _user(request.headers.get("authorization", ""))
+    if user is None:
+        return JSONResponse({"error": "not logged in"}, status_code=401)
+    return JSONResponse({"user": user})
+
+
+async def logout(request: Request) -> Response:
+    user = _sessions.pop(request.headers.get("authorization", "").removeprefix("Bearer "), None)
+    if user is None:
+        return JSONResponse({"error": "not logged in"}, status_code=401)
+    _logouts[user] = _logouts.get(user, 0) + 1
+    return JSONResponse({"user": user, "logged_out": True})
+
+
+async def logouts(request: Request) -> Response:
+    return JSONResponse({"logouts": _logouts.get(request.query_params.get("user", ""), 0)})
+
+
+async def websocket_ask(websocket: WebSocket) -> None:
+    if _user(websocket.headers.get("authorization", "")) is None:
+        await websocket.close()  # before accept: the upgrade is refused (403)
+        return
+    await websocket.accept()
+    await websocket.send_json({"hello": "ask me"})  # a greeting comes before any answer
+    with contextlib.suppress(WebSocketDisconnect):
+        while True:
+            question = str((await websocket.receive_json()).get("question", ""))
+            answer = "42" if question.replace(" ", "") in ("6x7", "6*7") else "no idea"
+            await websocket.send_json({"answer": answer})
+
+
 def build_app() -> Starlette:
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
     return Starlette(
@@ -128,6 +186,11 @@ def build_app() -> Starlette:
             WebSocketRoute("/ws-crash", websocket_crash),
             WebSocketRoute("/ws-drop", websocket_drop),
             WebSocketRoute("/ws-silent", websocket_silent),
+            Route("/login", login, methods=["POST"]),
+            Route("/whoami", whoami),
+            Route("/logout", logout, methods=["POST"]),
+            Route("/logouts", logouts),
+            WebSocketRoute("/ws-ask", websocket_ask),
         ]
     )
 

@@ -5,7 +5,8 @@ Pure: no I/O here. ``diagnose`` takes what the probers returned (and the prober'
 - A failing component whose dependency or backend fails too is a *symptom*
   (``dependency.failed``); the deepest failing components are the *root causes*.
 - A failure at DNS, TCP or TLS is the component's own (its name, port or certificate), so it
-  is a root cause even when something below it fails as well.
+  is a root cause even when something below it fails as well. Not for a flow: it has no
+  address of its own, its steps call the components it sits on.
 - An app's health document is evidence from inside: a dependency the app sees failing while
   faultfinder reaches it fine is a root cause *as seen from the app* (``vantage``).
 """
@@ -59,7 +60,11 @@ def diagnose(
             reports[name] = ComponentReport(result, Status.DOWN, cause.code, (), critical, notes)
             continue
         below = failing_below(name, graph, failing) if not result.ok else []
-        own = result.code is not None and fault(result.code).layer in OWN_LAYERS
+        own = (
+            result.code is not None
+            and fault(result.code).layer in OWN_LAYERS
+            and result.kind != "flow"
+        )
         if below and not own:
             reports[name] = ComponentReport(
                 result, Status.DOWN, "dependency.failed", tuple(below), critical, notes

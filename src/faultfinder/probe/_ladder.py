@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from faultfinder.config import Component
 from faultfinder.diagnose.classify import Finding
-from faultfinder.model import Certificate, CheckResult, Phase
+from faultfinder.model import Certificate, CheckResult, Phase, StepResult
 
 T = TypeVar("T")
 
@@ -48,6 +48,7 @@ class Ladder:
         self.warning: str | None = None
         self.body = ""
         self.content_type = ""
+        self.steps: list[StepResult] = []  # a flow's
 
     def remaining(self) -> float:
         return max(0.0, self.deadline - asyncio.get_running_loop().time())
@@ -107,4 +108,5 @@ class Ladder:
             content_type=self.content_type,
             duration_ms=(time.perf_counter() - self.started) * 1000,
             timings=dict(self.timings),
+            steps=tuple(self.steps),
         )

@@ -6,6 +6,8 @@ application that writes would see them; ``write: false`` on the component turns 
 
 from __future__ import annotations
 
+import json
+from typing import Any
 from urllib.parse import unquote
 
 import redis.asyncio as aioredis
@@ -14,7 +16,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from faultfinder.diagnose.classify import Finding, classify_os_error, classify_text, describe
-from faultfinder.probe._ladder import Ladder
+from faultfinder.probe._answer import mismatch
+from faultfinder.probe._ladder import Ladder, ProbeFault
 from faultfinder.probe._steps import join_host_port, reach
 
 PROBE_KEY = "faultfinder:probe"
@@ -50,6 +53,8 @@ async def ping(ladder: Ladder, address: str) -> None:
     async def run() -> str:
         try:
             await client.ping()
+            if component.spec.command:
+                return await _command(ladder, client, component.spec.command)
             if component.spec.write:
                 await client.set(PROBE_KEY, "1", px=10_000)
                 return "PING ok, write ok"
@@ -64,6 +69,26 @@ async def ping(ladder: Ladder, address: str) -> None:
         classify=lambda error: classify_redis_error(target, error),
         detail=lambda answer: answer,
     )
+
+
+async def _command(ladder: Ladder, client: aioredis.Redis, command: list[str]) -> str:
+    """Run the check's own command; its reply (as JSON) must be what ``expect`` says."""
+    reply = _decoded(await client.execute_command(*command))  # type: ignore[no-untyped-call]
+    ladder.body = json.dumps(reply)
+    reason = mismatch(ladder.component.spec.expect, ladder.body)
+    if reason is not None:
+        raise ProbeFault("redis.unexpected_reply", f"{command[0]}: the reply {reason}")
+    return f"PING ok, {command[0]} ok"
+
+
+def _decoded(reply: Any) -> Any:
+    if isinstance(reply, bytes):
+        return reply.decode("utf-8", "replace")
+    if isinstance(reply, list | tuple):
+        return [_decoded(item) for item in reply]
+    if isinstance(reply, dict):
+        return {str(_decoded(key)): _decoded(value) for key, value in reply.items()}
+    return reply
 
 
 def classify_redis_error(target: str, error: BaseException) -> Finding | None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 
+from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as websocket_connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from faultfinder.diagnose.classify import Finding, classify_os_error, classify_tls_error, describe
 from faultfinder.diagnose.fingerprint import classify_response
+from faultfinder.probe._answer import mismatch
 from faultfinder.probe._ladder import Ladder, ProbeFault
 from faultfinder.probe._steps import (
     join_host_port,
@@ -50,12 +53,7 @@ async def upgrade(ladder: Ladder, address: str) -> None:
             if spec.send is None:
                 return "101 Switching Protocols"
             await websocket.send(spec.send)
-            message = await websocket.recv()
-            text = message if isinstance(message, str) else message.decode("utf-8", "replace")
-            if spec.expect.message is not None and spec.expect.message not in text:
-                detail = f"the reply does not contain {spec.expect.message!r}: {text[:120]!r}"
-                raise ProbeFault("ws.unexpected_message", detail)
-            return "101 Switching Protocols, reply received"
+            return await _await_answer(ladder, websocket)
 
     await ladder.rung(
         "websocket",
@@ -64,6 +62,34 @@ async def upgrade(ladder: Ladder, address: str) -> None:
         classify=lambda error: classify_websocket_error(ladder, target, error),
         detail=lambda answer: answer,
     )
+
+
+async def _await_answer(ladder: Ladder, websocket: ClientConnection) -> str:
+    """The reply to ``send``: the first message, or with ``within`` the first message within
+    that time that is the expected answer (a greeting or a progress note may come first)."""
+    spec = ladder.component.spec
+    expect = spec.expect
+    loop = asyncio.get_running_loop()
+    wait_until = loop.time() + (spec.within if spec.within is not None else ladder.remaining())
+    last = ""
+    while True:
+        try:
+            async with asyncio.timeout_at(min(wait_until, ladder.deadline)):
+                message = await websocket.recv()
+        except TimeoutError:
+            if last:
+                raise ProbeFault("ws.unexpected_message", f"no reply as expected: {last}") from None
+            if wait_until < ladder.deadline:
+                raise ProbeFault("http.timeout", f"no reply within {spec.within:g}s") from None
+            raise
+        text = message if isinstance(message, str) else message.decode("utf-8", "replace")
+        reason = mismatch(expect, text, substring=expect.message)
+        if reason is None:
+            ladder.body = text
+            return "101 Switching Protocols, reply received"
+        last = f"the reply {reason}"
+        if spec.within is None:
+            raise ProbeFault("ws.unexpected_message", last)
 
 
 def classify_websocket_error(ladder: Ladder, target: str, error: BaseException) -> Finding | None:

@@ -57,6 +57,10 @@ def _component(report: ComponentReport) -> dict[str, Any]:
         data["certificate"] = result.certificate.to_json()
     if report.notes:
         data["notes"] = list(report.notes)
+    if result.steps:
+        data["steps"] = [step.to_json() for step in result.steps]
+        failed = next((step for step in result.steps if not step.ok and not step.cleanup), None)
+        data["failed_step"] = failed.name if failed is not None else None
     return data
 
 

@@ -20,12 +20,29 @@ _STATUS_STYLE = {Status.HEALTHY: "green", Status.DEGRADED: "yellow", Status.DOWN
 
 
 def _ladder(report: ComponentReport) -> Text:
+    if report.result.steps:
+        return _steps(report)
     text = Text()
     for index, phase in enumerate(report.result.phases):
         if index:
             text.append(" → ", style="dim")
         style = "green" if phase.ok else "bold red"
         text.append(f"{phase.layer} {phase.ms:.0f}ms", style=style)
+    return text
+
+
+def _steps(report: ComponentReport) -> Text:
+    """A flow's ladder is its steps: each green, red, or dim when it did not run."""
+    text = Text()
+    for index, step in enumerate(report.result.steps):
+        if index:
+            text.append(" → ", style="dim")
+        label = f"{'cleanup ' if step.cleanup else ''}{step.name}"
+        if step.result is None:
+            text.append(f"{label} –", style="dim")
+        else:
+            style = "green" if step.ok else "bold red"
+            text.append(f"{label} {step.result.duration_ms:.0f}ms", style=style)
     return text
 
 

@@ -158,8 +158,11 @@ def _probes(latest: Mapping[str, Observation]) -> Iterator[Metric]:
         duration.add_metric([name], result.duration_ms / 1000)
         success.add_metric([name], float(result.ok))
         when.add_metric([name], observation.at.timestamp())
-        for phase in result.phases:
-            phases.add_metric([name, phase.layer], phase.ms / 1000)
+        by_layer: dict[str, float] = {}
+        for phase in result.phases:  # a flow climbs the same layer once per step: add them up
+            by_layer[phase.layer] = by_layer.get(phase.layer, 0.0) + phase.ms
+        for layer, ms in by_layer.items():
+            phases.add_metric([name, layer], ms / 1000)
         if result.certificate is not None:
             not_after = datetime.datetime.fromisoformat(result.certificate.not_after)
             expiry.add_metric([name], not_after.timestamp())
