@@ -145,9 +145,10 @@ class ComponentSpec(_Strict):
         if self.flow is None and self.url is None:
             raise ValueError("a component needs `url` (or `flow`)")
         if self.flow is not None:
-            misplaced = sorted((self.model_fields_set & set(StepSpec.model_fields)) - {"timeout"})
+            misplaced = (self.model_fields_set & set(StepSpec.model_fields)) - {"timeout", "tls"}
             if misplaced:
-                keys = ", ".join(f"`{key}`" for key in misplaced)
+                names = sorted("json" if key == "json_body" else key for key in misplaced)
+                keys = ", ".join(f"`{name}`" for name in names)
                 raise ValueError(f"a flow takes {keys} in its steps, not beside `flow`")
         return self
 

@@ -180,3 +180,36 @@ def test_redact_url_masks_password_and_secret_query_values() -> None:
     assert redact_url("redis://:s3cret@h:6379/0") == "redis://:***@h:6379/0"
     assert redact_url("https://h/p?api_key=abc&page=2") == "https://h/p?api_key=***&page=2"
     assert redact_url("http://h/p") == "http://h/p"
+
+
+def test_a_component_needs_a_url_or_a_flow() -> None:
+    error = _error("components:\n  a:\n    critical: true\n")
+    assert (error.line, error.key) == (2, "components.a")
+    assert error.reason == "a component needs `url` (or `flow`)"
+
+
+def test_request_keys_beside_a_flow_belong_in_its_steps() -> None:
+    text = (
+        "components:\n  a:\n    method: POST\n    json: {x: 1}\n"
+        "    flow:\n      steps: [{url: 'http://h/'}]\n"
+    )
+    error = _error(text)
+    assert error.key == "components.a"
+    assert error.reason == "a flow takes `json`, `method` in its steps, not beside `flow`"
+
+
+def test_a_flow_without_timeout_gets_its_steps_together_and_secrets_are_kept() -> None:
+    text = (
+        "defaults: {timeout: 2s}\ncomponents:\n  golden:\n    flow:\n"
+        "      variables: {user: ada, api_token: s3cr3t-value}\n"
+        "      steps:\n"
+        "        - {url: 'http://h/a', headers: {X-Key: literal-key-value}}\n"
+        "        - {url: 'http://h/b', timeout: 5s}\n"
+        "      cleanup: [{url: 'http://h/c'}]\n"
+    )
+    stack = parse_stack(text, "stack.yaml", {})
+    golden = stack.components["golden"]
+    assert (golden.kind, golden.timeout) == ("flow", 9.0)
+    assert golden.display_url == "flow: step1 → step2"
+    assert {"s3cr3t-value", "literal-key-value"} <= stack.secrets
+    assert "ada" not in stack.secrets
