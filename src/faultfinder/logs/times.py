@@ -42,6 +42,7 @@ _LEADING = (
         r"(?P<hour>[0-9]{2}):(?P<minute>[0-9]{2}):(?P<second>[0-9]{2})"
     ),
 )
+_NO_SECONDS = re.compile(r"^([0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2})(?=$|[^0-9:])")
 _RELATIVE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(s|m|h|d)\s*$")
 _UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
@@ -101,6 +102,7 @@ def parse_when(value: str, *, now: datetime | None = None) -> datetime:
     text = value.strip()
     if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
         text += "T00:00:00"
+    text = _NO_SECONDS.sub(r"\1:00", text)  # 2024-05-01T12:00Z, as people type it
     when = parse_timestamp(text)
     if when is None:
         raise UsageError(

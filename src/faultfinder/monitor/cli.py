@@ -43,7 +43,22 @@ def add_parser(commands: Any) -> None:
     history.add_argument("stack", help="the stack file (YAML)")
     _store_options(history)
     history.add_argument(
-        "--since", default="24h", metavar="DURATION", help="the window, back from now (default 24h)"
+        "--since",
+        default="24h",
+        metavar="WHEN",
+        help="the window's start: a duration back from now (default 24h) or a time "
+        "(2024-05-01T12:00Z)",
+    )
+    history.add_argument(
+        "--until", metavar="WHEN", help="the window's end (same forms as --since); default now"
+    )
+    history.add_argument(
+        "--logs",
+        action="append",
+        default=[],
+        metavar="SOURCE",
+        help="line these logs' spikes up with the state changes, minute by minute "
+        "(repeatable; sources as `faultfinder logs` reads them)",
     )
     history.add_argument("--json", action="store_true", help="print the JSON document")
 

@@ -18,7 +18,7 @@ from rich.live import Live
 from faultfinder.config import Stack, load_stack, parse_duration
 from faultfinder.errors import UsageError
 from faultfinder.monitor.dashboard import build, change_lines
-from faultfinder.monitor.history import history_document, render_text
+from faultfinder.monitor.history import history_document, render_text, window
 from faultfinder.monitor.monitor import Monitor
 from faultfinder.monitor.store import Store, StoreError, open_store, store_url
 from faultfinder.monitor.view import StateChange
@@ -94,20 +94,26 @@ async def _dashboard(stack: Stack, monitor: Monitor, duration: float | None) -> 
 
 def history(args: argparse.Namespace) -> int:
     stack = load_stack(args.stack)
-    window = _duration(args.since, "--since")
+    since, until = window(args.since, args.until)
     url = store_url(stack, args.store)
     path = url.removeprefix("sqlite://")
     if url.startswith("sqlite://") and not os.path.exists(path):  # reading creates no file
         raise StoreError(f"no history at {path}: run `faultfinder watch {args.stack}` first")
-    return asyncio.run(_history(stack, args, url, window))
+    return asyncio.run(_history(stack, args, url, since, until))
 
 
-async def _history(stack: Stack, args: argparse.Namespace, url: str, window: float) -> int:
+async def _history(
+    stack: Stack,
+    args: argparse.Namespace,
+    url: str,
+    since: datetime.datetime,
+    until: datetime.datetime,
+) -> int:
     store = await open_store(url)
     try:
-        until = datetime.datetime.now(datetime.UTC)
-        since = until - datetime.timedelta(seconds=window)
-        document = await history_document(store, stack, since=since, until=until, agent=args.agent)
+        document = await history_document(
+            store, stack, since=since, until=until, agent=args.agent, logs=args.logs
+        )
     finally:
         await store.close()
     if args.json:

@@ -7,6 +7,7 @@ the document, like every other report.
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import io
 from collections.abc import Iterable, Sequence
@@ -16,7 +17,8 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from faultfinder.config import Stack
+from faultfinder.config import Stack, parse_duration
+from faultfinder.errors import UsageError
 from faultfinder.model import Status
 from faultfinder.monitor.store import Availability, Store
 from faultfinder.monitor.view import StateChange
@@ -32,7 +34,10 @@ async def history_document(
     since: datetime.datetime,
     until: datetime.datetime,
     agent: str | None = None,
+    logs: Sequence[str] = (),
 ) -> dict[str, Any]:
+    """The document; with ``logs`` (sources as ``faultfinder logs`` reads them) it gains the
+    ``logs``, ``timeline`` and ``correlations`` keys (``timeline.add_logs``)."""
     rows = await store.availability(stack.name, since=since, until=until, agent=agent)
     changes = await store.changes(stack.name, since=since, until=until, agent=agent)
     # an outage that began before the window and is still open is part of it
@@ -43,7 +48,7 @@ async def history_document(
         agent=agent,
     )
     open_before = _still_down(before)
-    return {
+    document = {
         "schema": SCHEMA,
         "stack": stack.name,
         "store": store.url,
@@ -54,6 +59,37 @@ async def history_document(
         "incidents": _incidents([*open_before, *changes]),
         "changes": [_change(change) for change in changes],
     }
+    if logs:
+        from faultfinder.monitor.timeline import add_logs  # the log scanner only when asked for
+
+        await asyncio.to_thread(add_logs, document, stack, logs)
+    return document
+
+
+def window(
+    since: str, until: str | None, now: datetime.datetime | None = None
+) -> tuple[datetime.datetime, datetime.datetime]:
+    """``--since``/``--until``: each a duration back from now (``24h``) or a time
+    (``2024-05-01T12:00Z``), as ``faultfinder logs`` takes them; ``until`` defaults to now."""
+    now = now or datetime.datetime.now(datetime.UTC)
+    start = _when(since, "--since", now)
+    end = _when(until, "--until", now) if until else now
+    if start >= end:
+        raise UsageError(f"--since ({_stamp(start)}) is not before --until ({_stamp(end)})")
+    return start, end
+
+
+def _when(value: str, option: str, now: datetime.datetime) -> datetime.datetime:
+    from faultfinder.logs.times import parse_when
+
+    try:
+        return now - datetime.timedelta(seconds=parse_duration(value))
+    except ValueError:
+        pass
+    try:
+        return parse_when(value, now=now)
+    except UsageError as error:
+        raise UsageError(f"{option}: {error}") from None
 
 
 def _components(stack: Stack, rows: Sequence[Availability]) -> list[dict[str, Any]]:
@@ -178,4 +214,8 @@ def _build(document: dict[str, Any]) -> Group:
         )
         parts.append(Text(f"    diagnosis: {incident['summary']}"))
         parts.extend(Text(f"    why: {line}") for line in incident["why"])
+    if "timeline" in document:
+        from faultfinder.monitor.timeline import render
+
+        parts.extend(render(document))
     return Group(*parts)
