@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import os
 import sys
 from collections.abc import Sequence
@@ -13,20 +12,20 @@ from types import ModuleType
 from faultfinder import __version__
 from faultfinder.config import load_stack
 from faultfinder.errors import FaultfinderError
+from faultfinder.lab import cli as lab_cli
+from faultfinder.logs import cli as logs_cli
 from faultfinder.model import Status
+from faultfinder.monitor import cli as monitor_cli
 from faultfinder.redact import scrub
 from faultfinder.report.json import render_json
 from faultfinder.report.text import render_text
 from faultfinder.runner import run_diagnosis
+from faultfinder.serve import cli as serve_cli
+from faultfinder.validate import cli as validate_cli
 
-# Front ends beyond diagnose/check, each a module of its own (see _front_ends).
-FRONT_ENDS = (
-    "faultfinder.lab.cli",
-    "faultfinder.validate.cli",
-    "faultfinder.serve.cli",
-    "faultfinder.monitor.cli",
-    "faultfinder.logs.cli",
-)
+# Front ends beyond diagnose/check, each a module of its own with ``COMMANDS`` (the subcommand
+# names it adds, e.g. ``COMMANDS = ("lab",)``), ``add_parser(commands)`` and ``run(args) -> int``.
+FRONT_ENDS: tuple[ModuleType, ...] = (lab_cli, validate_cli, serve_cli, monitor_cli, logs_cli)
 
 EXIT_STATUS = {Status.HEALTHY: 0, Status.DEGRADED: 1, Status.DOWN: 1}
 
@@ -51,28 +50,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check = commands.add_parser("check", help="validate a stack file and exit")
     check.add_argument("stack", help="the stack file (YAML)")
-    for module in _front_ends():
+    for module in FRONT_ENDS:
         module.add_parser(commands)
     return parser
-
-
-def _front_ends() -> list[ModuleType]:
-    """The other front ends. Each module has ``COMMANDS`` (the subcommand names it adds, e.g.
-    ``COMMANDS = ("lab",)``), ``add_parser(commands)`` and ``run(args) -> int``."""
-    modules = []
-    for name in FRONT_ENDS:
-        try:
-            modules.append(importlib.import_module(name))
-        except ModuleNotFoundError as error:  # TODO(lead): drop once every front end has landed
-            if error.name is None or not name.startswith(error.name):
-                raise
-    return modules
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command not in ("diagnose", "check"):
-        for module in _front_ends():
+        for module in FRONT_ENDS:
             if args.command in getattr(module, "COMMANDS", ()):
                 return int(module.run(args))
     try:

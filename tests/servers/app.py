@@ -30,7 +30,6 @@ import secrets
 import socket
 import struct
 import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +42,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from tests.servers import Process, free_port, wait_for_port
+from tests.servers.listener import LoopbackServer, serve
 
 __all__ = ["app_server", "hangup_server", "reset_after_request_server"]
 
@@ -223,41 +223,24 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
         process.stop()
 
 
-@dataclass
-class HangupServer:
-    port: int
-    accepted: int = 0
+class HangupServer(LoopbackServer):
+    """A listener that reads the request, then hangs up without answering."""
 
 
 @contextlib.contextmanager
 def _hangup(reset: bool) -> Iterator[HangupServer]:
-    listener = socket.create_server(("127.0.0.1", 0))
-    server = HangupServer(listener.getsockname()[1])
+    def hang_up(server: HangupServer, connection: socket.socket) -> None:
+        with connection:
+            connection.settimeout(2)
+            # Read the request first, so the client has sent it before we hang up.
+            with contextlib.suppress(OSError):
+                connection.recv(65536)
+            if reset:  # linger 0: close() sends RST instead of FIN
+                connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                      struct.pack("ii", 1, 0))
 
-    def serve() -> None:
-        while True:
-            try:
-                connection, _ = listener.accept()
-            except OSError:  # the listener was closed at teardown
-                return
-            with connection:
-                server.accepted += 1
-                connection.settimeout(2)
-                # Read the request first, so the client has sent it before we hang up.
-                with contextlib.suppress(OSError):
-                    connection.recv(65536)
-                if reset:  # linger 0: close() sends RST instead of FIN
-                    connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                          struct.pack("ii", 1, 0))
-
-    thread = threading.Thread(target=serve, name="hangup-server", daemon=True)
-    thread.start()
-    try:
+    with serve(HangupServer, hang_up, "hangup-server") as server:
         yield server
-    finally:
-        listener.shutdown(socket.SHUT_RDWR)
-        listener.close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,7 @@ import asyncpg
 import pytest
 
 from tests.servers import Process, free_port, require_binary, wait_until
+from tests.servers.tls import ServedCertificate
 
 __all__ = ["postgres_factory", "postgres_server", "postgres_template"]
 
@@ -111,13 +112,17 @@ class PostgresFactory:
     template: Path
     servers: list[PostgresServer] = field(default_factory=list)
 
-    def start(self, *, standby: bool = False, **settings: str | int) -> PostgresServer:
-        """A new server; ``standby`` makes it a standby that rejects clients (hot_standby off)."""
+    def start(self, *, standby: bool = False, tls: ServedCertificate | None = None,
+              **settings: str | int) -> PostgresServer:
+        """A new server; ``standby`` makes it a standby that rejects clients (hot_standby off);
+        ``tls`` turns ssl on with that certificate (clients may still connect without TLS)."""
         directory = Path(tempfile.mkdtemp(prefix="pg-", dir=self.template.parent))
         shutil.copytree(self.template, directory / "data", symlinks=True)
         (directory / "sockets").mkdir()
         if standby:
             (directory / "data" / "standby.signal").touch()
+        if tls is not None:
+            settings = {**_tls_settings(directory, tls), **settings}
         _give_to_postgres(directory)
         port = free_port()
         merged = {**BASE_SETTINGS, "port": port, "unix_socket_directories": directory / "sockets",
@@ -140,6 +145,16 @@ class PostgresFactory:
             server.stop()
             shutil.rmtree(server.directory, ignore_errors=True)
         self.servers.clear()
+
+
+def _tls_settings(directory: Path, certificate: ServedCertificate) -> dict[str, str | int]:
+    """Copies the chain and key where the postgres user reads them (pytest's tmp dirs are
+    root's alone); postgres refuses a key that others may read."""
+    chain, key = directory / "server.crt", directory / "server.key"
+    shutil.copyfile(certificate.chain, chain)
+    shutil.copyfile(certificate.key, key)
+    key.chmod(0o600)
+    return {"ssl": "on", "ssl_cert_file": str(chain), "ssl_key_file": str(key)}
 
 
 def _wait_for_log(process: Process, text: str) -> None:

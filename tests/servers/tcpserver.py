@@ -10,47 +10,17 @@ from __future__ import annotations
 
 import socket
 import struct
-import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 
 import pytest
+
+from tests.servers.listener import LoopbackServer, serve
 
 __all__ = ["reset_server", "silent_server"]
 
 
-@dataclass
-class TcpServer:
-    """A listener on 127.0.0.1 served by a thread; ``accepted`` counts connections it took."""
-
-    port: int
-    accepted: int = 0
-    held: list[socket.socket] = field(default_factory=list)
-
-
-def _serve(handle: Callable[[TcpServer, socket.socket], None], name: str) -> Iterator[TcpServer]:
-    listener = socket.create_server(("127.0.0.1", 0))
-    server = TcpServer(listener.getsockname()[1])
-
-    def serve() -> None:
-        while True:
-            try:
-                connection, _ = listener.accept()
-            except OSError:  # the listener was shut down at teardown
-                return
-            server.accepted += 1
-            handle(server, connection)
-
-    thread = threading.Thread(target=serve, name=name, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        listener.shutdown(socket.SHUT_RDWR)
-        listener.close()
-        thread.join(timeout=5)
-        for connection in server.held:
-            connection.close()
+class TcpServer(LoopbackServer):
+    """A listener on 127.0.0.1 served by a thread; ``held`` are the connections it keeps."""
 
 
 def _reset(server: TcpServer, connection: socket.socket) -> None:
@@ -66,10 +36,12 @@ def _hold(server: TcpServer, connection: socket.socket) -> None:
 @pytest.fixture(scope="session")
 def reset_server() -> Iterator[TcpServer]:
     """A port that accepts every connection and resets it at once."""
-    yield from _serve(_reset, "reset-server")
+    with serve(TcpServer, _reset, "reset-server") as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
 def silent_server() -> Iterator[TcpServer]:
     """A port that accepts every connection and then never sends or reads anything."""
-    yield from _serve(_hold, "silent-server")
+    with serve(TcpServer, _hold, "silent-server") as server:
+        yield server

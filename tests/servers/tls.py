@@ -15,12 +15,11 @@ client expects TLS.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import itertools
-import os
 import socket
 import struct
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from tests.servers import Process, free_port, require_binary, wait_for_port
+from tests.servers.listener import LoopbackServer, serve
+from tests.servers.nginx_instance import NginxInstance, proxy_to, start_nginx
 
 __all__ = [
     "banner_server",
@@ -136,50 +137,10 @@ def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
     return Certificates(tmp_path_factory.mktemp("certificates"))
 
 
-_NGINX_CONFIG = """\
-{user}
-worker_processes 1;
-error_log {root}/error.log warn;
-events {{ worker_connections 64; }}
-http {{
-    access_log {root}/access.log;
-    client_body_temp_path {root}/temp/body;
-    proxy_temp_path {root}/temp/proxy;
-    fastcgi_temp_path {root}/temp/fastcgi;
-    uwsgi_temp_path {root}/temp/uwsgi;
-    scgi_temp_path {root}/temp/scgi;
-    map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
-    server {{
-        listen 127.0.0.1:{port} ssl;
-        ssl_certificate {chain};
-        ssl_certificate_key {key};
-        ssl_protocols {protocols};
-        ssl_ciphers {ciphers};
-        location / {{
-            {location}
-        }}
-    }}
-}}
-"""
+class TlsServer(NginxInstance):
+    """An nginx terminating TLS: it answers ``200 ok``, or proxies to an upstream port."""
 
-_PROXY = """proxy_pass http://127.0.0.1:{upstream};
-            proxy_http_version 1.1;
-            proxy_set_header Upgrade $http_upgrade;
-            proxy_set_header Connection $connection_upgrade;"""
-
-
-@dataclass
-class TlsServer:
-    port: int
-    root: Path
-    process: Process
-
-    def url(self, path: str = "", scheme: str = "https") -> str:
-        return f"{scheme}://127.0.0.1:{self.port}{path}"
-
-    def error_log(self) -> str:
-        path = self.root / "error.log"
-        return path.read_text(errors="replace") if path.exists() else ""
+    scheme = "https"
 
 
 TlsServerFactory = Callable[..., TlsServer]
@@ -188,34 +149,23 @@ TlsServerFactory = Callable[..., TlsServer]
 @pytest.fixture
 def tls_server(tmp_path: Path) -> Iterator[TlsServerFactory]:
     """``tls_server(certificate, protocols=…, ciphers=…, upstream=port)`` starts an nginx."""
-    binary = require_binary("nginx")
     started: list[TlsServer] = []
     counter = itertools.count()
 
     def start(certificate: ServedCertificate, *, protocols: str = "TLSv1.2 TLSv1.3",
               ciphers: str = "HIGH:!aNULL", upstream: int | None = None) -> TlsServer:
-        root = tmp_path / f"nginx-tls-{next(counter)}"
-        (root / "temp").mkdir(parents=True)
         port = free_port()
-        location = 'return 200 "ok\\n";' if upstream is None else _PROXY.format(upstream=upstream)
-        config = root / "nginx.conf"
-        config.write_text(_NGINX_CONFIG.format(
-            # As root the workers would become `nobody`, who cannot enter pytest's tmp dirs.
-            user="user root;" if os.geteuid() == 0 else "",
-            root=root, port=port, chain=certificate.chain, key=certificate.key,
-            protocols=protocols, ciphers=ciphers, location=location,
-        ))
-        process = Process(
-            [binary, "-p", str(root), "-e", str(root / "error.log"), "-c", str(config),
-             "-g", f"daemon off; pid {root / 'nginx.pid'};"],
-            log=root / "stdout.log",
-        )
-        server = TlsServer(port, root, process)
+        location = 'return 200 "ok\\n";' if upstream is None else proxy_to(upstream)
+        block = f"""listen 127.0.0.1:{port} ssl;
+        ssl_certificate {certificate.chain};
+        ssl_certificate_key {certificate.key};
+        ssl_protocols {protocols};
+        ssl_ciphers {ciphers};
+        location / {{
+            {location}
+        }}"""
+        server = start_nginx(TlsServer, tmp_path / f"nginx-tls-{next(counter)}", port, block)
         started.append(server)
-        try:
-            wait_for_port(port)
-        except TimeoutError:
-            raise RuntimeError(f"nginx did not start:\n{server.error_log()}") from None
         return server
 
     try:
@@ -264,37 +214,19 @@ def redis_tls_server(tmp_path: Path, certificates: Certificates,
             server.process.stop()
 
 
-@dataclass
-class PlainServer:
+class PlainServer(LoopbackServer):
     """A plain TCP listener on 127.0.0.1 where a client expects TLS."""
 
-    port: int
-    accepted: int = 0
 
-
+@contextlib.contextmanager
 def _plain(handle: Callable[[socket.socket], None], name: str) -> Iterator[PlainServer]:
-    listener = socket.create_server(("127.0.0.1", 0))
-    server = PlainServer(listener.getsockname()[1])
+    def answer(server: PlainServer, connection: socket.socket) -> None:
+        with connection:
+            connection.settimeout(2)
+            handle(connection)
 
-    def serve() -> None:
-        while True:
-            try:
-                connection, _ = listener.accept()
-            except OSError:  # the listener was shut down at teardown
-                return
-            server.accepted += 1
-            with connection:
-                connection.settimeout(2)
-                handle(connection)
-
-    thread = threading.Thread(target=serve, name=name, daemon=True)
-    thread.start()
-    try:
+    with serve(PlainServer, answer, name) as server:
         yield server
-    finally:
-        listener.shutdown(socket.SHUT_RDWR)
-        listener.close()
-        thread.join(timeout=5)
 
 
 def _banner(connection: socket.socket) -> None:
@@ -327,16 +259,19 @@ def _reset_after_hello(connection: socket.socket) -> None:
 @pytest.fixture(scope="session")
 def banner_server() -> Iterator[PlainServer]:
     """A port that answers in plain text (an SSH banner) instead of TLS."""
-    yield from _plain(_banner, "banner-server")
+    with _plain(_banner, "banner-server") as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
 def closing_server() -> Iterator[PlainServer]:
     """A port that reads the ClientHello and closes the connection without a word."""
-    yield from _plain(_close_after_hello, "closing-server")
+    with _plain(_close_after_hello, "closing-server") as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
 def resetting_server() -> Iterator[PlainServer]:
     """A port that reads the ClientHello and resets the connection."""
-    yield from _plain(_reset_after_hello, "resetting-server")
+    with _plain(_reset_after_hello, "resetting-server") as server:
+        yield server

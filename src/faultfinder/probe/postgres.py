@@ -1,21 +1,34 @@
-"""``postgresql://``: resolve, connect, then the start-up handshake and ``SELECT 1`` (asyncpg)."""
+"""``postgresql://``: resolve, connect, then the start-up handshake and ``SELECT 1`` (asyncpg).
+
+With ``sslmode=verify-ca`` or ``verify-full`` the certificate is checked against ``tls.ca``,
+else the URL's ``sslrootcert`` (``system``: the system store), else ``PGSSLROOTCERT``, else
+``~/.postgresql/root.crt`` as libpq would, else the system store; verify-full checks it is
+for ``tls.server_name``, else the URL's host.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import ssl
 from urllib.parse import parse_qs, unquote
 
 import asyncpg
 
 from faultfinder.diagnose.classify import (
     Finding,
+    chain,
     classify_os_error,
     classify_sqlstate,
     classify_text,
+    classify_tls_error,
     describe,
 )
-from faultfinder.probe._ladder import Ladder
-from faultfinder.probe._steps import join_host_port, reach
+from faultfinder.probe._answer import mismatch
+from faultfinder.probe._ladder import Ladder, ProbeFault
+from faultfinder.probe._steps import join_host_port, reach, server_name
+
+VERIFYING = ("verify-ca", "verify-full")
 
 
 async def probe(ladder: Ladder) -> None:
@@ -28,40 +41,104 @@ async def select_one(ladder: Ladder, address: str) -> None:
     user = unquote(parts.username or "") or os.environ.get("PGUSER") or "postgres"
     password = unquote(parts.password) if parts.password else os.environ.get("PGPASSWORD")
     database = unquote(parts.path.lstrip("/")) or user
-    sslmode = parse_qs(parts.query).get("sslmode", ["prefer"])[0]
-    # verify-full checks the certificate against a name, so it must connect by that name.
-    host = component.host if sslmode == "verify-full" else address
+    options = parse_qs(parts.query)
+    sslmode = options.get("sslmode", ["prefer"])[0]
+    rootcert = options.get("sslrootcert", [""])[0]
     target = join_host_port(address, component.port)
 
     async def run() -> str:
+        # Inside the rung: a CA bundle that cannot be read is this probe's failure.
+        tls = verify_context(ladder, sslmode, rootcert) if sslmode in VERIFYING else sslmode
         connection = await asyncpg.connect(
-            host=host,
+            host=address,
             port=component.port,
             user=user,
             password=password,
             database=database,
-            ssl=sslmode,
+            ssl=tls,
             timeout=max(ladder.remaining(), 0.001),
             server_settings={"application_name": "faultfinder"},
         )
         try:
             version = await connection.fetchval("SHOW server_version")
+            if component.spec.query:
+                return await _query(ladder, connection, component.spec.query)
             await connection.fetchval("SELECT 1")
         finally:
             await connection.close(timeout=max(ladder.remaining(), 0.001))
-        return str(version)
+        return f"SELECT 1 ok (server {version})"
 
     await ladder.rung(
         "postgres",
         run,
         timeout_code="postgres.timeout",
         classify=lambda error: classify_postgres_error(target, error),
-        detail=lambda version: f"SELECT 1 ok (server {version})",
+        detail=lambda answer: answer,
     )
+
+
+class _VerifyAs(ssl.SSLContext):
+    """A client context that sends and checks ``name``, whatever host the driver was given.
+
+    asyncpg takes the TLS server name from the host it connects to; the prober connects to the
+    address the TCP rung reached, so the name to verify is set here instead.
+    """
+
+    name: str | None = None
+
+    def wrap_bio(
+        self,
+        incoming: ssl.MemoryBIO,
+        outgoing: ssl.MemoryBIO,
+        server_side: bool = False,
+        server_hostname: str | bytes | None = None,
+        session: ssl.SSLSession | None = None,
+    ) -> ssl.SSLObject:
+        return super().wrap_bio(incoming, outgoing, server_side, self.name, session)
+
+
+def verify_context(ladder: Ladder, sslmode: str, sslrootcert: str) -> ssl.SSLContext:
+    """The context for verify-ca (a trusted chain) and verify-full (and for this name)."""
+    context = _VerifyAs(ssl.PROTOCOL_TLS_CLIENT)
+    bundle = _root_certificates(ladder.component.tls.ca, sslrootcert)
+    try:
+        if bundle:
+            context.load_verify_locations(cafile=bundle)
+        else:
+            context.load_default_certs()
+    except OSError as error:  # ssl.SSLError too: a file that holds no certificate
+        detail = f"cannot load the CA bundle {bundle!r}: {describe(error)}"
+        raise ProbeFault("postgres.error", detail) from None
+    context.check_hostname = sslmode == "verify-full"
+    context.name = server_name(ladder)
+    return context
+
+
+def _root_certificates(ca: str | None, sslrootcert: str) -> str | None:
+    """The CA bundle to trust, in the order above; None for the system store."""
+    if ca:
+        return ca
+    configured = sslrootcert or os.environ.get("PGSSLROOTCERT", "")
+    if configured:
+        return None if configured == "system" else os.path.expanduser(configured)
+    default = os.path.expanduser("~/.postgresql/root.crt")
+    return default if os.path.isfile(default) else None
+
+
+async def _query(ladder: Ladder, connection: asyncpg.Connection, query: str) -> str:
+    """Run the check's own query; its first value (as JSON) must be what ``expect`` says."""
+    ladder.body = json.dumps(await connection.fetchval(query), default=str)
+    reason = mismatch(ladder.component.spec.expect, ladder.body)
+    if reason is not None:
+        raise ProbeFault("postgres.unexpected_result", f"the query's first value {reason}")
+    return "query ok"
 
 
 def classify_postgres_error(target: str, error: BaseException) -> Finding | None:
     """What asyncpg raised → the fault; any asyncpg or socket error becomes a finding."""
+    if any(isinstance(link, ssl.SSLError) for link in chain(error)):
+        # A verification failure carries OpenSSL's verify code: more exact than its text.
+        return classify_tls_error(target, error)
     finding = classify_os_error(target, error)
     if finding is not None:  # TCP set-up held on its own rung: this came after it
         evidence = f"postgres at {target}: {finding.detail} after the TCP connect"

@@ -12,24 +12,16 @@ import contextlib
 import datetime
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
-from faultfinder.monitor.records import (
-    change_from,
-    change_row,
-    observation_from,
-    observation_row,
-    to_ms,
-)
-from faultfinder.monitor.store import Availability, Downsampled, StoreError
-from faultfinder.monitor.store._sql import migrations, queries
-from faultfinder.monitor.view import Observation, StateChange
+from faultfinder.monitor.records import to_ms
+from faultfinder.monitor.store import StoreError
+from faultfinder.monitor.store._sql import Parameters, Row, SqlStore, pending
 
 T = TypeVar("T")
-DIALECT = "sqlite"
 BUSY_TIMEOUT_MS = 10_000  # another process holding the write lock (history, a second watch)
 
 
@@ -37,10 +29,12 @@ def open_url(url: str) -> SqliteStore:
     return SqliteStore(Path(url.removeprefix("sqlite://").removeprefix("sqlite:")))
 
 
-class SqliteStore:
+class SqliteStore(SqlStore):
+    dialect = "sqlite"
+
     def __init__(self, path: Path) -> None:
+        super().__init__()
         self.path = path
-        self._sql = queries(DIALECT)
         self._connection: sqlite3.Connection | None = None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="faultfinder-sqlite")
 
@@ -78,15 +72,9 @@ class SqliteStore:
 
     def _migrate(self, connection: sqlite3.Connection) -> None:
         connection.execute(self._sql["create_schema_table"])
-        known = migrations(DIALECT)
         with _transaction(connection):  # re-read under the write lock: another may have won
             current = int(connection.execute(self._sql["schema_version"]).fetchone()[0])
-            if current > len(known):
-                raise StoreError(
-                    f"the history store {self.path} has schema version {current}; this "
-                    f"faultfinder knows up to {len(known)}: upgrade faultfinder"
-                )
-            for migration in known[current:]:
+            for migration in pending(self.dialect, current, self.path):
                 for statement in _statements(migration.script):
                     connection.execute(statement)
                 connection.execute(
@@ -104,134 +92,28 @@ class SqliteStore:
             await asyncio.get_running_loop().run_in_executor(self._thread, close)
         self._thread.shutdown(wait=True)
 
-    async def schema_version(self) -> int:
+    async def _fetch(self, query: str, *parameters: object) -> list[Row]:
         return await self._run(
-            lambda connection: int(connection.execute(self._sql["schema_version"]).fetchone()[0])
+            lambda connection: connection.execute(self._sql[query], parameters).fetchall()
         )
 
-    async def append(
-        self,
-        stack: str,
-        observations: Sequence[Observation],
-        changes: Sequence[StateChange] = (),
-        secrets: frozenset[str] = frozenset(),
-    ) -> None:
-        observation_rows = [
-            (
-                stack,
-                r.agent,
-                r.component,
-                r.at_ms,
-                int(r.ok),
-                r.status,
-                r.code,
-                r.duration_ms,
-                r.result,
-            )
-            for r in (observation_row(observation, secrets) for observation in observations)
-        ]
-        change_rows = [
-            (
-                stack,
-                r.agent,
-                r.component,
-                r.at_ms,
-                r.old,
-                r.new,
-                r.code,
-                r.owner,
-                r.summary,
-                r.detail,
-            )
-            for r in (change_row(change, secrets) for change in changes)
-        ]
-
+    async def _write(self, batches: Sequence[tuple[str, Sequence[Parameters]]]) -> None:
         def write(connection: sqlite3.Connection) -> None:
             with _transaction(connection):
-                connection.executemany(self._sql["insert_observation"], observation_rows)
-                connection.executemany(self._sql["insert_change"], change_rows)
+                for query, rows in batches:
+                    connection.executemany(self._sql[query], rows)
 
         await self._run(write)
 
-    async def last_changes(self, stack: str, agent: str) -> Mapping[str, StateChange]:
-        rows = await self._run(
-            lambda connection: connection.execute(
-                self._sql["last_changes"], (stack, agent)
-            ).fetchall()
-        )
-        return {row["component"]: change_from(row) for row in rows}
-
-    async def changes(
-        self,
-        stack: str,
-        *,
-        since: datetime.datetime,
-        until: datetime.datetime,
-        agent: str | None = None,
-        component: str | None = None,
-    ) -> list[StateChange]:
-        parameters = (stack, to_ms(since), to_ms(until), agent, component)
-        rows = await self._run(
-            lambda connection: connection.execute(self._sql["changes"], parameters).fetchall()
-        )
-        return [change_from(row) for row in rows]
-
-    async def observations(
-        self,
-        stack: str,
-        component: str,
-        *,
-        since: datetime.datetime,
-        until: datetime.datetime,
-        agent: str | None = None,
-        limit: int = 1000,
-    ) -> list[Observation]:
-        parameters = (stack, component, to_ms(since), to_ms(until), agent, limit)
-        rows = await self._run(
-            lambda connection: connection.execute(self._sql["observations"], parameters).fetchall()
-        )
-        return [observation_from(*row) for row in rows]
-
-    async def availability(
-        self,
-        stack: str,
-        *,
-        since: datetime.datetime,
-        until: datetime.datetime,
-        agent: str | None = None,
-    ) -> list[Availability]:
-        parameters = (stack, to_ms(since), to_ms(until), agent)
-        rows = await self._run(
-            lambda connection: connection.execute(self._sql["availability"], parameters).fetchall()
-        )
-        return [
-            Availability(row[0], row[1], int(row[2]), int(row[3]), float(row[4]), float(row[5]))
-            for row in rows
-        ]
-
-    async def downsample(
-        self,
-        stack: str,
-        *,
-        raw_before: datetime.datetime,
-        width: float,
-        delete_before: datetime.datetime,
-    ) -> Downsampled:
-        width_ms = max(1, round(width * 1000))
-        cutoff = to_ms(raw_before) // width_ms * width_ms  # whole buckets only
-        oldest = to_ms(delete_before)
-
-        def fold(connection: sqlite3.Connection) -> Downsampled:
+    async def _execute(self, statements: Sequence[tuple[str, Parameters]]) -> list[int]:
+        def execute(connection: sqlite3.Connection) -> list[int]:
             with _transaction(connection):
-                connection.execute(self._sql["roll_up"], (stack, cutoff, width_ms))
-                rolled = connection.execute(
-                    self._sql["delete_observations"], (stack, cutoff)
-                ).rowcount
-                rollups = connection.execute(self._sql["delete_rollups"], (stack, oldest)).rowcount
-                changes = connection.execute(self._sql["delete_changes"], (stack, oldest)).rowcount
-            return Downsampled(rolled, rollups, changes)
+                return [
+                    connection.execute(self._sql[query], parameters).rowcount
+                    for query, parameters in statements
+                ]
 
-        return await self._run(fold)
+        return await self._run(execute)
 
 
 @contextlib.contextmanager
