@@ -15,7 +15,13 @@ import redis.exceptions as redis_errors
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from faultfinder.diagnose.classify import Finding, classify_os_error, classify_text, describe
+from faultfinder.diagnose.classify import (
+    Finding,
+    chain,
+    classify_os_error,
+    classify_text,
+    describe,
+)
 from faultfinder.probe._answer import mismatch
 from faultfinder.probe._ladder import Ladder, ProbeFault
 from faultfinder.probe._steps import join_host_port, reach
@@ -102,7 +108,7 @@ def classify_redis_error(target: str, error: BaseException) -> Finding | None:
             code = _by_type(error)
         if code is not None:
             return Finding(code, message, f"redis at {target} answered: {message}")
-    finding = classify_os_error(target, error)
+    finding = classify_os_error(target, error) or _lost(error)
     if finding is not None:  # TCP set-up held on its own rung: this came after it
         evidence = f"redis at {target}: {finding.detail} after the TCP connect"
         return Finding(finding.code, finding.detail, evidence)
@@ -112,6 +118,16 @@ def classify_redis_error(target: str, error: BaseException) -> Finding | None:
         return Finding("redis.error", message, f"redis at {target}: {message} (no reply)")
     if isinstance(error, redis_errors.RedisError):
         return Finding("redis.error", message, f"redis at {target} answered: {message}")
+    return None
+
+
+def _lost(error: BaseException) -> Finding | None:
+    """asyncio's errno-less ConnectionResetError("Connection lost"): a write found the
+    connection already torn down by the peer (a reset, as it races with the read's ECONNRESET)."""
+    for link in chain(error):
+        if isinstance(link, ConnectionResetError) and link.errno is None:
+            detail = f"connection reset ({describe(link)})"
+            return Finding("tcp.reset", detail, detail)
     return None
 
 
