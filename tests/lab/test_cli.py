@@ -25,6 +25,7 @@ def test_list_shows_every_scenario_with_its_root_cause() -> None:
     for name, scenario in SCENARIOS.items():
         assert name in result.out
         assert scenario.expected.code in result.out
+    assert "the golden path fails at ask" in result.out
 
 
 def test_not_root_exits_2_with_one_line_saying_what_to_run() -> None:
@@ -106,7 +107,12 @@ def test_demo_shows_the_incident_then_health_and_leaves_nothing_behind() -> None
     assert "dns.temporary_failure" in incident
     assert "redis" in incident
     assert "why" in incident
+    # The golden path is the real flow through HAProxy: named, failing, then passing.
+    assert "https://api.edge.lab.internal/login" in incident
+    assert "golden_path fails" in incident  # in the why-chain, a symptom of redis
     assert "HEALTHY" in after
+    assert "golden_path" in after
+    assert "labtok_" not in result.out
     assert not Path(f"/run/netns/{name}").exists()
     assert not Path(f"/etc/netns/{name}").exists()
     assert not Path(f"/run/faultfinder-lab/{name}").exists()

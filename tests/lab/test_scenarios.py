@@ -2,6 +2,7 @@
 
 The bars of issue 3: the root cause's component and code exact, its owner right, no extra root
 causes, a why-chain that reaches the root cause; the healthy lab has no root cause at all.
+Issue 8's: the golden path (a flow) fails at the step each scenario names, or passes.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from typing import Any
 import pytest
 
 from faultfinder.lab.control import Lab
-from faultfinder.lab.scenarios import SCENARIOS, Expected
+from faultfinder.lab.scenarios import GOLDEN_PATH, SCENARIOS, Expected
 from faultfinder.lab.topology import APP, APP_PORT
-from tests.servers.lab import lab_diagnose
+from tests.servers.lab import assert_no_lab_secrets, lab_diagnose
 
 pytestmark = [pytest.mark.netns, pytest.mark.xdist_group("lab")]
 
@@ -63,6 +64,8 @@ def test_the_app_serves_the_contract_health_document(lab: Lab) -> None:
     assert document["status"] == "pass"
     # faultfinder.health: each dependency's reach (responseTime) and its pool (connections).
     assert sorted(document["checks"]) == [
+        "cache:connections",
+        "cache:responseTime",
         "postgres:connections",
         "postgres:responseTime",
         "redis:connections",
@@ -112,11 +115,28 @@ def test_scenario_is_diagnosed_to_its_root_cause(lab: Lab, name: str) -> None:
     why = " ".join(document["why"])
     assert expected.component in why
     assert expected.code in why
-    state = lab.require_state()
-    assert state.postgres_password not in result.out
-    assert state.redis_password not in result.out
+    assert_no_lab_secrets(lab, result.out)
+    _assert_the_golden_path_stops_where_expected(document, expected)
     if health is not None:
         _assert_seen_only_from_the_app(document, health, expected)
+
+
+def _assert_the_golden_path_stops_where_expected(
+    document: dict[str, Any], expected: Expected
+) -> None:
+    """The flow fails at the scenario's step (a symptom, unless it alone sees the fault)."""
+    flow = _component(document, GOLDEN_PATH)
+    assert flow["kind"] == "flow"
+    steps = {step["name"]: step for step in flow["steps"]}
+    if not expected.flow_step:
+        assert (flow["status"], flow["failed_step"]) == ("healthy", None), flow
+        assert all(step["ok"] for step in steps.values()), flow["steps"]
+        return
+    assert (flow["status"], flow["failed_step"]) == ("down", expected.flow_step), flow
+    assert steps[expected.flow_step]["ok"] is False
+    assert steps[expected.flow_step]["code"], "the failing step has its own fault code"
+    if expected.component != GOLDEN_PATH:
+        assert flow["code"] == "dependency.failed", flow
 
 
 def _assert_seen_only_from_the_app(

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from faultfinder.lab.accounts import TOKEN_PREFIX
 from faultfinder.lab.control import Lab
 from tests.servers.common import CliResult, run_cli_process
 
@@ -32,6 +33,25 @@ def lab() -> Iterator[Lab]:
         yield running
     finally:
         running.down()
+
+
+def lab_secrets(lab: Lab) -> dict[str, str]:
+    """Every secret a lab holds, by name: none may appear in any output."""
+    state = lab.require_state()
+    return {
+        "postgres_password": state.postgres_password,
+        "redis_password": state.redis_password,
+        "cache_password": state.cache_password,
+        "demo_password": state.demo_password,
+        "token_key": state.token_key,
+    }
+
+
+def assert_no_lab_secrets(lab: Lab, text: str) -> None:
+    """Neither the lab's passwords nor a bearer token the golden path captured (``labtok_``)."""
+    for name, secret in lab_secrets(lab).items():
+        assert secret not in text, f"the {name} appears in the output"
+    assert TOKEN_PREFIX not in text, "a captured token appears in the output"
 
 
 def lab_diagnose(lab: Lab, *args: str) -> CliResult:

@@ -1,13 +1,23 @@
-"""The lab's reference service: Starlette on PostgreSQL and Redis, with faultfinder.health.
+"""The lab's reference service: Starlette on PostgreSQL and two Redis, with faultfinder.health.
 
 Routes: ``/`` (a query and a Redis INCR; 500 when either fails), ``/health/live``,
 ``/health/ready`` and ``/health/infrastructure`` (the library's ASGI app, checking the app's own
-asyncpg pool and redis-py client) and ``/ws`` (echo). The app resolves names through its own
-resolv.conf, which the lab points at a different resolver than faultfinder's, like an app
-behind a VPC connector: the health checks go through the app's clients, so they see that too.
+asyncpg pool and redis-py clients), ``/ws`` (echo), and the golden path: ``POST /login`` (the
+users table in PostgreSQL → a signed token; 401 for wrong credentials, 503 when the database
+fails), ``POST /logout`` and ``/ws/ask`` (a WebSocket that needs ``Authorization: Bearer``;
+each ``{"question"}`` gets an ``{"answer"}`` through the answer cache, a second Redis; when
+that fails, an ``{"error"}`` and close code 1011).
 
-A mode file switches behaviour for scenarios: ``error`` (``/`` and the health documents answer
-500), ``hang`` (they never answer until the mode changes); liveness ignores it.
+The answer cache is not critical to the app's health document: it warns there (HTTP 200), so
+the load balancer keeps the app in rotation and a user can still log in when it fails.
+
+The app resolves names through its own resolv.conf, which the lab points at a different
+resolver than faultfinder's, like an app behind a VPC connector: the health checks go through
+the app's clients, so they see that too.
+
+A mode file switches behaviour for scenarios: ``error`` (``/``, ``/login`` and the health
+documents answer 500), ``hang`` (they never answer until the mode changes; liveness ignores
+both), ``refuse-websocket`` (``/ws/ask`` answers its upgrade with 503).
 ``LAB_FAIL_AT_STARTUP`` makes the app exit during start-up.
 Run with ``python -m faultfinder.lab.app --host H --port P``.
 """
@@ -16,9 +26,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +46,14 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from faultfinder.health import Health, asyncpg_check, redis_check
+from faultfinder.lab.accounts import (
+    bearer,
+    hash_password,
+    issue_token,
+    verify_password,
+    verify_token,
+)
+from faultfinder.lab.answers import cached_answer
 
 CLIENT_TIMEOUT = 1.0  # the drivers' connect and reply timeouts
 # A little longer than the drivers' timeouts, so their more precise errors win.
@@ -47,6 +66,7 @@ HEALTH_TTL = 0.5
 # Details for callers on loopback: everything in the lab's namespace, faultfinder included.
 DETAILS_NETWORKS = ("127.0.0.0/8",)
 POOL_SIZE = 2
+REFUSE_WEBSOCKET = "refuse-websocket"
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -66,11 +86,19 @@ class Config:
     redis_host: str
     redis_port: int
     redis_password: str | None
+    cache_host: str
+    cache_port: int
+    cache_password: str | None
+    demo_user: str
+    demo_password: str
+    token_key: bytes
     mode_file: Path | None
 
     @classmethod
     def from_env(cls, env: dict[str, str]) -> Config:
         mode_file = env.get("LAB_MODE_FILE")
+        # Without a key from the lab, tokens are signed with one that dies with the process.
+        token_key = env.get("LAB_TOKEN_KEY") or os.urandom(32).hex()
         return cls(
             postgres_host=env.get("LAB_POSTGRES_HOST", "postgres.lab.internal"),
             postgres_port=int(env.get("LAB_POSTGRES_PORT", "5432")),
@@ -80,11 +108,18 @@ class Config:
             redis_host=env.get("LAB_REDIS_HOST", "redis.lab.internal"),
             redis_port=int(env.get("LAB_REDIS_PORT", "6379")),
             redis_password=env.get("LAB_REDIS_PASSWORD") or None,
+            cache_host=env.get("LAB_CACHE_HOST", "cache.lab.internal"),
+            cache_port=int(env.get("LAB_CACHE_PORT", "6379")),
+            cache_password=env.get("LAB_CACHE_PASSWORD") or None,
+            demo_user=env.get("LAB_DEMO_USER", "demo"),
+            demo_password=env.get("LAB_DEMO_PASSWORD", ""),
+            token_key=token_key.encode(),
             mode_file=Path(mode_file) if mode_file else None,
         )
 
     def mode(self) -> str:
-        """``ok``, ``error`` or ``hang``: read on every request, so scenarios need no restart."""
+        """``ok``, ``error``, ``hang`` or ``refuse-websocket``: read on every request, so
+        scenarios need no restart."""
         if self.mode_file is None:
             return "ok"
         try:
@@ -93,20 +128,27 @@ class Config:
             return "ok"
 
 
+def redis_client(host: str, port: int, password: str | None) -> aioredis.Redis:
+    """A pooled client that gives up after one try: a scenario shows at once."""
+    return aioredis.Redis(
+        host=host,
+        port=port,
+        password=password,
+        socket_timeout=CLIENT_TIMEOUT,
+        socket_connect_timeout=CLIENT_TIMEOUT,
+        retry=Retry(NoBackoff(), 0),
+    )
+
+
 class Dependencies:
-    """The app's clients: a Postgres pool opened at start-up, a pooled Redis client."""
+    """The app's clients: a Postgres pool opened at start-up, pooled clients for both Redis."""
 
     def __init__(self, config: Config) -> None:
         self.config = config
         self.pool: asyncpg.Pool | None = None
-        self.redis = aioredis.Redis(
-            host=config.redis_host,
-            port=config.redis_port,
-            password=config.redis_password,
-            socket_timeout=CLIENT_TIMEOUT,
-            socket_connect_timeout=CLIENT_TIMEOUT,
-            retry=Retry(NoBackoff(), 0),
-        )
+        self.redis = redis_client(config.redis_host, config.redis_port, config.redis_password)
+        self.cache = redis_client(config.cache_host, config.cache_port, config.cache_password)
+        self.users_ready = False
 
     async def open(self) -> None:
         """Connect the pool up front, as a real app does; if the database refuses now (a wrong
@@ -128,11 +170,46 @@ class Dependencies:
         except Exception:
             pool.terminate()  # connections made before the failure
             self.pool = await asyncpg.create_pool(min_size=0, **options)
+            return
+        with suppress(Exception):  # login tries again; the health document says why
+            await self.prepare_users()
+
+    async def prepare_users(self) -> None:
+        """The users table and the demo user, once: only a hash of its password is stored."""
+        if self.users_ready:
+            return
+        config = self.config
+        password_hash = await asyncio.to_thread(hash_password, config.demo_password)
+        assert self.pool is not None  # opened in the lifespan
+        async with self.pool.acquire(timeout=CLIENT_TIMEOUT) as connection:
+            await connection.execute(
+                "CREATE TABLE IF NOT EXISTS users "
+                "(name text PRIMARY KEY, password_hash text NOT NULL)",
+                timeout=CLIENT_TIMEOUT,
+            )
+            await connection.execute(
+                "INSERT INTO users (name, password_hash) VALUES ($1, $2) "
+                "ON CONFLICT (name) DO UPDATE SET password_hash = EXCLUDED.password_hash",
+                config.demo_user,
+                password_hash,
+                timeout=CLIENT_TIMEOUT,
+            )
+        self.users_ready = True
+
+    async def password_hash(self, user: str) -> str | None:
+        await self.prepare_users()
+        assert self.pool is not None
+        async with self.pool.acquire(timeout=CLIENT_TIMEOUT) as connection:
+            found: str | None = await connection.fetchval(
+                "SELECT password_hash FROM users WHERE name = $1", user, timeout=CLIENT_TIMEOUT
+            )
+        return found
 
     async def close(self) -> None:
         if self.pool is not None:
             self.pool.terminate()
         await self.redis.aclose()
+        await self.cache.aclose()
 
 
 def health_endpoints(dependencies: Dependencies) -> Health:
@@ -142,6 +219,8 @@ def health_endpoints(dependencies: Dependencies) -> Health:
         [
             asyncpg_check("postgres", lambda: dependencies.pool, timeout=CHECK_TIMEOUT),
             redis_check("redis", dependencies.redis, timeout=CHECK_TIMEOUT),
+            # Only /ws/ask needs it: when it fails the document warns, and stays 200.
+            redis_check("cache", dependencies.cache, timeout=CHECK_TIMEOUT, critical=False),
         ],
         ttl=HEALTH_TTL,
         deadline=HEALTH_DEADLINE,
@@ -194,6 +273,69 @@ async def home(request: Request) -> Response:
     return JSONResponse({"service": "faultfinder lab", "time": now.isoformat(), "visits": visits})
 
 
+async def login(request: Request) -> Response:
+    dependencies: Dependencies = request.app.state.dependencies
+    await obey_mode(dependencies.config)
+    try:
+        credentials = await request.json()
+        user, password = credentials["user"], credentials["password"]
+        if not isinstance(user, str) or not isinstance(password, str):
+            raise TypeError("user and password must be strings")
+    except (ValueError, KeyError, TypeError):
+        return JSONResponse({"error": 'send {"user": …, "password": …}'}, status_code=400)
+    try:
+        async with asyncio.timeout(2 * CLIENT_TIMEOUT):
+            stored = await dependencies.password_hash(user)
+    except Exception as error:
+        return JSONResponse({"error": f"the user database failed: {describe(error)}"}, 503)
+    if stored is None or not await asyncio.to_thread(verify_password, password, stored):
+        return JSONResponse({"error": "wrong user or password"}, status_code=401)
+    token = issue_token(user, dependencies.config.token_key)
+    return JSONResponse({"user": user, "token": token})
+
+
+async def logout(request: Request) -> Response:
+    config: Config = request.app.state.dependencies.config
+    user = verify_token(bearer(request.headers.get("authorization")), config.token_key)
+    if user is None:
+        return JSONResponse({"error": "a valid bearer token is required"}, status_code=401)
+    return JSONResponse({"user": user, "logged_out": True})
+
+
+async def ask(websocket: WebSocket) -> None:
+    dependencies: Dependencies = websocket.app.state.dependencies
+    config = dependencies.config
+    if config.mode() == REFUSE_WEBSOCKET:
+        refusal = {"error": "the ask service refuses connections (scenario ws-upgrade-refused)"}
+        await websocket.send_denial_response(JSONResponse(refusal, status_code=503))
+        return
+    user = verify_token(bearer(websocket.headers.get("authorization")), config.token_key)
+    if user is None:
+        denied = {"error": "a valid bearer token is required"}
+        await websocket.send_denial_response(JSONResponse(denied, status_code=403))
+        return
+    await websocket.accept()
+    try:
+        while True:
+            try:
+                question = json.loads(await websocket.receive_text())["question"]
+                if not isinstance(question, str):
+                    raise TypeError("the question must be a string")
+            except (ValueError, KeyError, TypeError):
+                await websocket.send_json({"error": 'send {"question": "…"}'})
+                continue
+            try:
+                async with asyncio.timeout(2 * CLIENT_TIMEOUT):
+                    answer = await cached_answer(dependencies.cache, question)
+            except Exception as error:
+                await websocket.send_json({"error": f"the answer cache failed: {describe(error)}"})
+                await websocket.close(code=1011)  # an internal error, as RFC 6455 names it
+                return
+            await websocket.send_json({"answer": answer})
+    except WebSocketDisconnect:
+        return
+
+
 async def echo(websocket: WebSocket) -> None:
     await websocket.accept()
     try:
@@ -223,8 +365,11 @@ def build_app(config: Config) -> Starlette:
     return Starlette(
         routes=[
             Route("/", home),
+            Route("/login", login, methods=["POST"]),
+            Route("/logout", logout, methods=["POST"]),
             Mount("/health", app=health),
             WebSocketRoute("/ws", echo),
+            WebSocketRoute("/ws/ask", ask),
         ],
         lifespan=lifespan,
     )

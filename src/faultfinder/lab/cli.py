@@ -22,6 +22,11 @@ COMMANDS = ("lab",)  # the subcommands this front end adds to `faultfinder`
 DEFAULT_NAME = "ff-lab"  # the same as topology.DEFAULT_NAME, without importing it
 DEMO_NAME = "ff-lab-demo"
 INCIDENT = "app-resolver-dead"
+GOLDEN_PATH = (
+    "its golden path, the flow `golden_path` in the stack file: log in at "
+    "https://api.edge.lab.internal/login through HAProxy,\nthen ask over "
+    "ws://ws.lab.internal/ws/ask with the token, expecting the answer; log out"
+)
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -101,9 +106,10 @@ def _list() -> int:
         expected = scenario.expected
         print(f"{name:<{width}}  {scenario.summary}")
         seen = "" if expected.vantage == "faultfinder" else f", seen from {expected.vantage}"
+        stops = f"; the golden path fails at {expected.flow_step}" if expected.flow_step else ""
         print(
             f"{'':<{width}}  → root cause {expected.component} {expected.code} "
-            f"({expected.owner}{seen})"
+            f"({expected.owner}{seen}){stops}"
         )
     return 0
 
@@ -179,9 +185,13 @@ def _demo(lab: Lab, args: argparse.Namespace) -> int:
     from faultfinder.lab.scenarios import SCENARIOS
 
     started = time.monotonic()
-    _step(1, f"bringing up the lab {lab.name}: PostgreSQL, Redis, dnsmasq ×2, HAProxy, nginx, app")
+    _step(
+        1,
+        f"bringing up the lab {lab.name}: PostgreSQL, Redis ×2, dnsmasq ×2, HAProxy, nginx, app",
+    )
     lab.up()
     try:
+        print(GOLDEN_PATH)
         _step(2, f"breaking it like the incident ({INCIDENT}): {SCENARIOS[INCIDENT].summary}")
         lab.break_scenario(INCIDENT)
         _step(3, "faultfinder diagnose, from inside the lab:")

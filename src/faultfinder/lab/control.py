@@ -25,7 +25,7 @@ from faultfinder.lab import namespace, processes
 from faultfinder.lab.certificates import write_certificates
 from faultfinder.lab.errors import LabError, LabUnavailable
 from faultfinder.lab.proxies import haproxy_servers
-from faultfinder.lab.services import ORDER, SERVICES, Settings, prepare_postgres
+from faultfinder.lab.services import BATCHES, SERVICES, Settings, prepare_postgres
 from faultfinder.lab.state import LabState
 from faultfinder.lab.topology import (
     APP_RESOLVER,
@@ -100,6 +100,9 @@ class Lab:
             root=str(self.paths.root),
             postgres_password=secrets.token_urlsafe(12),
             redis_password=secrets.token_urlsafe(12),
+            cache_password=secrets.token_urlsafe(12),
+            demo_password=secrets.token_urlsafe(12),
+            token_key=secrets.token_urlsafe(32),
         )
         self._save()
         try:
@@ -112,6 +115,8 @@ class Lab:
                     self.paths,
                     self.state.postgres_password,
                     self.state.redis_password,
+                    cache_password=self.state.cache_password,
+                    demo_password=self.state.demo_password,
                 )
             )
             self.paths.stack.chmod(0o600)
@@ -164,8 +169,7 @@ class Lab:
         prepare_postgres(self.settings)
 
     def _start_services(self) -> None:
-        # Independent services start together; the app needs them, the proxies need the app.
-        for batch in (ORDER[:4], ORDER[4:5], ORDER[5:]):
+        for batch in BATCHES:
             for service in batch:
                 self.start(service, wait=False)
             for service in batch:
@@ -256,6 +260,9 @@ class Lab:
             paths=self.paths,
             postgres_password=state.postgres_password,
             redis_password=state.redis_password,
+            cache_password=state.cache_password,
+            demo_password=state.demo_password,
+            token_key=state.token_key,
             options=dict(state.options),
         )
 

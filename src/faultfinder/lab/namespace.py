@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import http.client
+import json
 import os
 import shutil
 import socket
@@ -19,7 +20,7 @@ import subprocess
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from faultfinder.lab.topology import NETNS_ETC
 
@@ -124,6 +125,18 @@ def http_status(host: str, port: int, path: str, timeout: float = 1.0) -> int | 
         connection.request("GET", path)
         return connection.getresponse().status
     except (OSError, http.client.HTTPException):
+        return None
+    finally:
+        connection.close()
+
+
+def http_json(host: str, port: int, path: str, timeout: float = 2.0) -> Any:
+    """The JSON body of ``GET path`` over plain HTTP (any status); None when there is none."""
+    connection = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        connection.request("GET", path)
+        return json.loads(connection.getresponse().read())
+    except (OSError, http.client.HTTPException, ValueError):
         return None
     finally:
         connection.close()

@@ -3,7 +3,9 @@
 Each break really breaks something (a process killed or stopped, a firewall rule, a changed
 password, a different certificate) and waits until the damage is visible where it would be in
 production (HAProxy's health checks marking the backend down, say); each fix restores it.
-``expected`` is what ``faultfinder diagnose`` must conclude; tests/lab checks every one.
+``expected`` is what ``faultfinder diagnose`` must conclude; tests/lab checks every one,
+including the step at which the golden path (log in through HAProxy, then ask over a
+WebSocket) stops.
 """
 
 from __future__ import annotations
@@ -16,10 +18,14 @@ from dataclasses import dataclass
 
 import redis
 
+from faultfinder.lab import namespace
 from faultfinder.lab.control import Lab
 from faultfinder.lab.errors import LabError
 from faultfinder.lab.holder import READY
+from faultfinder.lab.proxies import HEALTH_PATH
 from faultfinder.lab.topology import (
+    APP,
+    APP_PORT,
     POSTGRES,
     POSTGRES_DATABASE,
     POSTGRES_PORT,
@@ -36,6 +42,9 @@ INFRASTRUCTURE, APPLICATION, CONFIGURATION, UNKNOWN = (
 )
 
 
+GOLDEN_PATH = "golden_path"  # the lab stack's flow component
+
+
 @dataclass(frozen=True)
 class Expected:
     """The diagnosis a scenario must get: its one root cause, and components that are symptoms."""
@@ -46,6 +55,7 @@ class Expected:
     vantage: str = "faultfinder"
     symptoms: tuple[str, ...] = ()
     app_says: str = ""  # when seen from the app: words of the app's own error for it
+    flow_step: str = ""  # the golden path's step that must fail; "" when it must pass
 
 
 @dataclass(frozen=True)
@@ -122,6 +132,23 @@ def _restore_redis_password(lab: Lab) -> None:
     if rotated:
         _set_requirepass(lab, rotated, settings.redis_password)
     lab.set_option("redis.requirepass", None)
+
+
+def _stop_cache(lab: Lab) -> None:
+    # Only /ws/ask needs the cache: the app's document warns, HAProxy keeps the app in rotation.
+    lab.stop("cache")
+    lab.wait(lambda: _app_sees(lab, "cache", "fail"), "the app's document to show the cache fail")
+
+
+def _app_sees(lab: Lab, check: str, status: str) -> bool:
+    """The app's health document reports ``check`` with ``status`` (past its cache's TTL)."""
+    document = lab.inside(lambda: namespace.http_json(APP, APP_PORT, HEALTH_PATH))
+    entries = (document or {}).get("checks", {}).get(f"{check}:responseTime", [{}])
+    return bool(entries and entries[0].get("status") == status)
+
+
+def _start_cache(lab: Lab) -> None:
+    lab.start("cache")
 
 
 # --- PostgreSQL -------------------------------------------------------------------------------
@@ -244,6 +271,7 @@ SCENARIOS: dict[str, Scenario] = {
                 ("backend", "lb"),
                 app_says="Error -3 connecting to redis.lab.internal:6379. "
                 "Temporary failure in name resolution.",
+                flow_step="login",
             ),
         ),
         Scenario(
@@ -251,27 +279,46 @@ SCENARIOS: dict[str, Scenario] = {
             "a firewall rule drops every packet to Redis",
             _blackhole_redis,
             _unblock_redis,
-            Expected("redis", "tcp.timeout", INFRASTRUCTURE, symptoms=("backend", "lb")),
+            Expected(
+                "redis",
+                "tcp.timeout",
+                INFRASTRUCTURE,
+                symptoms=("backend", "lb"),
+                flow_step="login",
+            ),
         ),
         Scenario(
             "redis-hung",
             "Redis is stopped (SIGSTOP): the kernel accepts connections, nothing answers",
             _hang_redis,
             _resume_redis,
-            Expected("redis", "redis.timeout", INFRASTRUCTURE, symptoms=("backend", "lb")),
+            Expected(
+                "redis",
+                "redis.timeout",
+                INFRASTRUCTURE,
+                symptoms=("backend", "lb"),
+                flow_step="login",
+            ),
         ),
         Scenario(
             "redis-auth-required",
             "Redis's password was rotated behind the app's back",
             _rotate_redis_password,
             _restore_redis_password,
-            Expected("redis", "redis.auth_failed", CONFIGURATION, symptoms=("backend", "lb")),
+            Expected(
+                "redis",
+                "redis.auth_failed",
+                CONFIGURATION,
+                symptoms=("backend", "lb"),
+                flow_step="login",
+            ),
         ),
         Scenario(
             "postgres-slots-exhausted",
             "another client holds every PostgreSQL connection slot",
             _hold_postgres_slots,
             _release_postgres_slots,
+            # The app's pool was connected before: users still log in and get answers.
             Expected("postgres", "postgres.too_many_connections", INFRASTRUCTURE),
         ),
         Scenario(
@@ -279,7 +326,13 @@ SCENARIOS: dict[str, Scenario] = {
             "PostgreSQL is stopped (SIGSTOP): connections are accepted, never answered",
             _hang_postgres,
             _resume_postgres,
-            Expected("postgres", "postgres.timeout", INFRASTRUCTURE, symptoms=("backend", "lb")),
+            Expected(
+                "postgres",
+                "postgres.timeout",
+                INFRASTRUCTURE,
+                symptoms=("backend", "lb"),
+                flow_step="login",
+            ),
         ),
         Scenario(
             "postgres-wrong-password",
@@ -293,6 +346,7 @@ SCENARIOS: dict[str, Scenario] = {
                 "backend",
                 ("backend", "lb"),
                 app_says='password authentication failed for user "app"',
+                flow_step="login",
             ),
         ),
         Scenario(
@@ -300,42 +354,65 @@ SCENARIOS: dict[str, Scenario] = {
             "HAProxy's health check asks the app for a path it does not serve; the app is fine",
             _misconfigure_haproxy_check,
             _restore_haproxy_check,
-            Expected("lb", "proxy.no_healthy_upstream", INFRASTRUCTURE),
+            Expected("lb", "proxy.no_healthy_upstream", INFRASTRUCTURE, flow_step="login"),
         ),
         Scenario(
             "nginx-504-hung-app",
             "the app hangs on every request; nginx in front of it answers 504",
             _app_mode("hang", settle=False),
             _app_mode("ok", settle=False),
-            Expected("backend", "http.timeout", UNKNOWN, symptoms=("web",)),
+            Expected("backend", "http.timeout", UNKNOWN, symptoms=("web",), flow_step="login"),
         ),
         Scenario(
             "app-500",
             "the app answers 500 on its routes (a bad deploy); its dependencies are fine",
             _app_mode("error", settle=True),
             _app_mode("ok", settle=False),
-            Expected("backend", "app.error", APPLICATION, symptoms=("lb",)),
+            Expected("backend", "app.error", APPLICATION, symptoms=("lb",), flow_step="login"),
         ),
         Scenario(
             "app-startup-failure",
             "the app exits during start-up; nothing listens on its port",
             _app_fails_at_startup,
             _app_starts_normally,
-            Expected("backend", "tcp.refused", INFRASTRUCTURE, symptoms=("lb", "web", "ws")),
+            Expected(
+                "backend",
+                "tcp.refused",
+                INFRASTRUCTURE,
+                symptoms=("lb", "web", "ws"),
+                flow_step="login",
+            ),
         ),
         Scenario(
             "cert-expired",
             "HAProxy serves an expired certificate for the API",
             _serve_certificate("expired"),
             _serve_certificate("valid"),
-            Expected("lb", "tls.expired", INFRASTRUCTURE),
+            Expected("lb", "tls.expired", INFRASTRUCTURE, flow_step="login"),
         ),
         Scenario(
             "wildcard-two-label",
             "HAProxy serves the *.lab.internal wildcard for api.edge.lab.internal (two labels)",
             _serve_certificate("wildcard"),
             _serve_certificate("valid"),
-            Expected("lb", "tls.hostname_mismatch", CONFIGURATION),
+            Expected("lb", "tls.hostname_mismatch", CONFIGURATION, flow_step="login"),
+        ),
+        Scenario(
+            "cache-down",
+            "the answer cache (a second Redis, behind /ws/ask only) is stopped; login still works",
+            _stop_cache,
+            _start_cache,
+            Expected(
+                "cache", "tcp.refused", INFRASTRUCTURE, symptoms=(GOLDEN_PATH,), flow_step="ask"
+            ),
+        ),
+        Scenario(
+            "ws-upgrade-refused",
+            "the app answers the upgrade of /ws/ask with 503 (its ask service is switched off); "
+            "its health, /ws and login are fine, so only the golden path sees it",
+            _app_mode("refuse-websocket", settle=False),
+            _app_mode("ok", settle=False),
+            Expected(GOLDEN_PATH, "ws.handshake_rejected", APPLICATION, flow_step="ask"),
         ),
     )
 }

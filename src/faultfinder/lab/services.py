@@ -27,6 +27,9 @@ from faultfinder.lab.topology import (
     APP,
     APP_PORT,
     APP_RESOLVER,
+    CACHE,
+    CACHE_PORT,
+    DEMO_USER,
     DOMAIN,
     HAPROXY,
     HOSTS,
@@ -53,6 +56,9 @@ class Settings:
     paths: Paths
     postgres_password: str
     redis_password: str
+    cache_password: str
+    demo_password: str  # the golden path's user's
+    token_key: str  # signs the app's bearer tokens
     options: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -113,24 +119,26 @@ def _dnsmasq(address: str) -> Service:
     return Service("resolver" if address == RESOLVER else "app-resolver", command, ready)
 
 
-# --- Redis ------------------------------------------------------------------------------------
+# --- Redis: the app's own, and the answer cache behind /ws/ask -----------------------------
 
 
-def _redis_command(settings: Settings) -> list[str]:
-    directory = settings.paths.redis
-    directory.mkdir(exist_ok=True)
-    config = settings.paths.config / "redis.conf"
-    config.write_text(
-        f"bind {REDIS}\nport {REDIS_PORT}\nrequirepass {settings.redis_password}\n"
-        f'save ""\nappendonly no\nprotected-mode no\ndaemonize no\ndir {directory}\n'
-        'logfile ""\n'
-    )
-    config.chmod(0o600)
-    return [binary("redis-server"), str(config)]
+def _redis(name: str, address: str, port: int, password: Callable[[Settings], str]) -> Service:
+    def command(settings: Settings) -> list[str]:
+        directory = settings.paths.root / name
+        directory.mkdir(exist_ok=True)
+        config = settings.paths.config / f"{name}.conf"
+        config.write_text(
+            f"bind {address}\nport {port}\nrequirepass {password(settings)}\n"
+            f'save ""\nappendonly no\nprotected-mode no\ndaemonize no\ndir {directory}\n'
+            'logfile ""\n'
+        )
+        config.chmod(0o600)
+        return [binary("redis-server"), str(config)]
 
+    def ready(settings: Settings) -> bool:
+        return _inside(settings, lambda: namespace.port_open(address, port))
 
-def _redis_ready(settings: Settings) -> bool:
-    return _inside(settings, lambda: namespace.port_open(REDIS, REDIS_PORT))
+    return Service(name, command, ready)
 
 
 # --- PostgreSQL -------------------------------------------------------------------------------
@@ -255,6 +263,13 @@ def _app_env(settings: Settings) -> dict[str, str]:
         "LAB_REDIS_HOST": f"redis.{DOMAIN}",
         "LAB_REDIS_PORT": str(REDIS_PORT),
         "LAB_REDIS_PASSWORD": settings.redis_password,
+        # By address, as managed caches are often given: the app's resolver is not on its path.
+        "LAB_CACHE_HOST": CACHE,
+        "LAB_CACHE_PORT": str(CACHE_PORT),
+        "LAB_CACHE_PASSWORD": settings.cache_password,
+        "LAB_DEMO_USER": DEMO_USER,
+        "LAB_DEMO_PASSWORD": settings.demo_password,
+        "LAB_TOKEN_KEY": settings.token_key,
         "LAB_MODE_FILE": str(settings.paths.app_mode),
         "PYTHONUNBUFFERED": "1",
     }
@@ -311,7 +326,8 @@ SERVICES: dict[str, Service] = {
     for service in (
         _dnsmasq(RESOLVER),
         _dnsmasq(APP_RESOLVER),
-        Service("redis", _redis_command, _redis_ready),
+        _redis("redis", REDIS, REDIS_PORT, lambda settings: settings.redis_password),
+        _redis("cache", CACHE, CACHE_PORT, lambda settings: settings.cache_password),
         # SIGINT is PostgreSQL's fast shutdown; SIGTERM would wait for every client to leave.
         Service("postgres", _postgres_command, _postgres_ready, stop_signal=signal.SIGINT),
         Service("app", _app_command, _app_ready, env=_app_env),
@@ -320,6 +336,8 @@ SERVICES: dict[str, Service] = {
     )
 }
 ORDER = tuple(SERVICES)  # start in this order, stop in reverse
+# Started together, batch by batch: the app needs the servers, the proxies need the app.
+BATCHES = (ORDER[: ORDER.index("app")], ("app",), ORDER[ORDER.index("app") + 1 :])
 
 
 def _run_checked(argv: list[str], what: str, stdin: str | None = None) -> None:

@@ -19,6 +19,9 @@ class LabState:
     root: str
     postgres_password: str
     redis_password: str
+    cache_password: str = ""
+    demo_password: str = ""
+    token_key: str = ""
     scenario: str | None = None
     processes: dict[str, ProcessId] = field(default_factory=dict)
     # Service settings a scenario changed (e.g. "haproxy.certificate": "expired").
@@ -30,6 +33,9 @@ class LabState:
             "root": self.root,
             "postgres_password": self.postgres_password,
             "redis_password": self.redis_password,
+            "cache_password": self.cache_password,
+            "demo_password": self.demo_password,
+            "token_key": self.token_key,
             "scenario": self.scenario,
             "processes": {
                 service: process.to_json() for service, process in self.processes.items()
@@ -49,6 +55,9 @@ class LabState:
             root=document["root"],
             postgres_password=document["postgres_password"],
             redis_password=document["redis_password"],
+            cache_password=document.get("cache_password", ""),
+            demo_password=document.get("demo_password", ""),
+            token_key=document.get("token_key", ""),
             scenario=document.get("scenario"),
             processes={
                 service: ProcessId.from_json(value)

@@ -22,8 +22,10 @@ POSTGRES = "127.0.10.3"
 APP = "127.0.10.4"
 HAPROXY = "127.0.10.5"
 NGINX = "127.0.10.6"
+CACHE = "127.0.10.7"  # the answer cache: a second Redis, only /ws/ask uses it
 
 REDIS_PORT = 6379
+CACHE_PORT = 6379
 POSTGRES_PORT = 5432
 APP_PORT = 8000
 HTTPS_PORT = 443
@@ -38,10 +40,12 @@ HOSTS = {
     f"api.edge.{DOMAIN}": HAPROXY,
     f"ws.{DOMAIN}": HAPROXY,
     f"web.{DOMAIN}": NGINX,
+    f"cache.{DOMAIN}": CACHE,
 }
 LB_NAME = f"api.edge.{DOMAIN}"
 
 POSTGRES_USER = "app"
+DEMO_USER = "demo"  # the golden path's user; its password is generated per lab
 POSTGRES_DATABASE = "app"
 MAX_CONNECTIONS = 20  # small, so that holding every slot takes a moment, not a minute
 
@@ -101,6 +105,10 @@ class Paths:
         return self.root / "redis"
 
     @property
+    def cache(self) -> Path:
+        return self.root / "cache"
+
+    @property
     def nginx(self) -> Path:
         return self.root / "nginx"
 
@@ -120,11 +128,20 @@ class Paths:
             self.app_mode,
             self.haproxy_socket,
             self.redis,
+            self.cache,
             self.nginx,
         ]
 
 
-def stack_document(name: str, paths: Paths, postgres_password: str, redis_password: str) -> str:
+def stack_document(
+    name: str,
+    paths: Paths,
+    postgres_password: str,
+    redis_password: str,
+    *,
+    cache_password: str,
+    demo_password: str,
+) -> str:
     """The lab's stack file: the incident's shape, seen from inside the namespace."""
     components: dict[str, Any] = {
         "lb": {
@@ -142,7 +159,7 @@ def stack_document(name: str, paths: Paths, postgres_password: str, redis_passwo
         "web": {"url": f"http://web.{DOMAIN}/", "via": ["backend"]},
         "backend": {
             "url": f"http://app.{DOMAIN}:{APP_PORT}/health/infrastructure",
-            "depends_on": ["postgres", "redis"],
+            "depends_on": ["postgres", "redis", "cache"],
             "health": True,
         },
         "postgres": {
@@ -150,6 +167,8 @@ def stack_document(name: str, paths: Paths, postgres_password: str, redis_passwo
             f"{POSTGRES_PORT}/{POSTGRES_DATABASE}"
         },
         "redis": {"url": f"redis://:{redis_password}@redis.{DOMAIN}:{REDIS_PORT}/0"},
+        "cache": {"url": f"redis://:{cache_password}@cache.{DOMAIN}:{CACHE_PORT}/0"},
+        "golden_path": golden_path(demo_password),
     }
     document = {
         "version": 1,
@@ -163,3 +182,49 @@ def stack_document(name: str, paths: Paths, postgres_password: str, redis_passwo
         f"#   (or: ip netns exec {name} faultfinder diagnose {paths.stack})\n"
     )
     return header + yaml.safe_dump(document, sort_keys=False)
+
+
+def golden_path(demo_password: str) -> dict[str, Any]:
+    """The user's path through the load balancer: log in over HTTPS, ask over a WebSocket.
+
+    Login needs only PostgreSQL; the answer needs the cache Redis, so each fault stops the
+    flow at the step a user would be stopped at.
+    """
+    bearer = {"Authorization": "Bearer {token}"}
+    return {
+        "flow": {
+            "variables": {"user": DEMO_USER, "password": demo_password},
+            "steps": [
+                {
+                    "name": "login",
+                    "url": f"https://{LB_NAME}/login",
+                    "method": "POST",
+                    "json": {"user": "{user}", "password": "{password}"},
+                    "expect": {"status": 200, "json": {"$.user": "{user}"}},
+                    "capture": {"token": "$.token"},
+                    "timeout": "2s",
+                },
+                {
+                    "name": "ask",
+                    "url": f"ws://ws.{DOMAIN}/ws/ask",
+                    "headers": bearer,
+                    "send": '{"question": "6 x 7"}',
+                    "expect": {"json": {"$.answer": "42"}},
+                    "within": "2s",
+                    "timeout": "2s",
+                },
+            ],
+            "cleanup": [
+                {
+                    "name": "logout",
+                    "url": f"https://{LB_NAME}/logout",
+                    "method": "POST",
+                    "headers": bearer,
+                    "timeout": "2s",
+                }
+            ],
+        },
+        "via": ["lb", "ws"],
+        "critical": True,
+        "timeout": "6s",  # the three steps' own deadlines together
+    }
