@@ -10,7 +10,7 @@ import pytest
 from faultfinder.lab.control import Lab
 from faultfinder.lab.scenarios import SCENARIOS
 from tests.servers.common import run_cli_process
-from tests.servers.lab import unique_lab_name
+from tests.servers.lab import assert_no_lab_secrets, unique_lab_name
 
 pytestmark = [pytest.mark.netns, pytest.mark.xdist_group("lab")]
 
@@ -75,7 +75,8 @@ def test_status_break_diagnose_fix_round_trip(lab: Lab) -> None:
     assert status.status == 0
     assert "scenario: none" in status.out
     assert str(lab.paths.stack) in status.out
-    assert "components:" in status.out  # the stack file itself is printed
+    assert "components:" in status.out  # the stack file itself is printed, secrets masked
+    assert_no_lab_secrets(lab, status.out)
     assert broken.status == 0
     assert scenario_after_break == "app-500"
     assert diagnosed.status == 1

@@ -199,6 +199,8 @@ def test_a_fault_stops_the_golden_path_at_its_step(lab: Lab, name: str, tmp_path
     if step == "ask":
         assert steps["login"]["ok"] is True  # the token was captured, then used
         assert steps["logout"]["ok"] is True  # cleanup runs after a failed step
+    if name == "cache-down":  # the app's last word before the close is evidence
+        assert "the answer cache failed" in steps["ask"]["phases"][-1]["detail"]
     if cause != GOLDEN_PATH:
         assert flow["code"] == "dependency.failed"
     # The app's own view agrees with the scenario's claim.

@@ -151,10 +151,17 @@ def _status(lab: Lab, args: argparse.Namespace) -> int:
     stopped = sorted(_expected_services() - set(state.processes))
     for label in stopped:
         print(f"  {label:<13} {'stopped':<12} (by the scenario)")
-    print(f"stack file: {lab.paths.stack}")
-    print(lab.paths.stack.read_text(), end="")
+    print(f"stack file: {lab.paths.stack} (secrets masked here; the file has them)")
+    print(_masked_stack(lab.paths.stack), end="")
     print(f"diagnose: faultfinder lab diagnose --name {lab.name}")
     return 0
+
+
+def _masked_stack(path: Path) -> str:
+    from faultfinder.config import load_stack
+    from faultfinder.redact import scrub
+
+    return scrub(path.read_text(), load_stack(path).secrets)
 
 
 def _expected_services() -> set[str]:

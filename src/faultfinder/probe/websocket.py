@@ -10,7 +10,7 @@ from websockets.asyncio.client import connect as websocket_connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from faultfinder.diagnose.classify import Finding, classify_os_error, classify_tls_error, describe
-from faultfinder.diagnose.fingerprint import classify_response
+from faultfinder.diagnose.fingerprint import classify_response, summarize
 from faultfinder.probe._answer import mismatch
 from faultfinder.probe._ladder import Ladder, ProbeFault
 from faultfinder.probe._steps import (
@@ -83,9 +83,9 @@ async def _await_answer(ladder: Ladder, websocket: ClientConnection) -> str:
                 raise ProbeFault("http.timeout", f"no reply within {spec.within:g}s") from None
             raise
         text = message if isinstance(message, str) else message.decode("utf-8", "replace")
+        ladder.body = text  # the last message: evidence if the connection then fails
         reason = mismatch(expect, text, substring=expect.message)
         if reason is None:
-            ladder.body = text
             return "101 Switching Protocols, reply received"
         last = f"the reply {reason}"
         if spec.within is None:
@@ -109,10 +109,12 @@ def classify_websocket_error(ladder: Ladder, target: str, error: BaseException) 
             code, reason = 1006, "1006 (no close frame)"
         else:
             code, reason = received.code, f"{received.code} {received.reason}".strip()
+        said = f" after the message {summarize(ladder.body)}" if ladder.body else ""
         if code in ABNORMAL_CLOSES:
-            return Finding("ws.closed_abnormally", f"closed {reason}", f"{target}: closed {reason}")
+            detail = f"closed {reason}"
+            return Finding("ws.closed_abnormally", detail + said, f"{target}: {detail}{said}")
         detail = f"closed {reason} before the expected reply"
-        return Finding("ws.unexpected_message", detail, f"{target}: {detail}")
+        return Finding("ws.unexpected_message", detail + said, f"{target}: {detail}{said}")
     tls_finding = classify_tls_error(target, error) if isinstance(error, ssl.SSLError) else None
     os_finding = tls_finding or classify_os_error(target, error)
     if os_finding is not None:
