@@ -14,8 +14,11 @@ from typing import Any
 import httpx
 import pytest
 
+from faultfinder.config import load_stack
+from faultfinder.monitor.monitor import Monitor
 from tests.servers.app import PASSWORD, TOKEN_PREFIX, AppServer
 from tests.servers.common import CliResult
+from tests.servers.monitor import until
 from tests.servers.postgres import PostgresServer
 from tests.servers.redis import RedisServer
 
@@ -267,3 +270,27 @@ def test_validate_counts_a_flow_like_any_component(
     failures = by_name["broken"]["failures"]
     assert [(f["code"], f["count"]) for f in failures] == [("http.unexpected_status", 3)]
     assert TOKEN_PREFIX not in result.out
+
+
+async def test_watch_sees_a_golden_path_go_down_at_its_step_with_its_diagnosis(
+    app_server: AppServer, write_stack: Any
+) -> None:
+    component = golden_path(app_server, user(), question="7 x 7")  # the answer is wrong
+    component["via"] = ["app"]
+    defaults = {"timeout": "2s", "interval": "100ms", "failure_threshold": 2,
+                "success_threshold": 1}
+    stack = load_stack(write_stack({"golden": component, "app": {"url": app_server.url("/ok")}},
+                                   defaults=defaults))
+    monitor = Monitor(stack, agent="test")
+    await monitor.start()
+    try:
+        await until(lambda: any(c.component == "golden" for c in monitor.changes()),
+                    what="golden to go down")
+    finally:
+        await monitor.stop()
+    change = next(c for c in monitor.changes() if c.component == "golden")
+    assert (change.new.value, change.code, change.layer) == (
+        "down", "ws.unexpected_message", "websocket")
+    assert change.owner == "application"  # a wrong answer is the service's: the flow's own fault
+    assert any("golden" in line for line in change.why)
+    assert TOKEN_PREFIX not in " ".join(change.why)
