@@ -9,7 +9,8 @@ watch process's CPU time and resident memory from /proc every 10 s for ``--secon
 780: memory grows until each component holds its 60 recent results, ten minutes at 10 s),
 skipping the first ``WARM_UP`` seconds (start-up imports, the first round). Then it looks for
 gaps in the history. Exits 1 if CPU goes over 25 % of one core, if memory grows more than 5 %
-once the recent window is full, or if a component's history has a gap over 1.1 intervals.
+once the recent window is full, if a component's history has a gap over 1.1 intervals, or if
+SIGTERM does not stop watch cleanly within ``STOP_LIMIT``.
 See benchmarks/README.md for the figures measured.
 """
 
@@ -39,6 +40,7 @@ SAMPLE_EVERY = 10.0
 CPU_GOAL = 25.0  # % of one core
 MEMORY_GROWTH = 0.05  # steady: at most this much growth once the recent window is full
 WINDOW_FULL = 60 * INTERVAL + 30  # s: every component holds its 60 recent results (RECENT_KEPT)
+STOP_LIMIT = 30.0  # s: SIGTERM must stop watch (history flushed) within this
 TICKS = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 KINDS = {"tcp": "tcp://127.0.0.1:{port}", "http": "http://127.0.0.1:{port}/"}
@@ -85,9 +87,14 @@ def write_stack(workdir: Path, kind: str, port: int) -> Path:
     return path
 
 
-def stored(store: Path) -> tuple[int, int, float]:
-    """Results kept, failed, and the longest gap (s) between two of one component's results."""
+def stored(store: Path) -> tuple[int, int, float, str]:
+    """Results kept, failed, the longest gap (s) between two of one component's results, and
+    the commonest failure codes."""
     with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as connection:
+        codes = connection.execute(
+            "SELECT code, COUNT(*) FROM faultfinder_observations WHERE ok = 0 "
+            "GROUP BY code ORDER BY 2 DESC LIMIT 3"
+        ).fetchall()
         total, failed = connection.execute(
             "SELECT COUNT(*), COALESCE(SUM(1 - ok), 0) FROM faultfinder_observations"
         ).fetchone()
@@ -95,7 +102,7 @@ def stored(store: Path) -> tuple[int, int, float]:
             "SELECT MAX(at_ms - previous) FROM (SELECT at_ms, LAG(at_ms) OVER "
             "(PARTITION BY component ORDER BY at_ms) AS previous FROM faultfinder_observations)"
         ).fetchone()
-    return int(total), int(failed), (gap or 0) / 1000
+    return int(total), int(failed), (gap or 0) / 1000, ", ".join(f"{c} ×{n}" for c, n in codes)
 
 
 def measure(stack: Path, seconds: float) -> dict[str, object]:
@@ -117,19 +124,27 @@ def measure(stack: Path, seconds: float) -> dict[str, object]:
         if watch.poll() is not None:
             raise RuntimeError(f"watch exited early: {stack.with_suffix('.log').read_text()}")
     finally:
+        stopping = time.monotonic()
         watch.send_signal(signal.SIGTERM)
-        watch.wait(timeout=30)
+        try:
+            watch.wait(timeout=STOP_LIMIT)
+        except subprocess.TimeoutExpired:
+            watch.kill()  # counted as a failure below (exit -9)
+            watch.wait()
+        stop = time.monotonic() - stopping
         log.close()
     elapsed = samples[-1][0] - samples[0][0]
     cpu = (samples[-1][1] - samples[0][1]) / elapsed * 100
-    total, failed, gap = stored(store)
+    total, failed, gap, codes = stored(store)
     return {
         "cpu": cpu,
         "rss": {round(elapsed): rss for elapsed, _, rss in samples},
         "stored": total,
         "failed": failed,
+        "codes": codes,
         "gap": gap,
         "exit": watch.returncode,
+        "stop": stop,
     }
 
 
@@ -154,13 +169,15 @@ def main() -> int:
         try:
             wait_for_port(port)
             for kind in kinds:
-                results[kind] = measure(write_stack(workdir, kind, port), args.seconds)
+                results[kind] = run = measure(write_stack(workdir, kind, port), args.seconds)
+                print(f"{kind}: cpu {run['cpu']:.1f} % of a core, exit {run['exit']} after "
+                      f"{run['stop']:.1f} s; failures: {run['codes'] or 'none'}", file=sys.stderr)
         finally:
             nginx.stop()
     print(f"faultfinder watch: {TARGETS} targets, interval {INTERVAL} s, measured "
           f"{args.seconds:.0f} s after a {WARM_UP:.0f} s warm-up, {os.cpu_count()} CPUs\n")
     print(f"{'kind':<6} {'cpu % of a core':>16} {'rss MB, window full → end':>26} "
-          f"{'results kept':>13} {'failed':>7} {'longest gap s':>14} {'exit':>5}")
+          f"{'results kept':>13} {'failed':>7} {'longest gap s':>14} {'exit':>5} {'stop s':>7}")
     ok = True
     for kind, run in results.items():
         rss: dict[int, float] = run["rss"]  # type: ignore[assignment]
@@ -170,10 +187,13 @@ def main() -> int:
         gap = float(run["gap"])  # type: ignore[arg-type]
         memory = f"{rss[full]:.0f} → {rss[max(rss)]:.0f} ({growth:+.1%})"
         print(f"{kind:<6} {run['cpu']:>16.1f} {memory:>26} "
-              f"{run['stored']:>13} {run['failed']:>7} {gap:>14.2f} {run['exit']:>5}")
+              f"{run['stored']:>13} {run['failed']:>7} {gap:>14.2f} {run['exit']:>5} "
+              f"{run['stop']:>7.1f}")
         ok &= float(run["cpu"]) <= CPU_GOAL  # type: ignore[arg-type]
         ok &= growth <= MEMORY_GROWTH and run["failed"] == 0 and run["exit"] == 0
         ok &= gap <= INTERVAL * 1.1  # no result missing from the history
+    for kind, run in results.items():
+        print(f"{kind} failures: {run['codes'] or 'none'}")
     print("\nrss MB over time (s): ")
     for kind, run in results.items():
         curve: dict[int, float] = run["rss"]  # type: ignore[assignment]

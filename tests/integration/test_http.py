@@ -144,7 +144,7 @@ def test_connection_closed_without_a_response(
     accepted = hangup_server.accepted
     result = diagnose(api={"url": f"http://127.0.0.1:{hangup_server.port}/ok"})
 
-    assert hangup_server.accepted >= accepted + 2  # the TCP rung's connection and the request's
+    assert hangup_server.accepted >= accepted + 1  # the TCP rung's connection carries the request
     component = result.component("api")
     assert component["code"] == "http.no_response"
     assert component["phases"][-1]["layer"] == "http"

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import datetime
 import io
+import itertools
+import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from rich.console import Console
 
 from faultfinder.config import Stack, load_stack
@@ -242,3 +246,52 @@ def test_watch_without_a_terminal_prints_plain_lines_and_history_reads_them_back
     text = run_cli_process("history", str(path), "--store", str(store))
     assert "incidents: 1" in text.out
     assert "still down  db [ci] tcp.refused" in text.out
+
+
+async def test_an_overloaded_process_says_so_in_its_verdict_and_its_log(
+    switchable_server: Starter, write_stack: Callable[..., Path],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    target = switchable_server()
+    stack = fast_stack(write_stack, {"web": {"url": f"tcp://127.0.0.1:{target.port}"}})
+    caplog.set_level(logging.WARNING, "faultfinder.monitor")
+    monitor = Monitor(stack, agent="test")
+
+    def notes() -> str:
+        diagnosis = monitor.diagnosis()
+        return " ".join(diagnosis.notes) if diagnosis else "(no diagnosis yet)"
+
+    await monitor.start()
+    try:
+        await until(lambda: notes() == "", what="a first diagnosis")
+        # hold the event loop, as too much work would: every run now starts over a second late
+        time.sleep(1.3)  # noqa: ASYNC251
+        await until(lambda: "overloaded" in notes(), what="the overload note")
+        assert "watch is overloaded: probes start up to 1." in caplog.text
+        await until(lambda: notes() == "", what="the note to go")
+        assert "watch keeps up again" in caplog.text
+    finally:
+        await monitor.stop()
+
+
+async def test_a_storm_of_changes_is_described_in_batches_one_diagnosis_each(
+    write_stack: Callable[..., Path],
+) -> None:
+    port = free_port()  # nothing listens: every component goes down on its first probe
+    components = {f"c{index:03}": {"url": f"tcp://127.0.0.1:{port}"} for index in range(300)}
+    defaults = {"timeout": "1s", "interval": "1h", "failure_threshold": 1}
+    stack = load_stack(write_stack(components, defaults=defaults))
+    monitor = Monitor(stack, agent="test")
+    told: list[float] = []  # when each change reached a listener
+    monitor.subscribe(lambda change: told.append(time.perf_counter()))
+    await monitor.start()
+    try:
+        await until(lambda: len(monitor.changes()) == 300, what="every component down")
+    finally:
+        await monitor.stop()
+    assert {(c.new, c.code) for c in monitor.changes()} == {(DOWN, "tcp.refused")}
+    assert all(c.why and c.root_causes for c in monitor.changes())
+    # the first round spreads 300 probes over 1.5 s: one diagnosis per change would be 300
+    # batches; the listeners of one batch are told within microseconds of each other
+    batches = 1 + sum(later - earlier > 0.001 for earlier, later in itertools.pairwise(told))
+    assert 1 < batches <= 100, batches

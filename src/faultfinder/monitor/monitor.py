@@ -15,18 +15,20 @@ import asyncio
 import contextlib
 import datetime
 import logging
+import math
 import random
 import socket
+import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from faultfinder.config import Stack
-from faultfinder.diagnose import FOOTING_PENALTY, diagnose
-from faultfinder.diagnose.graph import edges, reachable
-from faultfinder.diagnose.verdict import verdict, why_chain
-from faultfinder.faults import NONE, fault
+from faultfinder.diagnose import diagnose
+from faultfinder.diagnose.graph import edges
 from faultfinder.model import CheckResult, Diagnosis, Status
+from faultfinder.monitor.alerts.alerter import Alerter
+from faultfinder.monitor.changes import Change, describe, describe_all
 from faultfinder.monitor.flap import Debounce
 from faultfinder.monitor.recent import Sample, observation, sample
 from faultfinder.monitor.records import level, now_ms
@@ -43,11 +45,17 @@ CHANGES_KEPT = 1000  # state changes kept in memory for the view
 CHANGES_RESTORED = datetime.timedelta(days=7)  # how far back the view's timeline is reloaded
 FLUSH_INTERVAL = 1.0  # seconds between history writes, at most
 DIAGNOSIS_REFRESH = 1.0  # the view's diagnosis is at most this old while no code changed
+# A state change is diagnosed at once, unless diagnoses would then take more than this share of
+# the event loop: a storm of changes is then described in batches, one diagnosis each. (One
+# diagnosis of 2,000 components costs 30-50 ms of CPU; one per change, when a shared dependency
+# takes them all down, stalled the loop for minutes. A small stack's is instant.)
+DIAGNOSIS_SHARE = 0.1
 HOUSEKEEPING_INTERVAL = 1.0  # resends are checked this often
 PRUNE_INTERVAL = 3600.0  # retention runs this often (and at start)
 FOOTING_INTERVAL = 60.0  # this machine's own footing is checked this often
 PENDING_LIMIT = 200_000  # results held back while the store is unreachable, at most
 PROBE_SAFETY = 5.0  # past a component's timeout, a probe that has not returned is abandoned
+LATE_LIMIT = 1.0  # seconds: runs starting later than this mean this process is overloaded
 
 Listener = Callable[[StateChange], None]
 
@@ -99,13 +107,19 @@ class Monitor:
         self._tasks: list[asyncio.Task[None]] = []
         self._writer: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
-        self._footing: tuple[str, ...] = ()
+        self._footing: tuple[str, ...] = ()  # this machine's own problems (check_footing)
+        self._lateness = 0.0  # the latest start of a run since housekeeping last looked
+        self._overload: str | None = None  # a note while runs start late
         self._diagnosis: Diagnosis | None = None
         self._version = 0  # bumped by every result
         self._codes_version = 0  # bumped when a component's code or warning changes
         self._diagnosed = (-1, -1)
-        self._diagnosed_at = 0.0
-        self._alerter: Any = None  # alerts.alerter.Alerter, imported only when alerts are set
+        self._diagnosed_at = -math.inf
+        self._diagnosed_count = 0  # components in that diagnosis
+        self._diagnosis_cost = 0.0  # seconds the last diagnosis took
+        self._undescribed: list[Change] = []  # changes waiting for the next batch's diagnosis
+        self._describing: asyncio.TimerHandle | None = None
+        self._alerter: Alerter | None = None
         self._client: Any = None  # the httpx.AsyncClient the webhook channels share
         self._stopped = False
 
@@ -195,7 +209,8 @@ class Monitor:
         rng = random.Random()
         for name, component in sorted(self.stack.components.items()):
             run = self._prober_of(name)
-            self._spawn(every(component.interval, delays[name], run, rng), f"probe {name}")
+            schedule = every(component.interval, delays[name], run, rng, self._late)
+            self._spawn(schedule, f"probe {name}")
         self._writer = asyncio.create_task(self._flush_forever(), name="faultfinder flush")
         self._spawn(self._housekeeping(), "housekeeping")
 
@@ -208,6 +223,7 @@ class Monitor:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        self._describe_changes()  # a batch still waiting is written with the rest
         # the writer is told, not cancelled: a batch cut off mid-write would be lost
         self._stopping.set()
         if self._writer is not None:
@@ -242,7 +258,6 @@ class Monitor:
         import httpx
 
         from faultfinder.monitor.alerts import build_channel
-        from faultfinder.monitor.alerts.alerter import Alerter
 
         self._client = httpx.AsyncClient()
         routes = [
@@ -284,83 +299,65 @@ class Monitor:
             self._codes_version += 1
         self._known.add(name)
         old = self._debounce[name].observe(level(result), at)
-        if old is not None:
-            self._changed(name, old, at)
+        if old is None:
+            return
+        self._undescribed.append(Change(name, old, self._debounce[name].state, at, result))
+        if self._describing is not None:
+            return  # a batch is due: this change joins it
+        wait = self._next_diagnosis()
+        if wait <= 0:
+            self._describe_changes()
+        else:
+            self._describing = asyncio.get_running_loop().call_later(wait, self._describe_changes)
 
-    def _changed(self, name: str, old: Status, at: datetime.datetime) -> None:
-        self._diagnose()
-        change = self._describe(name, old, self._debounce[name].state, at)
-        self._changes.append(change)
-        self._pending_changes.append(change)
-        if self._alerter is not None:
-            self._alerter.notify(change)
-        for listener in self._listeners:
-            try:
-                listener(change)
-            except Exception:  # a front end's bug must not stop the monitor
-                log.exception("a state-change listener failed")
+    def _describe_changes(self) -> None:
+        """Diagnose once and describe every change waiting; keep, alert and tell listeners."""
+        if self._describing is not None:
+            self._describing.cancel()
+            self._describing = None
+        waiting, self._undescribed = self._undescribed, []
+        if not waiting:
+            return
+        for change in describe_all(self._diagnose(), self._graph, waiting, self.agent):
+            self._changes.append(change)
+            self._pending_changes.append(change)
+            if self._alerter is not None:
+                self._alerter.notify(change)
+            for listener in self._listeners:
+                try:
+                    listener(change)
+                except Exception:  # a front end's bug must not stop the monitor
+                    log.exception("a state-change listener failed")
 
     def _diagnose(self) -> Diagnosis:
+        started = time.perf_counter()
         results = {name: observation.result for name, observation in self._latest.items()}
-        self._diagnosis = diagnose(self.stack, results, footing=self._footing)
+        footing = (*self._footing, self._overload) if self._overload else self._footing
+        self._diagnosis = diagnose(self.stack, results, footing=footing)
+        self._diagnosed_count = len(results)
         self._diagnosed = (self._version, self._codes_version)
         self._diagnosed_at = asyncio.get_running_loop().time()
+        self._diagnosis_cost = time.perf_counter() - started
         return self._diagnosis
+
+    def _next_diagnosis(self) -> float:
+        """Seconds until a new diagnosis keeps within ``DIAGNOSIS_SHARE`` (0 or less: now)."""
+        gap = self._diagnosis_cost / DIAGNOSIS_SHARE
+        return self._diagnosed_at + gap - asyncio.get_running_loop().time()
 
     def _describe_now(self, name: str, since: datetime.datetime) -> StateChange | None:
         """For a resend: the component's state and diagnosis now."""
         if name not in self._latest:
             return None
-        self._diagnose()
+        # the diagnosis just made, if every component was in it: resends of many share it
+        if self._next_diagnosis() <= 0 or self._diagnosed_count != len(self._latest):
+            self._diagnose()
         state = self._debounce[name].state
         return self._describe(name, state, state, _now())
 
     def _describe(self, name: str, old: Status, new: Status, at: datetime.datetime) -> StateChange:
-        """A state change with the diagnosis made at that moment."""
-        diagnosis = self._diagnosis
-        assert diagnosis is not None
-        reports = {report.result.component: report for report in diagnosis.components}
-        causes = {cause.component: cause for cause in diagnosis.root_causes}
-        report = reports[name]
-        result = report.result
-        code: str | None = None
-        owner = NONE
-        summary = diagnosis.verdict.summary  # recovered: what the stack as a whole looks like
-        confidence = diagnosis.verdict.confidence
-        why: tuple[str, ...] = ()
-        related: tuple[str, ...] = ()
-        if new is Status.DOWN:
-            code = report.code or result.code
-            # the verdict of the root causes this component can reach, not of the whole stack
-            below = {name} | reachable(name, self._graph)
-            related = tuple(sorted(n for n in causes if n in below))
-            if related:
-                penalty = FOOTING_PENALTY if diagnosis.notes else 0.0
-                focused = verdict([causes[n] for n in related], [], penalty)
-                owner, summary, confidence = focused.owner, focused.summary, focused.confidence
-            else:
-                owner = _owner(code)
-            why = tuple(why_chain(name, reports, causes))
-        elif new is Status.DEGRADED:
-            code = result.warning
-            owner = _owner(code)
-        failed = result.failed_phase if new is Status.DOWN else None
-        layer = failed.layer if failed else fault(code).layer if code else None
-        return StateChange(
-            component=name,
-            at=at,
-            agent=self.agent,
-            old=old,
-            new=new,
-            code=code,
-            owner=owner,
-            summary=summary,
-            why=why,
-            layer=layer,
-            symptom_of=report.symptom_of,
-            confidence=confidence,
-            root_causes=tuple(causes[n] for n in related),
-        )
+        assert self._diagnosis is not None
+        return describe(self._diagnosis, self._graph, name, old, new, at, self.agent)
 
     # -- history and housekeeping ---------------------------------------------------------
 
@@ -396,11 +393,34 @@ class Monitor:
                 await asyncio.wait_for(self._stopping.wait(), self.flush_interval)
             await self.flush()
 
+    def _late(self, seconds: float) -> None:
+        self._lateness = max(self._lateness, seconds)
+
+    def _check_load(self) -> None:
+        """Runs starting late mean this process cannot keep up: say so, in logs and verdicts."""
+        lateness, self._lateness = self._lateness, 0.0
+        if lateness <= LATE_LIMIT:
+            if self._overload is not None:
+                log.warning("watch keeps up again: probes start on time")
+            self._overload = None
+            return
+        if self._overload is None:
+            log.warning(
+                "watch is overloaded: probes start up to %.1f s late, so their timings and "
+                "timeouts measure this machine; raise the intervals or split the stack across "
+                "agents", lateness,
+            )
+        self._overload = (
+            f"faultfinder's own event loop is overloaded (probes start up to {lateness:.1f} s "
+            "late): timings and timeouts may measure this machine, not the targets"
+        )
+
     async def _housekeeping(self) -> None:
         loop = asyncio.get_running_loop()
         pruned = footed = loop.time()
         while True:
             await asyncio.sleep(HOUSEKEEPING_INTERVAL)
+            self._check_load()
             if self._alerter is not None:
                 self._alerter.resend_due(_now())
             if loop.time() - pruned >= PRUNE_INTERVAL:
@@ -427,10 +447,6 @@ class Monitor:
 
 def _codes(result: CheckResult) -> tuple[str | None, str | None]:
     return (result.code, result.warning)
-
-
-def _owner(code: str | None) -> str:
-    return fault(code).owner if code else NONE
 
 
 def _now() -> datetime.datetime:
