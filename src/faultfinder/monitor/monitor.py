@@ -408,7 +408,8 @@ class Monitor:
             log.warning(
                 "watch is overloaded: probes start up to %.1f s late, so their timings and "
                 "timeouts measure this machine; raise the intervals or split the stack across "
-                "agents", lateness,
+                "agents",
+                lateness,
             )
         self._overload = (
             f"faultfinder's own event loop is overloaded (probes start up to {lateness:.1f} s "

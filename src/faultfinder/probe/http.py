@@ -79,8 +79,9 @@ async def request(ladder: Ladder, address: str, connection: Connection | None = 
     target = join_host_port(address, component.port)
     payload, headers = _request(component)
     parts = urlsplit(component.url)
-    path = quote(parts.path or "/", safe=URL_SAFE) + (f"?{quote(parts.query, safe=URL_SAFE)}"
-                                                       if parts.query else "")
+    path = quote(parts.path or "/", safe=URL_SAFE) + (
+        f"?{quote(parts.query, safe=URL_SAFE)}" if parts.query else ""
+    )
     connected = False
     times: dict[str, float] = {}
     started = time.perf_counter()
@@ -100,8 +101,11 @@ async def request(ladder: Ladder, address: str, connection: Connection | None = 
         connected = True
         try:
             status, answer, body = await _exchange(
-                reader, writer, h11.Request(method=spec.method, target=path, headers=headers),
-                payload, times,
+                reader,
+                writer,
+                h11.Request(method=spec.method, target=path, headers=headers),
+                payload,
+                times,
             )
         finally:
             writer.transport.abort()  # no close handshake to wait for (as _steps.Connection)
