@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+
+def utc_iso(moment: datetime.datetime) -> str:
+    """UTC with milliseconds and a ``Z``: how every time is written in the output (a naive
+    time is taken as UTC already)."""
+    utc = moment.astimezone(datetime.UTC) if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+    return utc.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class Status(StrEnum):

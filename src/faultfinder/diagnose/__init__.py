@@ -21,7 +21,14 @@ from faultfinder.diagnose.graph import edges, failing_below
 from faultfinder.diagnose.inside import InsideFailure, InsideView, read_inside
 from faultfinder.diagnose.verdict import root_cause_confidence, verdict, why_chain
 from faultfinder.faults import fault
-from faultfinder.model import CheckResult, ComponentReport, Diagnosis, RootCause, Status
+from faultfinder.model import (
+    CheckResult,
+    ComponentReport,
+    Diagnosis,
+    RootCause,
+    Status,
+    utc_iso,
+)
 
 OWN_LAYERS = {"dns", "tcp", "tls"}
 # When the prober's own footing is in doubt, every verdict is.
@@ -90,7 +97,7 @@ def diagnose(
         why.extend(why_chain(start, reports, causes, described))
     return Diagnosis(
         stack=stack.name,
-        started_at=started_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        started_at=utc_iso(started_at),
         duration_ms=duration_ms,
         status=_stack_status(stack, reports),
         verdict=verdict(root_causes, [r for r in reports.values() if r.result.warning], penalty),

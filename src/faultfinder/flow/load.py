@@ -51,7 +51,7 @@ def check_flow(name: str, flow: FlowSpec, file: str, document: Any) -> FlowSpec:
             names.add(step_name)
             _check_url(step.url, (*path, "url"), fail)
             usable = available if section == "steps" else set(flow.variables) | captured
-            for key, value in _templated(step):
+            for key, value in templated(step):
                 for variable in sorted(references(value) - usable):
                     raise fail(
                         (*path, *key),
@@ -82,7 +82,7 @@ def _check_url(url: str, path: Path, fail: Any) -> None:
         raise fail(path, "the URL has no host")
 
 
-def _templated(step: StepSpec) -> Iterator[tuple[Path, Any]]:
+def templated(step: StepSpec) -> Iterator[tuple[Path, Any]]:
     """Every value of a step that may hold ``{name}``, with its key path."""
     yield ("url",), step.url
     for header, value in step.headers.items():

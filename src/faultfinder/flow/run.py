@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-from typing import Any
 from urllib.parse import urlsplit
 
 from faultfinder.config import Component, ComponentSpec
 from faultfinder.flow import jsonpath
+from faultfinder.flow.load import templated
 from faultfinder.flow.template import fill, references
 from faultfinder.model import CheckResult, Phase, StepResult
 from faultfinder.probe import probe_component, timeout_code
@@ -174,9 +174,7 @@ def _skipped(
 
 
 def _references(step: StepSpec) -> set[str]:
-    values: list[Any] = [step.url, step.headers, step.body, step.json_body, step.send]
-    values += [step.command, step.query, step.expect.model_dump(by_alias=True)]
-    return references(values)
+    return references([value for _, value in templated(step)])
 
 
 def _named(phase: Phase, step: str) -> Phase:

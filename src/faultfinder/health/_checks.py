@@ -22,7 +22,7 @@ from faultfinder.config import SECRET_NAME, Component, component_from_url
 from faultfinder.diagnose.classify import describe
 from faultfinder.faults import FAULTS
 from faultfinder.health._evidence import TIMEOUT_CODES, fault_code_of
-from faultfinder.model import CheckResult
+from faultfinder.model import CheckResult, utc_iso
 from faultfinder.probe import probe_component, prober
 
 # Past its timeout a check gets this much longer to record its own reason before it is cut.
@@ -327,8 +327,7 @@ def _forget(task: asyncio.Task[Observation]) -> None:
 
 
 def now_iso() -> str:
-    moment = datetime.datetime.now(datetime.UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return utc_iso(datetime.datetime.now(datetime.UTC))
 
 
 def _ms(started: float) -> float:

@@ -10,6 +10,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from faultfinder.errors import UsageError
+from faultfinder.model import utc_iso
 
 _MONTHS = {
     name: number
@@ -120,7 +121,7 @@ def iso(when: datetime | None) -> str | None:
     """UTC, milliseconds, ``Z``: how every time is written in the output."""
     if when is None:
         return None
-    return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return utc_iso(when)
 
 
 def _from_epoch(seconds: float) -> datetime | None:

@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from faultfinder.config import Stack
-from faultfinder.model import Status
+from faultfinder.model import Status, utc_iso
 from faultfinder.monitor.records import level
 from faultfinder.monitor.view import MonitorView, Observation, StateChange
 
@@ -131,14 +131,10 @@ def change_lines(change: StateChange) -> list[str]:
     code = f" {change.code}" if change.code else ""
     owner = f" (owner: {change.owner})" if change.owner != "none" else ""
     headline = (
-        f"{_stamp(change.at)} {change.component} {change.old.value} -> {change.new.value}"
+        f"{utc_iso(change.at)} {change.component} {change.old.value} -> {change.new.value}"
         f"{code}{owner}: {change.summary}"
     )
     return [headline, *(f"    why: {line}" for line in change.why)]
-
-
-def _stamp(moment: datetime.datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _clock(moment: datetime.datetime) -> str:

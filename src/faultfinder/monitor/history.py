@@ -19,7 +19,7 @@ from rich.text import Text
 
 from faultfinder.config import Stack, parse_duration
 from faultfinder.errors import UsageError
-from faultfinder.model import Status
+from faultfinder.model import Status, utc_iso
 from faultfinder.monitor.store import Availability, Store
 from faultfinder.monitor.view import StateChange
 from faultfinder.redact import scrub
@@ -52,12 +52,12 @@ async def history_document(
         "schema": SCHEMA,
         "stack": stack.name,
         "store": store.url,
-        "since": _stamp(since),
-        "until": _stamp(until),
+        "since": utc_iso(since),
+        "until": utc_iso(until),
         "agent": agent,
         "components": _components(stack, rows),
         "incidents": _incidents([*open_before, *changes]),
-        "changes": [_change(change) for change in changes],
+        "changes": [change.to_json() for change in changes],
     }
     if logs:
         from faultfinder.monitor.timeline import add_logs  # the log scanner only when asked for
@@ -75,7 +75,7 @@ def window(
     start = _when(since, "--since", now)
     end = _when(until, "--until", now) if until else now
     if start >= end:
-        raise UsageError(f"--since ({_stamp(start)}) is not before --until ({_stamp(end)})")
+        raise UsageError(f"--since ({utc_iso(start)}) is not before --until ({utc_iso(end)})")
     return start, end
 
 
@@ -137,8 +137,8 @@ def _incidents(changes: Sequence[StateChange]) -> list[dict[str, Any]]:
         key = (change.component, change.agent)
         if change.new is Status.DOWN and key not in opened:
             incident = {
-                **_change(change),
-                "started_at": _stamp(change.at),
+                **change.to_json(),
+                "started_at": utc_iso(change.at),
                 "ended_at": None,
                 "duration_s": None,
             }
@@ -148,32 +148,10 @@ def _incidents(changes: Sequence[StateChange]) -> list[dict[str, Any]]:
             incidents.append(incident)
         elif change.new is not Status.DOWN and key in opened:
             incident = opened.pop(key)
-            incident["ended_at"] = _stamp(change.at)
+            incident["ended_at"] = utc_iso(change.at)
             started = datetime.datetime.fromisoformat(incident["started_at"])
             incident["duration_s"] = round((change.at - started).total_seconds(), 3)
     return incidents
-
-
-def _change(change: StateChange) -> dict[str, Any]:
-    return {
-        "component": change.component,
-        "agent": change.agent,
-        "at": _stamp(change.at),
-        "old": change.old.value,
-        "new": change.new.value,
-        "code": change.code,
-        "layer": change.layer,
-        "owner": change.owner,
-        "symptom_of": list(change.symptom_of),
-        "summary": change.summary,
-        "confidence": change.confidence,
-        "why": list(change.why),
-        "root_causes": [cause.to_json() for cause in change.root_causes],
-    }
-
-
-def _stamp(moment: datetime.datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def render_text(document: dict[str, Any], secrets: Iterable[str] = (), width: int = 120) -> str:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-from faultfinder.model import CheckResult, Diagnosis, RootCause, Status
+from faultfinder.model import CheckResult, Diagnosis, RootCause, Status, utc_iso
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,30 @@ class StateChange:
     symptom_of: tuple[str, ...] = ()  # for ``dependency.failed``: the failing components below
     confidence: float | None = None  # the verdict's confidence at that moment
     root_causes: tuple[RootCause, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """The change as ``history --json`` and ``/api/status`` write it."""
+        return {
+            "component": self.component,
+            "agent": self.agent,
+            "at": utc_iso(self.at),
+            "old": self.old.value,
+            "new": self.new.value,
+            **self.diagnosis_json(),
+        }
+
+    def diagnosis_json(self) -> dict[str, Any]:
+        """What the diagnosis said at that moment (alerts carry it too)."""
+        return {
+            "code": self.code,
+            "layer": self.layer,
+            "owner": self.owner,
+            "symptom_of": list(self.symptom_of),
+            "summary": self.summary,
+            "confidence": self.confidence,
+            "why": list(self.why),
+            "root_causes": [cause.to_json() for cause in self.root_causes],
+        }
 
 
 class MonitorView(Protocol):

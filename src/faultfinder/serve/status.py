@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from faultfinder.faults import fault
+from faultfinder.model import utc_iso
 from faultfinder.monitor.view import MonitorView, Observation, StateChange
 
 SCHEMA = "faultfinder.status/v1"
@@ -36,7 +37,7 @@ def status_document(
         entry: dict[str, Any] = {
             "name": name,
             "status": state[0].value if state else "unknown",
-            "since": _iso(state[1]) if state else None,
+            "since": utc_iso(state[1]) if state else None,
             "code": code,
             "owner": fault(code).owner if code else None,
             "symptom_of": list(report.symptom_of) if report else [],
@@ -49,7 +50,7 @@ def status_document(
     return {
         "schema": SCHEMA,
         "stack": stack,
-        "generated_at": _iso(now),
+        "generated_at": utc_iso(now),
         "status": diagnosis.status.value if diagnosis else "unknown",
         "verdict": (
             {
@@ -76,7 +77,7 @@ def _observation(observation: Observation) -> dict[str, Any]:
     result = observation.result
     failed = result.failed_phase
     data: dict[str, Any] = {
-        "at": _iso(observation.at),
+        "at": utc_iso(observation.at),
         "agent": observation.agent,
         "kind": result.kind,
         "target": result.target,
@@ -97,27 +98,12 @@ def _observation(observation: Observation) -> dict[str, Any]:
 
 def _point(observation: Observation) -> dict[str, Any]:
     result = observation.result
-    return {"at": _iso(observation.at), "ms": round(result.duration_ms, 2), "ok": result.ok}
+    return {"at": utc_iso(observation.at), "ms": round(result.duration_ms, 2), "ok": result.ok}
 
 
 def _change(change: StateChange) -> dict[str, Any]:
-    return {
-        "component": change.component,
-        "at": _iso(change.at),
-        "agent": change.agent,
-        "old": change.old.value,
-        "new": change.new.value,
-        "code": change.code,
-        "layer": change.layer,
-        "owner": change.owner,
-        "summary": change.summary,
-        "why": list(change.why),
-        "symptom_of": list(change.symptom_of),
-        "confidence": change.confidence,
-    }
-
-
-def _iso(moment: datetime.datetime) -> str:
-    """UTC with milliseconds and a ``Z``, as the diagnosis document writes ``started_at``."""
-    utc = moment.astimezone(datetime.UTC) if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
-    return utc.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """A change for the dashboard's timeline: the history's shape, without root causes (the
+    page shows the current ones)."""
+    data = change.to_json()
+    del data["root_causes"]
+    return data

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from faultfinder.config import Stack, ValidationSpec
+from faultfinder.model import utc_iso
 from faultfinder.validate.criteria import critical_categories, evaluate, rounds_needed
 from faultfinder.validate.logcheck import log_criteria, scan_logs
 from faultfinder.validate.model import Settings, SignOff, Validation
@@ -44,7 +45,7 @@ async def run_validation(
     return Validation(
         stack=stack.name,
         stack_file=stack.path,
-        started_at=_timestamp(repetitions.started_at),
+        started_at=utc_iso(repetitions.started_at),
         duration_ms=repetitions.duration_ms,
         settings=Settings(
             repetitions=rounds,
@@ -63,8 +64,4 @@ async def run_validation(
 def sign(validation: Validation, by: str, at: datetime.datetime | None = None) -> Validation:
     """The same run, signed off by ``by``: who, when, and the result it showed."""
     when = at or datetime.datetime.now(datetime.UTC)
-    return replace(validation, sign_off=SignOff(by, _timestamp(when), validation.outcome))
-
-
-def _timestamp(moment: datetime.datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return replace(validation, sign_off=SignOff(by, utc_iso(when), validation.outcome))

@@ -5,15 +5,12 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from faultfinder.model import utc_iso
 from faultfinder.monitor.alerts import DOWN, RESOLVED, Alert
 
 SCHEMA = "faultfinder.alert/v1"
 COLORS = {DOWN: "#d00000", RESOLVED: "#2eb886"}
 STILL_COLOR = "#ff8c00"
-
-
-def stamp(moment: datetime.datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def headline(alert: Alert) -> str:
@@ -40,16 +37,9 @@ def alert_document(alert: Alert) -> dict[str, Any]:
         "agent": alert.agent,
         "status": change.new.value,
         "previous": change.old.value,
-        "since": stamp(alert.since),
-        "at": stamp(alert.at),
-        "code": change.code,
-        "layer": change.layer,
-        "owner": change.owner,
-        "symptom_of": list(change.symptom_of),
-        "summary": change.summary,
-        "confidence": change.confidence,
-        "why": list(change.why),
-        "root_causes": [cause.to_json() for cause in change.root_causes],
+        "since": utc_iso(alert.since),
+        "at": utc_iso(alert.at),
+        **change.diagnosis_json(),
         "text": headline(alert),
     }
 
@@ -62,7 +52,7 @@ def slack_message(alert: Alert) -> dict[str, Any]:
         ("Code", change.code or "—"),
         ("Status", change.new.value),
         ("Agent", alert.agent),
-        ("Since", stamp(alert.since)),
+        ("Since", utc_iso(alert.since)),
     ]
     body = [f"*Diagnosis:* {change.summary}"]
     if change.why and alert.event != RESOLVED:
