@@ -2,6 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from faultfinder.eventloop import loop_factory
+
 pytest_plugins = [
     "tests.servers.fixtures",
 ]
+
+
+def pytest_asyncio_loop_factories(
+    config: Any, item: Any
+) -> Mapping[str, Callable[[], asyncio.AbstractEventLoop]]:
+    """In-process async tests run on the loop the commands use (faultfinder.eventloop)."""
+    return {"loop": loop_factory() or asyncio.new_event_loop}

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from faultfinder import __version__
+from faultfinder import __version__, eventloop
 from faultfinder.config import load_stack
 from faultfinder.errors import FaultfinderError
 from faultfinder.lab import cli as lab_cli
@@ -66,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check":
             print(f"{args.stack}: ok ({len(stack.components)} components)")
             return 0
-        diagnosis = asyncio.run(run_diagnosis(stack))
+        diagnosis = eventloop.run(run_diagnosis(stack))
         logs = None
         if args.logs:  # the logs' fault codes, cited next to the probes' (docs/logs.md)
             from faultfinder.logs.evidence import diagnosis_logs

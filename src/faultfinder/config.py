@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import os
 import re
 from pathlib import Path
@@ -80,7 +81,7 @@ class Component(BaseModel):
 
     @property
     def parts(self) -> SplitResult:
-        return urlsplit(self.url)
+        return _split(self.url)
 
     @property
     def host(self) -> str:
@@ -120,6 +121,13 @@ class Stack(BaseModel):
 
     def component(self, name: str) -> Component:
         return self.components[name]
+
+
+@functools.lru_cache(maxsize=8192)
+def _split(url: str) -> SplitResult:
+    # host and port are read on every probe, 200 a second in `watch`; keyed on the URL text,
+    # so a copy of a component with another URL never sees a stale answer
+    return urlsplit(url)
 
 
 def redact_url(url: str) -> str:

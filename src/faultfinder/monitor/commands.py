@@ -15,6 +15,7 @@ import sys
 from rich.console import Console
 from rich.live import Live
 
+from faultfinder import eventloop
 from faultfinder.config import Stack, load_stack, parse_duration
 from faultfinder.errors import UsageError
 from faultfinder.monitor.dashboard import build, change_lines
@@ -32,7 +33,7 @@ def watch(args: argparse.Namespace) -> int:
     duration = _duration(args.duration, "--for") if args.duration else None
     plain = args.plain or not sys.stdout.isatty()
     _log_warnings(stack)
-    return asyncio.run(_watch(stack, args, duration, plain))
+    return eventloop.run(_watch(stack, args, duration, plain))
 
 
 async def _watch(
@@ -99,7 +100,7 @@ def history(args: argparse.Namespace) -> int:
     path = url.removeprefix("sqlite://")
     if url.startswith("sqlite://") and not os.path.exists(path):  # reading creates no file
         raise StoreError(f"no history at {path}: run `faultfinder watch {args.stack}` first")
-    return asyncio.run(_history(stack, args, url, since, until))
+    return eventloop.run(_history(stack, args, url, since, until))
 
 
 async def _history(

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime
 import json
+import operator
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from faultfinder.model import Certificate, CheckResult, Phase, RootCause, Status
@@ -43,6 +44,10 @@ class ChangeRow:
     summary: str
     detail: str  # JSON: why, layer, symptom_of, confidence, root_causes
 
+
+# A row's values in field (= column) order; dataclasses.astuple deep-copies, at a cost per row.
+observation_values = operator.attrgetter(*(field.name for field in fields(ObservationRow)))
+change_values = operator.attrgetter(*(field.name for field in fields(ChangeRow)))
 
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 MILLISECOND = datetime.timedelta(milliseconds=1)

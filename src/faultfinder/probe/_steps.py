@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import ipaddress
 import socket
 import ssl
@@ -80,11 +81,11 @@ async def resolve_addresses(host: str, port: int | None) -> list[str]:
     hanging after the deadline does not hold the process open at exit (a ThreadPoolExecutor's
     threads are joined at exit, which kept the CLI waiting out glibc's own resolver timeouts).
     """
-    if is_address(host):
+    literal = _literal_addresses(host, port)
+    if literal is not None:
         # A literal needs no lookup, so getaddrinfo cannot block: no thread (starting one costs
         # more CPU than the rest of a TCP probe, which /probe pays on every request).
-        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
-        return list(dict.fromkeys(str(info[4][0]) for info in found))
+        return list(literal)
     loop = asyncio.get_running_loop()
     answer: asyncio.Future[list[str]] = loop.create_future()
 
@@ -111,6 +112,17 @@ async def resolve_addresses(host: str, port: int | None) -> list[str]:
 
     threading.Thread(target=work, name=f"faultfinder-resolve {host}", daemon=True).start()
     return await answer
+
+
+@functools.lru_cache(maxsize=4096)
+def _literal_addresses(host: str, port: int | None) -> tuple[str, ...] | None:
+    """What getaddrinfo gives for an address literal; None for a name, which needs a lookup.
+
+    Cached: a literal always gives the same answer, and `watch` asks 200 times a second."""
+    if not is_address(host):
+        return None
+    found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
+    return tuple(dict.fromkeys(str(info[4][0]) for info in found))
 
 
 async def connect(ladder: Ladder, addresses: list[str]) -> Connection:

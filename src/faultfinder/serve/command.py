@@ -8,7 +8,6 @@ raised before the server answers, as ``FaultfinderError``s the CLI prints in one
 from __future__ import annotations
 
 import argparse
-import asyncio
 import signal
 import socket
 import sys
@@ -18,6 +17,7 @@ from prometheus_client import PlatformCollector, ProcessCollector
 from prometheus_client.registry import CollectorRegistry
 from starlette.applications import Starlette
 
+from faultfinder import eventloop
 from faultfinder.config import Stack, load_stack, parse_duration
 from faultfinder.errors import UsageError
 from faultfinder.serve.app import create_app
@@ -33,7 +33,7 @@ def serve(args: argparse.Namespace) -> int:
     modules = Modules(load_modules(args.modules)) if args.modules else Modules()
     stack = load_stack(args.stack) if args.stack else None
     listener = bind(host, port)
-    return asyncio.run(_serve(args, stack, modules, refresh, listener))
+    return eventloop.run(_serve(args, stack, modules, refresh, listener))
 
 
 async def _serve(

@@ -7,7 +7,6 @@ modules it calls; this only reads the call, runs, renders and writes the files.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -17,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 from rich.console import Console
 
+from faultfinder import eventloop
 from faultfinder.config import Stack, ValidationSpec, load_stack
 from faultfinder.errors import UsageError
 from faultfinder.report.handoff import render_handoff
@@ -56,11 +56,11 @@ def validate(args: argparse.Namespace) -> int:
     if interactive:
         total = rounds_needed(stack, spec) * len(stack.components)
         with progress(total, Console()) as observe:
-            validation = asyncio.run(
+            validation = eventloop.run(
                 run_validation(stack, spec, on_check=observe, **_log_options(args))
             )
     else:
-        validation = asyncio.run(run_validation(stack, spec, **_log_options(args)))
+        validation = eventloop.run(run_validation(stack, spec, **_log_options(args)))
     if args.sign_off:
         validation = sign(validation, args.sign_off)
     document = validation_document(validation)
@@ -137,7 +137,7 @@ def report(args: argparse.Namespace) -> int:
             raise UsageError(
                 f"{path} is about stack {document['stack']!r}, not {stack.name!r} ({stack.path})"
             )
-    diagnosis = saved or diagnosis_document(asyncio.run(run_diagnosis(stack)))
+    diagnosis = saved or diagnosis_document(eventloop.run(run_diagnosis(stack)))
     logs = log_document(stack, args.logs) if args.logs else None
     text = render_handoff(stack, diagnosis, validation, logs)
     if args.out:

@@ -11,7 +11,7 @@ import datetime
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any, ClassVar
@@ -19,8 +19,10 @@ from typing import Any, ClassVar
 from faultfinder.monitor.records import (
     change_from,
     change_row,
+    change_values,
     observation_from,
     observation_row,
+    observation_values,
     to_ms,
 )
 from faultfinder.monitor.store import Availability, Downsampled, StoreError
@@ -115,9 +117,10 @@ class SqlStore(ABC):
     ) -> None:
         # The row classes list their fields in the column order of the insert statements.
         observation_rows = [
-            (stack, *astuple(observation_row(observation, secrets))) for observation in observations
+            (stack, *observation_values(observation_row(observation, secrets)))
+            for observation in observations
         ]
-        change_rows = [(stack, *astuple(change_row(change, secrets))) for change in changes]
+        change_rows = [(stack, *change_values(change_row(change, secrets))) for change in changes]
         batches = [("insert_observation", observation_rows), ("insert_change", change_rows)]
         await self._write([(query, rows) for query, rows in batches if rows])
 
