@@ -45,5 +45,6 @@ async def test_runs_follow_the_interval_and_an_overrun_is_followed_at_once_witho
     gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
     assert not overlapped
     assert all(0.045 <= gap <= 0.08 for gap in gaps[:2])  # 50 ms ± 5 % jitter, plus a little
-    assert 0.2 <= gaps[2] <= 0.25  # the overrun: the next run came right after it
+    # the overrun: the next run came right after it (uvloop's timers keep whole milliseconds)
+    assert 0.199 <= gaps[2] <= 0.25
     assert all(gap >= 0.045 for gap in gaps[3:])  # and no catch-up burst followed

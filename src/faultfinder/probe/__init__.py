@@ -8,6 +8,7 @@ no foreign exception gets past it.
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib
 from collections.abc import Awaitable, Callable
 
@@ -36,6 +37,7 @@ PROBERS: dict[str, str] = {
 }
 
 
+@functools.cache  # import_module takes the import lock on every call: 200 a second in `watch`
 def prober(kind: str) -> Prober:
     """The probe function for a scheme, importing its module on first use."""
     probe: Prober = importlib.import_module(f"{__name__}.{PROBERS[kind]}").probe

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import codecs
+import functools
 import json
 import ssl
 import time
@@ -56,6 +57,7 @@ READ_SIZE = 64 * 1024
 HEAD_LIMIT = 100 * 1024  # the status line and headers, at most (httpcore's limit)
 # RFC 3986's characters allowed in a path and query as they are: the rest is percent-encoded
 URL_SAFE = "/?:@!$&'()*+,;=-._~%"
+_END = h11.EndOfMessage()  # immutable: one for every request
 
 
 class NoResponse(Exception):
@@ -75,13 +77,8 @@ async def probe(ladder: Ladder) -> None:
 async def request(ladder: Ladder, address: str, connection: Connection | None = None) -> None:
     """The HTTP rung: one request on ``connection`` (closed after), else on a new one."""
     component = ladder.component
-    spec = component.spec
     target = join_host_port(address, component.port)
-    payload, headers = _request(component)
-    parts = urlsplit(component.url)
-    path = quote(parts.path or "/", safe=URL_SAFE) + (
-        f"?{quote(parts.query, safe=URL_SAFE)}" if parts.query else ""
-    )
+    head, payload = _request(component)
     connected = False
     times: dict[str, float] = {}
     started = time.perf_counter()
@@ -103,7 +100,7 @@ async def request(ladder: Ladder, address: str, connection: Connection | None = 
             status, answer, body = await _exchange(
                 reader,
                 writer,
-                h11.Request(method=spec.method, target=path, headers=headers),
+                head,
                 payload,
                 times,
             )
@@ -146,7 +143,7 @@ async def _exchange(
     data = connection.send(head)
     if payload:
         data += connection.send(h11.Data(data=payload))
-    writer.write(data + connection.send(h11.EndOfMessage()))
+    writer.write(data + connection.send(_END))
     await writer.drain()
     times["sent"] = time.perf_counter()
     status: int | None = None
@@ -175,10 +172,29 @@ async def _exchange(
     return status, headers, bytes(body)
 
 
-def _request(component: Component) -> tuple[bytes, list[tuple[str, str]]]:
-    """The body and the headers, as httpx sent them: the configured ones win, by any case."""
+def _request(component: Component) -> tuple[h11.Request, bytes]:
+    """The request line and headers, and the body, for this component's settings."""
     spec = component.spec
-    parts = urlsplit(component.url)
+    json_text = None
+    if spec.json_body is not None:
+        json_text = json.dumps(spec.json_body, ensure_ascii=False, separators=(",", ":"))
+    headers = tuple(spec.headers.items())
+    return _prepare(component.url, spec.method, headers, spec.body, json_text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _prepare(
+    url: str,
+    method: str,
+    configured: tuple[tuple[str, str], ...],
+    body: str | None,
+    json_text: str | None,
+) -> tuple[h11.Request, bytes]:
+    """The request as httpx sent it: the configured headers win, by any case.
+
+    Cached: h11 validates every header of a new request, and `watch` sends the same one to a
+    component every interval. An h11 event is immutable, so one serves every connection."""
+    parts = urlsplit(url)
     headers = {
         "host": ("Host", parts.netloc.rpartition("@")[2]),
         "user-agent": ("User-Agent", USER_AGENT),
@@ -190,17 +206,19 @@ def _request(component: Component) -> tuple[bytes, list[tuple[str, str]]]:
         token = base64.b64encode(credentials.encode()).decode("ascii")
         headers["authorization"] = ("Authorization", f"Basic {token}")
     payload = b""
-    if spec.body is not None:
-        payload = spec.body.encode()
-    elif spec.json_body is not None:
-        text = json.dumps(spec.json_body, ensure_ascii=False, separators=(",", ":"))
-        payload = text.encode()
+    if body is not None:
+        payload = body.encode()
+    elif json_text is not None:
+        payload = json_text.encode()
         headers["content-type"] = ("Content-Type", "application/json")
-    if payload or spec.method.upper() in ("POST", "PUT", "PATCH"):
+    if payload or method.upper() in ("POST", "PUT", "PATCH"):
         headers["content-length"] = ("Content-Length", str(len(payload)))
-    for name, value in spec.headers.items():
+    for name, value in configured:
         headers[name.lower()] = (name, value)
-    return payload, list(headers.values())
+    path = quote(parts.path or "/", safe=URL_SAFE)
+    if parts.query:
+        path += f"?{quote(parts.query, safe=URL_SAFE)}"
+    return h11.Request(method=method, target=path, headers=list(headers.values())), payload
 
 
 # CA bundle ("" for the system store) → its verifying context. Building one reads the whole
