@@ -132,6 +132,13 @@ _CATALOGUE = (
         "protocol; read the service's logs.",
     ),
     Fault(
+        "http.invalid_request",
+        CONFIGURATION,
+        "the request could not be sent: a method, header name or header value is not valid HTTP",
+        "Fix the header in the stack file, or the flow step whose captured value (a line break, "
+        "for example) went into it.",
+    ),
+    Fault(
         "http.unexpected_body",
         APPLICATION,
         "the service answered with the expected status but not the expected body",

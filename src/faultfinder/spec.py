@@ -8,6 +8,7 @@ import ssl
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -60,6 +61,40 @@ def parse_duration(value: object) -> float:
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+
+# RFC 9110: a method and a header name are tokens; a field value holds no control character
+# but HTAB (a line break would end the header early: header injection). A value is never
+# echoed: it may be a secret.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def header_problem(headers: dict[str, str]) -> str | None:
+    """Why these headers cannot go into an HTTP request, or None when they can."""
+    for name, value in headers.items():
+        if not _TOKEN.fullmatch(name):
+            return f"{name!r} is not a header name (letters, digits, -, no spaces)"
+        if _CONTROL.search(value):
+            return f"the value of header {name!r} holds a line break or another control character"
+    return None
+
+
+def _http_headers(headers: dict[str, str]) -> dict[str, str]:
+    problem = header_problem(headers)
+    if problem is not None:
+        raise ValueError(problem)
+    return headers
+
+
+def _http_token(value: str) -> str:
+    if not _TOKEN.fullmatch(value):
+        raise ValueError(f"{value!r} is not an HTTP method (letters, no spaces)")
+    return value
+
+
+HttpMethod = Annotated[str, AfterValidator(_http_token)]
+HttpHeaders = Annotated[dict[str, str], AfterValidator(_http_headers)]
 
 
 class _Strict(BaseModel):
@@ -127,8 +162,8 @@ class ComponentSpec(_Strict):
     health: bool = False
     timeout: Duration | None = None
     tls: TlsOptions | None = None
-    method: str = "GET"
-    headers: dict[str, str] = Field(default_factory=dict)
+    method: HttpMethod = "GET"
+    headers: HttpHeaders = Field(default_factory=dict)
     body: str | None = None  # HTTP: a request body sent as it is
     json_body: Any = Field(default=None, alias="json")  # HTTP: a request body sent as JSON
     send: str | None = None  # WebSocket: a text message to send after the upgrade
@@ -158,8 +193,8 @@ class StepSpec(_Strict):
 
     name: str | None = None  # default: step1, step2 …
     url: str
-    method: str = "GET"
-    headers: dict[str, str] = Field(default_factory=dict)
+    method: HttpMethod = "GET"
+    headers: HttpHeaders = Field(default_factory=dict)
     body: str | None = None
     json_body: Any = Field(default=None, alias="json")
     send: str | None = None
@@ -210,7 +245,7 @@ class AlertSpec(_Strict):
 
     type: Literal["webhook", "slack", "command"]
     url: str | None = None  # webhook, slack
-    headers: dict[str, str] = Field(default_factory=dict)  # webhook
+    headers: HttpHeaders = Field(default_factory=dict)  # webhook
     command: list[str] | None = None  # command: argv, run without a shell
     resend: Duration | None = None  # while still down, send again this often
     send_resolved: bool = True

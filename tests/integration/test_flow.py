@@ -171,6 +171,33 @@ def test_captured_tokens_never_appear_in_any_output(
     assert "who=***" in outputs[0]
 
 
+@pytest.mark.parametrize(
+    "captured",
+    [
+        "{secret}\r\nX-Injected: yes",  # a line break: refused before anything is sent
+        "",  # "Bearer " ends in a space: refused by h11 as the request is written
+    ],
+    ids=["line-break", "empty"],
+)
+def test_a_captured_value_that_breaks_a_header_is_an_invalid_request(
+    app_server: AppServer, diagnose: Any, captured: str
+) -> None:
+    secret = f"s3cret-{secrets.token_hex(4)}"
+    component = {"flow": {"steps": [
+        {"name": "note", "url": app_server.url("/echo"), "method": "POST",
+         "body": captured.format(secret=secret), "capture": {"note": "$.body"}},
+        {"name": "use", "url": app_server.url("/ok"), "headers": {"Authorization": "Bearer {note}"}},
+    ]}}
+    result = diagnose({"golden": component})
+    golden = result.component("golden")
+    assert (golden["code"], golden["failed_step"]) == ("http.invalid_request", "use")
+    assert steps(result)["use"]["phases"][-1]["layer"] == "http"
+    cause = result.json()["root_causes"][0]
+    assert (cause["component"], cause["code"], cause["owner"]) == (
+        "golden", "http.invalid_request", "configuration")
+    assert secret not in result.out
+
+
 def test_a_flow_behind_a_failing_component_is_its_symptom(
     app_server: AppServer, diagnose: Any
 ) -> None:
@@ -235,6 +262,8 @@ def test_a_flow_that_runs_out_of_time_still_runs_its_cleanup(
          14, "components.golden.flow.steps.2.name", "another step is named 'login'"),
         (lambda flow: flow["steps"][0].update(capture={"token": "token"}),
          10, "components.golden.flow.steps.0.capture.token", "is not a JSON path"),
+        (lambda flow: flow["steps"][1]["headers"].update({"X-Note": "a\nb"}),
+         12, "components.golden.flow.steps.1.headers", "holds a line break"),
         (lambda flow: flow["steps"][0].update(url="gopher://x/"),
          5, "components.golden.flow.steps.0.url", "unknown scheme 'gopher'"),
     ],

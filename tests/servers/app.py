@@ -86,6 +86,7 @@ async def echo(request: Request) -> Response:
         "authorization": request.headers.get("authorization", ""),
         "query": str(request.url.query),
         "headers": dict(request.headers),
+        "body": (await request.body()).decode("utf-8", "replace"),
     }
     return JSONResponse(document, status_code=int(request.query_params.get("status", "200")))
 

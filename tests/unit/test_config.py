@@ -107,6 +107,24 @@ def test_unknown_scheme_names_the_url_line() -> None:
     assert "unknown scheme 'gopher'" in error.reason
 
 
+@pytest.mark.parametrize(
+    ("request_keys", "key", "reason"),
+    [
+        ('headers: {X-Note: "a\\r\\nX-Injected: 1"}', "components.a.headers",
+         "the value of header 'X-Note' holds a line break"),
+        ('headers: {"X Note": ok}', "components.a.headers", "'X Note' is not a header name"),
+        ("method: GET /admin", "components.a.method", "is not an HTTP method"),
+    ],
+)
+def test_a_request_http_cannot_carry_is_refused_at_load(
+    request_keys: str, key: str, reason: str
+) -> None:
+    error = _error(f"components:\n  a:\n    url: http://h\n    {request_keys}\n")
+    assert (error.line, error.key) == (4, key)
+    assert reason in error.reason
+    assert "Injected" not in str(error)  # a value may be a secret: never echoed
+
+
 def test_dangling_reference_names_the_item_line() -> None:
     error = _error(
         "components:\n  a:\n    url: http://h\n    depends_on:\n      - b\n      - nope\n"

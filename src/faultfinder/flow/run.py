@@ -13,7 +13,7 @@ import dataclasses
 import json
 from urllib.parse import urlsplit
 
-from faultfinder.config import Component, ComponentSpec
+from faultfinder.config import Component, ComponentSpec, redact_url
 from faultfinder.flow import jsonpath
 from faultfinder.flow.load import templated
 from faultfinder.flow.template import fill, references
@@ -21,8 +21,9 @@ from faultfinder.model import CheckResult, Phase, StepResult
 from faultfinder.probe import probe_component, timeout_code
 from faultfinder.probe._answer import parse_json
 from faultfinder.probe._ladder import Ladder, ProbeFault
+from faultfinder.probe.http import INVALID_REQUEST
 from faultfinder.redact import scrub
-from faultfinder.spec import SCHEMES, StepSpec
+from faultfinder.spec import SCHEMES, StepSpec, header_problem
 
 # The code of an answer without the value a capture needs, by step kind.
 NO_CAPTURE = {
@@ -102,10 +103,16 @@ async def _run_step(
     timeout = min(step.timeout or budget, budget - STEP_GRACE)
     if timeout <= 0:
         return StepResult(name, kind, url, None, skipped="the flow's deadline passed first")
+    headers = fill(step.headers, variables)
+    problem = header_problem(headers)
+    if problem is not None:  # a captured value broke a header: nothing is sent
+        return StepResult(
+            name, kind, redact_url(url), _unsent(f"{flow.name}.{name}", kind, url, problem)
+        )
     spec = ComponentSpec(
         url=url,
         method=step.method,
-        headers=fill(step.headers, variables),
+        headers=headers,
         body=fill(step.body, variables),
         json_body=fill(step.json_body, variables),
         send=fill(step.send, variables),
@@ -133,6 +140,18 @@ async def _run_step(
     )
     result = await probe_component(component)
     return StepResult(name, kind, component.display_url, result)
+
+
+def _unsent(component: str, kind: str, url: str, problem: str) -> CheckResult:
+    """A step whose request could not be sent: its HTTP rung fails before it starts."""
+    return CheckResult(
+        component=component,
+        kind=kind,
+        target=redact_url(url),
+        phases=(Phase("http", False, 0.0, INVALID_REQUEST),),
+        code="http.invalid_request",
+        evidence=(f"{redact_url(url)}: {problem}",),
+    )
 
 
 def _capture(

@@ -58,6 +58,11 @@ HEAD_LIMIT = 100 * 1024  # the status line and headers, at most (httpcore's limi
 # RFC 3986's characters allowed in a path and query as they are: the rest is percent-encoded
 URL_SAFE = "/?:@!$&'()*+,;=-._~%"
 _END = h11.EndOfMessage()  # immutable: one for every request
+# h11's own message quotes the value, which may be a token: never shown
+INVALID_REQUEST = (
+    "the request is not valid HTTP: a method, header name or header value holds a character "
+    "HTTP forbids (a line break, for example from a flow's variable)"
+)
 
 
 class NoResponse(Exception):
@@ -78,13 +83,13 @@ async def request(ladder: Ladder, address: str, connection: Connection | None = 
     """The HTTP rung: one request on ``connection`` (closed after), else on a new one."""
     component = ladder.component
     target = join_host_port(address, component.port)
-    head, payload = _request(component)
     connected = False
     times: dict[str, float] = {}
     started = time.perf_counter()
 
     async def send() -> int:
         nonlocal connected
+        head, payload = _request(component)  # h11 refuses a header a flow's variable broke
         if connection is not None:
             reader, writer = connection.reader, connection.writer
         else:
@@ -115,6 +120,8 @@ async def request(ladder: Ladder, address: str, connection: Connection | None = 
         return status
 
     def classify(error: BaseException) -> Finding | None:
+        if isinstance(error, h11.LocalProtocolError):
+            return Finding("http.invalid_request", INVALID_REQUEST, f"{target}: {INVALID_REQUEST}")
         if connected:
             return classify_http_error(target, error)
         return _classify_connect_error(target, error)
