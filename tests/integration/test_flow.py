@@ -186,7 +186,8 @@ def test_a_captured_value_that_breaks_a_header_is_an_invalid_request(
     component = {"flow": {"steps": [
         {"name": "note", "url": app_server.url("/echo"), "method": "POST",
          "body": captured.format(secret=secret), "capture": {"note": "$.body"}},
-        {"name": "use", "url": app_server.url("/ok"), "headers": {"Authorization": "Bearer {note}"}},
+        {"name": "use", "url": app_server.url("/ok"),
+         "headers": {"Authorization": "Bearer {note}"}},
     ]}}
     result = diagnose({"golden": component})
     golden = result.component("golden")
