@@ -1,8 +1,8 @@
 """One event loop for every command: uvloop where it is installed, asyncio's own otherwise.
 
 ``watch`` of 2,000 targets every 10 s spends most of its CPU in the event loop and its
-transports (connect, write, read, close, timers); uvloop's are in C and cost about a third
-less there (benchmarks/README.md, "watch"). The whole suite passes on both loops. Set
+transports (connect, write, read, close, timers); uvloop's are in C, which took about a sixth
+off its CPU (benchmarks/README.md, "watch"). The whole suite passes on both loops. Set
 ``FAULTFINDER_LOOP=asyncio`` to rule the loop out when something looks odd.
 """
 

@@ -106,9 +106,8 @@ async def _run_step(
     headers = fill(step.headers, variables)
     problem = header_problem(headers)
     if problem is not None:  # a captured value broke a header: nothing is sent
-        return StepResult(
-            name, kind, redact_url(url), _unsent(f"{flow.name}.{name}", kind, url, problem)
-        )
+        target = redact_url(url)
+        return StepResult(name, kind, target, _unsent(f"{flow.name}.{name}", kind, target, problem))
     spec = ComponentSpec(
         url=url,
         method=step.method,
@@ -142,15 +141,15 @@ async def _run_step(
     return StepResult(name, kind, component.display_url, result)
 
 
-def _unsent(component: str, kind: str, url: str, problem: str) -> CheckResult:
+def _unsent(component: str, kind: str, target: str, problem: str) -> CheckResult:
     """A step whose request could not be sent: its HTTP rung fails before it starts."""
     return CheckResult(
         component=component,
         kind=kind,
-        target=redact_url(url),
+        target=target,
         phases=(Phase("http", False, 0.0, INVALID_REQUEST),),
         code="http.invalid_request",
-        evidence=(f"{redact_url(url)}: {problem}",),
+        evidence=(f"{target}: {problem}",),
     )
 
 
