@@ -11,8 +11,9 @@ demo: setup
 	@$(VENV)/faultfinder lab demo
 
 lint:
-	$(VENV)/ruff check src tests benchmarks
-	$(VENV)/ruff format --check src
+	$(VENV)/ruff check src lab/src tests benchmarks
+	$(VENV)/ruff format --check src lab/src
+	$(VENV)/lint-imports
 
 typecheck:
 	$(VENV)/mypy

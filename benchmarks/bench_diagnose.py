@@ -81,7 +81,7 @@ def write_stack(path: Path, components: dict[str, dict[str, Any]]) -> Path:
 def inside(stacks: list[str]) -> None:
     """In the namespace: time ``run_diagnosis`` on each stack file, ROUNDS times; print JSON."""
     from faultfinder.config import load_stack
-    from faultfinder.runner import run_diagnosis
+    from faultfinder.diagnosis.run import run_diagnosis
 
     # A warm-up run first: it imports the probers' client libraries (httpx, redis), a one-off
     # start-up cost that the CLI rows below include and the concurrency figure should not.

@@ -70,7 +70,7 @@ def build_stack(workdir: Path, name: str, app_port: int, redis_port: int) -> Pat
 
 def measure(stack_path: Path) -> list[dict[str, float]]:
     from faultfinder.config import load_stack
-    from faultfinder.runner import run_diagnosis
+    from faultfinder.diagnosis.run import run_diagnosis
     from faultfinder.validate.runner import run_validation
 
     stack = load_stack(stack_path)

@@ -39,5 +39,5 @@ if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-.venv/bin/python -m pip install -q -e '.[dev]'
+.venv/bin/python -m pip install -q -e '.[dev]' -e ./lab  # the runtime, and the fault lab's package
 echo "setup: ready (.venv, $(.venv/bin/python --version))"

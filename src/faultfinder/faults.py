@@ -1,23 +1,30 @@
 """The fault catalogue: every fault code with its layer, owner, meaning and remediation.
 
-Codes are ``layer.name``, stable and lower-case (CONTRACT §2). Add codes, never rename them.
+Codes are ``layer.name``, stable and lower-case (docs/contract.md §2). Add codes, never rename
+them; each has a row in docs/faults.md (a test checks both).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
-INFRASTRUCTURE = "infrastructure"
-APPLICATION = "application"
-CONFIGURATION = "configuration"
-UNKNOWN = "unknown"
-NONE = "none"
+
+class Owner(StrEnum):
+    """Whose move it is. A ``str``: ``Owner.INFRASTRUCTURE == "infrastructure"`` in JSON."""
+
+    INFRASTRUCTURE = "infrastructure"  # network, DNS, TLS, load balancer, managed services
+    APPLICATION = "application"  # the service's own code
+    CONFIGURATION = "configuration"  # a wrong name, credential, URL or certificate choice
+    UNKNOWN = "unknown"  # cannot be told from where the evidence was taken
+    NONE = "none"  # nothing to do: healthy, or a symptom of something else
+    MIXED = "mixed"  # a verdict over root causes with different owners
 
 
 @dataclass(frozen=True)
 class Fault:
     code: str
-    owner: str
+    owner: Owner
     meaning: str
     remediation: str
     warning: bool = False
@@ -30,254 +37,254 @@ class Fault:
 _CATALOGUE = (
     Fault(
         "dns.nxdomain",
-        CONFIGURATION,
+        Owner.CONFIGURATION,
         "the name does not exist",
         "Check the host name for typos and that the record exists in the zone the client "
         "resolves against (private zones are visible only from their networks).",
     ),
     Fault(
         "dns.temporary_failure",
-        INFRASTRUCTURE,
+        Owner.INFRASTRUCTURE,
         "the resolver is unreachable or answered SERVFAIL or timed out (EAI_AGAIN, error -3)",
         "Check the resolver in the client's resolv.conf is reachable from where the client "
         "runs (VPC connector, egress rules, DNS forwarding), and that it answers for the zone.",
     ),
     Fault(
         "dns.no_address",
-        CONFIGURATION,
+        Owner.CONFIGURATION,
         "the name exists but has no A/AAAA record",
         "Add the A/AAAA record, or point the URL at a name that has one.",
     ),
     Fault(
         "tcp.refused",
-        INFRASTRUCTURE,
+        Owner.INFRASTRUCTURE,
         "nothing listens at that address and port",
         "Start the service or fix its listen address and port; check it did not crash.",
     ),
     Fault(
         "tcp.timeout",
-        INFRASTRUCTURE,
+        Owner.INFRASTRUCTURE,
         "no answer to the connect: a firewall, route or blackhole drops the packets",
         "Check firewall rules, security groups and routes between the client and the target.",
     ),
     Fault(
         "tcp.unreachable",
-        INFRASTRUCTURE,
+        Owner.INFRASTRUCTURE,
         "no route to the host or network",
         "Check routing, the VPC connector or peering, and that the target address is up.",
     ),
     Fault(
         "tcp.reset",
-        INFRASTRUCTURE,
+        Owner.INFRASTRUCTURE,
         "the peer reset the connection during set-up",
         "Check the target's listen backlog and crash logs, and any middlebox that resets.",
     ),
     Fault(
         "tls.expired",
-        INFRASTRUCTURE,
+        Owner.INFRASTRUCTURE,
         "the certificate is past notAfter (or not yet valid)",
         "Renew the certificate (and fix the renewal automation), or correct the clock.",
     ),
     Fault(
         "tls.hostname_mismatch",
-        CONFIGURATION,
+        Owner.CONFIGURATION,
         "the certificate does not cover the name (a wildcard covers one label)",
         "Issue a certificate whose SANs cover this exact name, or use the name it covers.",
     ),
     Fault(
         "tls.untrusted",
-        INFRASTRUCTURE,
+        Owner.INFRASTRUCTURE,
         "self-signed or unknown issuer, or an incomplete chain",
         "Serve the full chain from a CA the clients trust, or add the private CA to them.",
     ),
     Fault(
         "tls.handshake_failed",
-        INFRASTRUCTURE,
+        Owner.INFRASTRUCTURE,
         "protocol or cipher mismatch, or the peer closed during the handshake",
         "Check the TLS versions and ciphers both sides allow, and that the port speaks TLS.",
     ),
     Fault(
         "tls.expiring_soon",
-        INFRASTRUCTURE,
+        Owner.INFRASTRUCTURE,
         "the certificate has fewer days left than the configured minimum",
         "Renew the certificate before it expires and check the renewal automation.",
         warning=True,
     ),
     Fault(
         "proxy.no_healthy_upstream",
-        INFRASTRUCTURE,
+        Owner.INFRASTRUCTURE,
         "a proxy or load balancer answered 502/503 itself: its backends are down or unhealthy",
         "Look at the backends behind the proxy: are they up, and do they pass its health "
         "check (path, port, expected status)?",
     ),
     Fault(
         "proxy.upstream_timeout",
-        INFRASTRUCTURE,
+        Owner.INFRASTRUCTURE,
         "a proxy or load balancer answered 504 itself: the backend did not answer in time",
         "Find why the backend is slow or hung (its dependencies, its pool), or raise the "
         "proxy timeout if the work is legitimately long.",
     ),
     Fault(
         "http.timeout",
-        UNKNOWN,
+        Owner.UNKNOWN,
         "connected, but no response in time",
         "Find what the service waits for: a hung dependency, an exhausted pool, a blocked "
         "event loop.",
     ),
     Fault(
         "http.no_response",
-        UNKNOWN,
+        Owner.UNKNOWN,
         "connected, but the connection closed before any HTTP response",
         "Check whether the service crashes on this request or the port speaks another "
         "protocol; read the service's logs.",
     ),
     Fault(
         "http.invalid_request",
-        CONFIGURATION,
+        Owner.CONFIGURATION,
         "the request could not be sent: a method, header name or header value is not valid HTTP",
         "Fix the header in the stack file, or the flow step whose captured value (a line break, "
         "for example) went into it.",
     ),
     Fault(
         "http.unexpected_body",
-        APPLICATION,
+        Owner.APPLICATION,
         "the service answered with the expected status but not the expected body",
         "Compare the expected text with what the service now returns; check recent deploys.",
     ),
     Fault(
         "http.unexpected_status",
-        APPLICATION,
+        Owner.APPLICATION,
         "the service itself answered with a status the check did not expect",
         "Compare the route and the expected status; check the service's recent deploys.",
     ),
     Fault(
         "app.error",
-        APPLICATION,
+        Owner.APPLICATION,
         "the service itself answered 5xx",
         "Read the service's logs and traceback for this request.",
     ),
     Fault(
         "app.unhealthy",
-        APPLICATION,
+        Owner.APPLICATION,
         "the service's health document says it is failing, with no failing dependency",
         "Read the failing checks in the service's health document and its logs.",
     ),
     Fault(
         "postgres.auth_failed",
-        CONFIGURATION,
+        Owner.CONFIGURATION,
         "the password or user was rejected",
         "Fix the user or password the client uses (secret, environment), or the server's "
         "pg_hba.conf rule.",
     ),
     Fault(
         "postgres.database_missing",
-        CONFIGURATION,
+        Owner.CONFIGURATION,
         "the database named does not exist",
         "Create the database or fix the database name in the URL.",
     ),
     Fault(
         "postgres.too_many_connections",
-        INFRASTRUCTURE,
+        Owner.INFRASTRUCTURE,
         "the server's connection limit is hit (too many clients already)",
         "Find who holds the connections (pg_stat_activity), cap client pools, add a pooler "
         "or raise max_connections.",
     ),
     Fault(
         "postgres.starting_up",
-        INFRASTRUCTURE,
+        Owner.INFRASTRUCTURE,
         "the database system is starting up, shutting down or in recovery",
         "Wait for start-up or recovery to finish; check why the server restarted.",
     ),
     Fault(
         "postgres.timeout",
-        INFRASTRUCTURE,
+        Owner.INFRASTRUCTURE,
         "the server accepted TCP but did not complete start-up or SELECT 1 in time",
         "Check whether the server is hung, overloaded or blocked (locks, I/O, a stopped process).",
     ),
     Fault(
         "postgres.error",
-        UNKNOWN,
+        Owner.UNKNOWN,
         "the server refused the start-up or SELECT 1 with another error",
         "Read the SQLSTATE and message in the evidence and the server's log.",
     ),
     Fault(
         "postgres.unexpected_result",
-        APPLICATION,
+        Owner.APPLICATION,
         "a check's own query answered, but not with the value the check expects",
         "Compare the query's result in the evidence with the data the service should have "
         "(a missing row, a migration not run).",
     ),
     Fault(
         "redis.auth_failed",
-        CONFIGURATION,
+        Owner.CONFIGURATION,
         "NOAUTH or WRONGPASS: authentication rejected",
         "Fix the password (or ACL user) the client sends, or the server's requirepass.",
     ),
     Fault(
         "redis.loading",
-        INFRASTRUCTURE,
+        Owner.INFRASTRUCTURE,
         "LOADING: the dataset is being loaded",
         "Wait for the load to finish; check why the server restarted.",
     ),
     Fault(
         "redis.oom",
-        INFRASTRUCTURE,
+        Owner.INFRASTRUCTURE,
         "OOM: command not allowed when used memory > maxmemory",
         "Free memory, set an eviction policy or raise maxmemory.",
     ),
     Fault(
         "redis.readonly",
-        INFRASTRUCTURE,
+        Owner.INFRASTRUCTURE,
         "READONLY: a replica answered a write",
         "Point the client at the primary; check failover state.",
     ),
     Fault(
         "redis.max_clients",
-        INFRASTRUCTURE,
+        Owner.INFRASTRUCTURE,
         "max number of clients reached",
         "Find who holds connections (CLIENT LIST), cap client pools or raise maxclients.",
     ),
     Fault(
         "redis.timeout",
-        INFRASTRUCTURE,
+        Owner.INFRASTRUCTURE,
         "connected at TCP, but no reply to PING in time",
         "Check whether the server is hung or overloaded (SLOWLOG, a stopped process).",
     ),
     Fault(
         "redis.error",
-        UNKNOWN,
+        Owner.UNKNOWN,
         "the server answered PING or the write with another error",
         "Read the error in the evidence and the server's log.",
     ),
     Fault(
         "redis.unexpected_reply",
-        APPLICATION,
+        Owner.APPLICATION,
         "a check's own command answered, but not with the reply the check expects",
         "Compare the reply in the evidence with what the service should have stored there "
         "(an expired or missing key, a writer that stopped).",
     ),
     Fault(
         "ws.handshake_rejected",
-        APPLICATION,
+        Owner.APPLICATION,
         "the WebSocket upgrade was answered with a non-101 status by the service itself",
         "Check the route, the upgrade handling and any auth the handshake requires.",
     ),
     Fault(
         "ws.closed_abnormally",
-        UNKNOWN,
+        Owner.UNKNOWN,
         "the connection closed without a close frame (1006) or with 1011/1012/1013",
         "Check the service's logs for the moment of the close, and proxy idle timeouts.",
     ),
     Fault(
         "ws.unexpected_message",
-        APPLICATION,
+        Owner.APPLICATION,
         "the WebSocket opened, but the reply to the probe's message was not the expected one",
         "Compare the expected reply with what the service sends; check recent deploys.",
     ),
     # Log-only codes (faultfinder logs, docs/logs.md): evidence no probe can see from outside.
     Fault(
         "platform.startup_failed",
-        APPLICATION,
+        Owner.APPLICATION,
         "the platform started the container but it never came up: it exited or crashed "
         "(a crash loop), hung at start-up, or never listened on its port",
         "Read the instance's own log lines before this one: fix the crash (often a dependency "
@@ -285,14 +292,14 @@ _CATALOGUE = (
     ),
     Fault(
         "platform.memory_exceeded",
-        APPLICATION,
+        Owner.APPLICATION,
         "the container used more memory than its limit and was killed (OOMKilled)",
         "Find what grows (a leak, a large response held whole, too many concurrent requests "
         "per instance); lower the concurrency or raise the memory limit.",
     ),
     Fault(
         "app.permission_denied",
-        CONFIGURATION,
+        Owner.CONFIGURATION,
         "the service was refused an operation for lack of permission (a file mode, a "
         "database grant, an IAM role)",
         "Grant the service's identity the permission the line names (IAM role, GRANT, file "
@@ -300,20 +307,20 @@ _CATALOGUE = (
     ),
     Fault(
         "app.pool_exhausted",
-        APPLICATION,
+        Owner.APPLICATION,
         "the application's own connection pool had no free connection within its timeout",
         "Find what holds the connections (slow queries, sessions never returned, a hung "
         "dependency); size the pool to the concurrency and the server's connection limit.",
     ),
     Fault(
         "app.traceback",
-        APPLICATION,
+        Owner.APPLICATION,
         "the application raised an unhandled exception (a traceback or panic no other code names)",
         "Read the exception at the end of the traceback and fix the code path that raised it.",
     ),
     Fault(
         "dependency.failed",
-        NONE,
+        Owner.NONE,
         "this component fails because a component it depends on fails (a symptom)",
         "Fix the root cause below it; this component should recover with it.",
     ),

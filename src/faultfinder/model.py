@@ -1,4 +1,10 @@
-"""Frozen result types shared by probers, diagnosis and every output."""
+"""Frozen result types shared by probers, diagnosis and every output.
+
+Two vocabularies, each with one job: a component or a stack has a ``Status`` (healthy,
+degraded, down); a check, a criterion or a health document's entry gets a ``Grade`` (pass,
+warn, fail, as the IETF health format says them). Times are aware UTC datetimes; they become
+text only at the edge (``clock.utc_iso``).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +12,8 @@ import datetime
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-
-def utc_iso(moment: datetime.datetime) -> str:
-    """UTC with milliseconds and a ``Z``: how every time is written in the output (a naive
-    time is taken as UTC already)."""
-    utc = moment.astimezone(datetime.UTC) if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
-    return utc.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+from faultfinder.clock import utc_seconds
+from faultfinder.faults import Owner
 
 
 class Status(StrEnum):
@@ -20,6 +22,20 @@ class Status(StrEnum):
     HEALTHY = "healthy"
     DEGRADED = "degraded"
     DOWN = "down"
+
+
+class Grade(StrEnum):
+    """How one check or criterion came out: the IETF health format's words, and validate's."""
+
+    PASS = "pass"
+    WARN = "warn"  # it held, with a warning; or some checks failed but no criterion did
+    FAIL = "fail"
+    NOT_EVALUATED = "not_evaluated"  # validate: a criterion with nothing to judge
+
+    @classmethod
+    def of_status(cls, status: Status) -> Grade:
+        """A component's status as a grade: down fails, degraded warns, healthy passes."""
+        return {Status.DOWN: cls.FAIL, Status.DEGRADED: cls.WARN}.get(status, cls.PASS)
 
 
 @dataclass(frozen=True)
@@ -45,8 +61,8 @@ class Certificate:
     subject: str
     issuer: str
     names: tuple[str, ...]
-    not_before: str
-    not_after: str
+    not_before: datetime.datetime
+    not_after: datetime.datetime
     days_left: float
 
     def to_json(self) -> dict[str, object]:
@@ -54,8 +70,8 @@ class Certificate:
             "subject": self.subject,
             "issuer": self.issuer,
             "names": list(self.names),
-            "not_before": self.not_before,
-            "not_after": self.not_after,
+            "not_before": utc_seconds(self.not_before),
+            "not_after": utc_seconds(self.not_after),
             "days_left": round(self.days_left, 1),
         }
 
@@ -132,7 +148,7 @@ class RootCause:
     component: str
     code: str
     layer: str
-    owner: str
+    owner: Owner
     vantage: str
     confidence: float
     explanation: str
@@ -167,7 +183,7 @@ class ComponentReport:
 
 @dataclass(frozen=True)
 class Verdict:
-    owner: str
+    owner: Owner
     summary: str
     confidence: float
 
@@ -177,7 +193,7 @@ class Diagnosis:
     """Everything ``diagnose`` concluded about one stack at one moment."""
 
     stack: str
-    started_at: str
+    started_at: datetime.datetime
     duration_ms: float
     status: Status
     verdict: Verdict

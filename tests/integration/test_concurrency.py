@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.servers import free_port
+from tests.servers.timing import by_deadline
 
 pytestmark = pytest.mark.netns
 
@@ -33,6 +34,12 @@ def test_twenty_blackholed_components_cost_one_timeout(netns, write_stack):
         name: "tcp.timeout" if name.startswith("tcp") else "dns.temporary_failure"
         for name in components
     }
-    assert document["duration_ms"] < 2000, f"20 probes at 1s took {document['duration_ms']}ms"
-    # Beyond start-up; the hung lookup threads must not hold the process open at exit.
-    assert elapsed < 1.7, f"the run took {elapsed:.2f}s beyond start-up"
+    # Side by side, the probing (its own figure, without the start-up) takes one 1 s timeout
+    # and a little: at most 1.06 s measured with two CPU hogs beside `pytest -n 2`. Two in a
+    # row would take 2 s: that is the line, and it holds at twice the load.
+    probing = document["duration_ms"]
+    assert probing < 2000, f"20 probes at 1s took {probing}ms"
+    # Beyond start-up; the hung lookup threads must not hold the process open at exit (glibc's
+    # 5 s × 2 attempts, 10 s or more). Twice the 1 s deadline and 1 s holds at twice CI's load
+    # (tests/servers/timing.py).
+    assert elapsed < by_deadline(1.0), f"the run took {elapsed:.2f}s beyond start-up"

@@ -18,11 +18,16 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from faultfinder.health import Health, asyncpg_check, redis_check, sqlalchemy_check, url_check
+from tests.servers.timing import by_deadline
 
 TOKEN = "hang-test-token-81c2"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 TIMEOUT = 0.5
 DEADLINE = 1.5
+# The document comes by the endpoint's deadline (the checks' own timeouts usually end it
+# sooner), where the hung server, with clients that have no timeouts, would hold it forever.
+# Twice the deadline and 1 s holds at twice CI's load (tests/servers/timing.py).
+DOCUMENT_LIMIT = by_deadline(DEADLINE)
 
 
 def mounted(health: Health) -> Starlette:
@@ -58,9 +63,14 @@ def paused(server: Any) -> Iterator[None]:
 
 
 def assert_instant(seconds: list[float]) -> None:
-    """Milliseconds: a typical answer well under 50 ms, none near the checks' timeout."""
+    """Milliseconds: a typical answer well under 50 ms, none as long as the checks' timeout.
+
+    An answer takes a few ms, at twice CI's load too. The median is the typical one: a busy
+    machine can hold up a request or two, not half of them. The longest must stay under the
+    checks' timeout, which an answer that waited for a check would take.
+    """
     assert statistics.median(seconds) < 0.05, seconds
-    assert max(seconds) < 0.25, seconds
+    assert max(seconds) < TIMEOUT, seconds
 
 
 def entry(document: dict[str, Any], key: str) -> dict[str, Any]:
@@ -86,7 +96,7 @@ async def test_hung_redis(redis_factory: Any, asgi_server: Any) -> None:
         await client.aclose()
 
     assert_instant(live)  # while both checks hang
-    assert elapsed < DEADLINE + 0.5
+    assert elapsed < DOCUMENT_LIMIT, f"{elapsed:.2f}s for the document"
     assert response.status_code == 503
     document = response.json()
     assert document["status"] == "fail"
@@ -123,7 +133,7 @@ async def test_hung_postgres(postgres_factory: Any, asgi_server: Any) -> None:
             response, elapsed, live = await watch_liveness_during(http, "/health/ready")
 
     assert_instant(live)
-    assert elapsed < DEADLINE + 0.5
+    assert elapsed < DOCUMENT_LIMIT, f"{elapsed:.2f}s for the document"
     assert response.status_code == 503
     document = response.json()
     for key in ("postgres:responseTime", "db:responseTime", "orm:responseTime"):

@@ -11,6 +11,7 @@ import pytest
 from faultfinder.probe import prober
 from tests.servers.app import BODY_TEXT, AppServer, HangupServer
 from tests.servers.common import CliResult
+from tests.servers.timing import by_deadline
 
 LAYERS = ["dns", "tcp", "http"]
 
@@ -132,7 +133,10 @@ def test_slow_response_times_out_within_the_deadline(
     elapsed = time.monotonic() - started
 
     component = result.component("api")
-    assert elapsed < 3.0, f"{elapsed:.2f}s wall, the probe itself {component['duration_ms']} ms"
+    # /slow answers after 30 s. The limit, twice the 2 s deadline and 1 s, holds at twice CI's
+    # load (tests/servers/timing.py).
+    limit = by_deadline(2.0)
+    assert elapsed < limit, f"{elapsed:.2f}s wall, the probe itself {component['duration_ms']} ms"
     assert component["code"] == "http.timeout"
     assert [phase["layer"] for phase in component["phases"]] == LAYERS
     assert [phase["ok"] for phase in component["phases"]] == [True, True, False]

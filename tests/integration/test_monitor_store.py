@@ -17,10 +17,12 @@ from typing import Any
 import asyncpg
 import pytest
 
+from faultfinder.errors import StoreError
 from faultfinder.model import CheckResult, Phase, RootCause, Status
-from faultfinder.monitor.store import Store, StoreError, open_store
+from faultfinder.monitor.store import Store, open_store
 from faultfinder.monitor.store._sql import migrations
-from faultfinder.monitor.view import Observation, StateChange
+from faultfinder.monitor.view import Reading, StateChange
+from faultfinder.redact import Redactor
 from tests.servers.postgres import ROLE, PostgresServer
 
 STACK = "contract"
@@ -43,8 +45,8 @@ def result(component: str, *, code: str | None = None, ms: float = 10.0,
 
 
 def observation(component: str, seconds: float, agent: str = "here",
-                **kwargs: Any) -> Observation:
-    return Observation(component, at(seconds), agent, result(component, **kwargs))
+                **kwargs: Any) -> Reading:
+    return Reading(component, at(seconds), agent, result(component, **kwargs))
 
 
 def change(component: str, seconds: float, new: Status, agent: str = "here") -> StateChange:
@@ -120,7 +122,7 @@ async def test_observations_round_trip_tagged_with_their_agent_without_body_or_s
         STACK,
         [observation("db", 0, code="tcp.refused", evidence=("password=hunter22 rejected",)),
          observation("db", 10), observation("db", 20, agent="there"), observation("web", 5)],
-        secrets=frozenset({"hunter22"}),
+        redactor=Redactor({"hunter22"}),
     )
     found = await store.observations(STACK, "db", since=at(0), until=at(60))
     assert [(o.at, o.agent, o.result.code) for o in found] == [
@@ -140,7 +142,7 @@ async def test_observations_round_trip_tagged_with_their_agent_without_body_or_s
 
 
 async def test_a_batch_is_kept_whole_or_not_at_all(store: Store) -> None:
-    broken = Observation(None, at(1), "here", result("db"))  # type: ignore[arg-type]
+    broken = Reading(None, at(1), "here", result("db"))  # type: ignore[arg-type]
     with pytest.raises(StoreError):
         await store.append(STACK, [observation("db", 0), broken], [change("db", 0, Status.DOWN)])
     assert await store.observations(STACK, "db", since=at(0), until=at(60)) == []

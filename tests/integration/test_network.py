@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.servers import free_port
+from tests.servers.timing import by_deadline
 
 pytestmark = pytest.mark.netns
 
@@ -34,9 +35,12 @@ def test_blackholed_port_is_tcp_timeout_within_the_deadline(netns, write_stack):
     assert (cause["code"], cause["layer"], cause["owner"]) == (
         "tcp.timeout", "tcp", "infrastructure")
     probing = result.json()["duration_ms"]
-    # A bar of the project: the answer comes within the deadline, not after it. The whole-run
-    # figure, start-up included, is measured in benchmarks/bench_diagnose.py.
-    assert elapsed < 2.7, f"diagnose took {elapsed:.2f}s beyond start-up (probing {probing}ms)"
+    # A bar of the project: the answer comes by the deadline, not after it (the whole-run
+    # figure, start-up included, is measured in benchmarks/bench_diagnose.py). Without it the
+    # connect would wait out the kernel's SYN retries, a minute or more; the limit, twice the
+    # 2 s deadline and 1 s, holds at twice CI's load (tests/servers/timing.py).
+    limit = by_deadline(2.0)
+    assert elapsed < limit, f"diagnose took {elapsed:.2f}s beyond start-up (probing {probing}ms)"
 
 
 @pytest.mark.parametrize("reject_with", ["icmp-host-unreachable", "icmp-net-unreachable"])

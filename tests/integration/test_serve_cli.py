@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import signal
 import socket
+import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -92,10 +93,14 @@ def test_sigterm_stops_cleanly_and_the_history_is_written(
 def test_answers_do_not_wait_for_delayed_acks(serve_process: Callable[..., Served]) -> None:
     """TCP_NODELAY on the listener's connections: else each answer waits ~40 ms for an ACK."""
     serve = serve_process()
+    seconds: list[float] = []
     with httpx.Client(trust_env=False) as client:  # one keep-alive connection
         client.get(serve.url("/-/healthy"))
-        started = time.perf_counter()
         for _ in range(20):
+            started = time.perf_counter()
             assert client.get(serve.url("/probe"), params={"module": "nope"}).status_code == 400
-        elapsed = time.perf_counter() - started
-    assert elapsed < 0.6  # 20 × 40 ms = 0.8 s when Nagle meets delayed ACKs
+            seconds.append(time.perf_counter() - started)
+    # When Nagle meets delayed ACKs every answer waits 40 ms (the kernel's least delayed-ACK
+    # timer), on any machine; an answer takes a few ms, at twice CI's load too. The median is
+    # the figure: a busy machine can hold up a few requests, not half of them.
+    assert statistics.median(seconds) < 0.02, seconds

@@ -17,7 +17,6 @@ import re
 import shlex
 import socket
 import threading
-import time
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -426,12 +425,12 @@ def test_repetitions_run_concurrently_across_components(
     validation = {"repetitions": 4, "interval": "400ms"}
     stack = load_stack(write_stack(components, validation=validation))
 
-    started = time.monotonic()
     validation_run = asyncio.run(run_validation(stack))
-    elapsed = time.monotonic() - started
 
     assert validation_run.total_passes == 80
-    assert elapsed < 4.0, f"20 × 4 repetitions took {elapsed:.2f}s (ideal: 1.2 s + one probe)"
+    # Concurrency shows in the order of the starts, not in how long the run took (which a busy
+    # machine decides): one component after another, its repetition 2 would start before the
+    # next component's repetition 1.
     starts = {r: sorted(c.offset_ms for c in validation_run.checks if c.repetition == r)
               for r in range(1, 5)}
     for repetition, offsets in starts.items():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from faultfinder.lab.accounts import (
+from faultfinder_lab.accounts import (
     TOKEN_LIFETIME,
     TOKEN_PREFIX,
     bearer,
@@ -13,7 +13,7 @@ from faultfinder.lab.accounts import (
     verify_password,
     verify_token,
 )
-from faultfinder.lab.answers import answer_to
+from faultfinder_lab.answers import answer_to
 
 KEY = b"the lab's signing key"
 

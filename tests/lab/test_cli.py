@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 
-from faultfinder.lab.control import Lab
-from faultfinder.lab.scenarios import SCENARIOS
+from faultfinder_lab.control import Lab
+from faultfinder_lab.scenarios import SCENARIOS
 from tests.servers.common import run_cli_process
 from tests.servers.lab import assert_no_lab_secrets, unique_lab_name
 
@@ -98,12 +97,13 @@ def test_an_unknown_scenario_is_a_usage_error(lab: Lab) -> None:
 
 def test_demo_shows_the_incident_then_health_and_leaves_nothing_behind() -> None:
     name = unique_lab_name("demo")
-    started = time.monotonic()
+    # The timeout only keeps a hung demo from hanging the suite: it takes about 6 s, and how
+    # long is not what this test is about. That it went through all five steps is.
     result = run_cli_process("lab", "demo", "--name", name, timeout=120)
-    elapsed = time.monotonic() - started
 
     assert result.status == 0, result.err
-    assert elapsed < 90
+    assert "== 5/5 tearing the lab down" in result.out
+    assert "demo finished in" in result.out
     incident, _, after = result.out.partition("4/5")
     assert "dns.temporary_failure" in incident
     assert "redis" in incident

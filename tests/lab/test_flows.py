@@ -21,10 +21,10 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from faultfinder.lab.accounts import TOKEN_PREFIX, issue_token
-from faultfinder.lab.control import Lab
-from faultfinder.lab.scenarios import GOLDEN_PATH, SCENARIOS
-from faultfinder.lab.topology import APP, APP_PORT, DEMO_USER
+from faultfinder_lab.accounts import TOKEN_PREFIX, issue_token
+from faultfinder_lab.control import Lab
+from faultfinder_lab.scenarios import GOLDEN_PATH, SCENARIOS
+from faultfinder_lab.topology import APP, APP_PORT, DEMO_USER
 from tests.servers.common import CliResult, run_cli_process
 from tests.servers.lab import assert_no_lab_secrets, lab_diagnose
 

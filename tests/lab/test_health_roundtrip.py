@@ -19,16 +19,18 @@ import httpx
 import pytest
 import yaml
 
-from faultfinder.lab.app import HEALTH_DEADLINE
-from faultfinder.lab.control import Lab
-from faultfinder.lab.topology import APP, APP_PORT
+from faultfinder_lab.app import HEALTH_DEADLINE
+from faultfinder_lab.control import Lab
+from faultfinder_lab.topology import APP, APP_PORT
 from tests.servers.common import CliResult
 from tests.servers.lab import lab_diagnose
 
 pytestmark = [pytest.mark.netns, pytest.mark.xdist_group("lab")]
 
 HEALTH_TYPE = "application/health+json"
-QUICK = 0.25  # seconds: liveness answers in milliseconds; a dependency check takes ~1 s
+# Seconds: liveness answers in milliseconds (17 ms at most measured with two CPU hogs on the
+# two cores), and one that waited for a dependency check would take its 1.25 s timeout.
+QUICK = 0.25
 EAI_AGAIN_TEXT = "Temporary failure in name resolution"
 
 
@@ -233,7 +235,10 @@ def test_a_hung_database_fails_the_apps_document_even_when_its_pool_is_full(lab:
         )
         (postgres,) = infrastructure.document["checks"]["postgres:responseTime"]
         assert (postgres["status"], postgres["faultCode"]) == ("fail", "postgres.timeout")
-        assert infrastructure.seconds < HEALTH_DEADLINE + 0.5  # the endpoint's own deadline
+        # The endpoint's own 1.5 s deadline, inside HAProxy's 2 s check timeout and the lab
+        # stack's 2 s probe timeout: those 2 s are the limit that matters, and the answer after
+        # the deadline takes milliseconds, so the 0.5 s to spare hold at twice the load.
+        assert infrastructure.seconds < HEALTH_DEADLINE + 0.5, infrastructure.seconds
         assert (live.status, live.document) == (200, {"status": "pass"})
         assert live.seconds < QUICK
     # A request cut at the endpoint's deadline has no pool figures; the last one read has them.

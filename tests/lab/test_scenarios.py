@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from faultfinder.lab.control import Lab
-from faultfinder.lab.scenarios import GOLDEN_PATH, SCENARIOS, Expected
-from faultfinder.lab.topology import APP, APP_PORT
+from faultfinder_lab.control import Lab
+from faultfinder_lab.scenarios import GOLDEN_PATH, SCENARIOS, Expected
+from faultfinder_lab.topology import APP, APP_PORT
 from tests.servers.lab import assert_no_lab_secrets, lab_diagnose
 
 pytestmark = [pytest.mark.netns, pytest.mark.xdist_group("lab")]

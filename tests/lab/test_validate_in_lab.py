@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from faultfinder.lab.control import Lab
+from faultfinder_lab.control import Lab
 from tests.servers.common import CliResult, run_cli_process
 
 pytestmark = [pytest.mark.netns, pytest.mark.xdist_group("lab")]

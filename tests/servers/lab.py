@@ -13,8 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from faultfinder.lab.accounts import TOKEN_PREFIX
-from faultfinder.lab.control import Lab
+from faultfinder_lab.accounts import TOKEN_PREFIX
+from faultfinder_lab.control import Lab
 from tests.servers.common import CliResult, run_cli_process
 
 __all__ = ["lab"]

@@ -94,3 +94,40 @@ def test_failing_diagnosis_exits_1_and_human_output_names_the_fault(
     assert "tcp.refused" in result.out
     assert "infrastructure" in result.out
     assert "DOWN" in result.out
+
+
+def _closing_reader(*args: str) -> tuple[int, bytes]:
+    """Run ``faultfinder ARGS | head -c1``: the reader takes one byte and goes away."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "faultfinder", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    with process:
+        process.stdout.read(1)
+        process.stdout.close()  # as head does: the rest of the output has no reader
+        error = process.stderr.read()
+        return process.wait(timeout=60), error
+
+
+@pytest.mark.parametrize("arguments", [("--json",), ()])
+def test_a_reader_that_goes_away_ends_diagnose_quietly(
+    write_stack: StackWriter, arguments: tuple[str, ...]
+) -> None:
+    # enough components that the output outgrows the pipe's buffer, so writing must fail
+    path = write_stack({f"c{index}": {"url": "tcp://127.0.0.1:9"} for index in range(300)})
+    status, error = _closing_reader("diagnose", str(path), *arguments)
+    assert status in (0, 1)
+    assert error == b""
+
+
+def test_a_reader_that_goes_away_ends_logs_quietly(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_text("Error 111 connecting to 10.0.0.5:6379. Connection refused.\n" * 20_000)
+    status, error = _closing_reader("logs", str(log), "--json")
+    assert status in (0, 1)
+    assert error == b""

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from faultfinder import ConfigError, load_stack, parse_stack
-from faultfinder.config import parse_duration, redact_url
+from faultfinder.clock import parse_duration
+from faultfinder.redact import redact_url
 
 CONTRACT_EXAMPLE = """\
 version: 1

@@ -1,4 +1,5 @@
-"""The fault catalogue keeps every code and owner of CONTRACT §2, and the docs list every code."""
+"""The fault catalogue keeps every code and owner of docs/contract.md §2, and the docs list
+every code: the contract with its owner, docs/faults.md with its meaning."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 
 from faultfinder.faults import FAULTS
 
-# CONTRACT §2, as promised to users: code → owner. Codes may be added, never changed.
+# docs/contract.md §2, as promised to users: code → owner. Codes may be added, never changed.
 CONTRACT_OWNERS = {
     "dns.nxdomain": "configuration", "dns.temporary_failure": "infrastructure",
     "dns.no_address": "configuration", "tcp.refused": "infrastructure",
@@ -28,6 +29,7 @@ CONTRACT_OWNERS = {
     "ws.closed_abnormally": "unknown", "dependency.failed": "none",
 }
 DOCS = Path(__file__).parents[2] / "docs" / "faults.md"
+CONTRACT = Path(__file__).parents[2] / "docs" / "contract.md"
 
 
 @pytest.mark.parametrize(("code", "owner"), sorted(CONTRACT_OWNERS.items()))
@@ -47,3 +49,14 @@ def test_every_code_is_well_formed_and_documented() -> None:
         assert fault.remediation[-1] in ".?"
         assert f"`{code}`" in docs, f"{code} has no row in docs/faults.md"
     assert [code for code, fault in FAULTS.items() if fault.warning] == ["tls.expiring_soon"]
+
+
+def test_the_contract_lists_every_code_with_its_owner() -> None:
+    rows = {
+        cells[1].strip("` "): cells[2].strip().removesuffix("\\*")  # * marks a footnote
+        for line in CONTRACT.read_text().splitlines()
+        if line.startswith("| `") and len(cells := line.split("|")) > 3
+    }
+    for code, fault in FAULTS.items():
+        assert rows.get(code) == fault.owner, f"{code}: docs/contract.md §2 says {rows.get(code)}"
+

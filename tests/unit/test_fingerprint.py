@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from faultfinder.diagnose.fingerprint import (
+from faultfinder.classify.responses import (
     FINGERPRINTS,
     classify_response,
     fingerprint,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from faultfinder.flow import jsonpath
-from faultfinder.flow.template import fill, references
+from faultfinder import jsonpath
+from faultfinder.config.spec import Expect
+from faultfinder.placeholders import fill, references
 from faultfinder.probe._answer import mismatch
-from faultfinder.spec import Expect
 
 DOCUMENT = {"user": {"name": "ada", "roles": ["admin", "dev"]}, "odd key": 1, "n": 42}
 

@@ -1,14 +1,17 @@
-"""The health document (CONTRACT §4): its shape, its status rules, and its round trip."""
+"""The health document (docs/contract.md §4): its shape, its status rules, and its round trip."""
 
 from __future__ import annotations
 
+import datetime
 import json
 
 import pytest
 
-from faultfinder.diagnose.healthdoc import read_health_document
+from faultfinder.diagnosis.healthdoc import read_health_document
 from faultfinder.health import MEDIA_TYPE, Observation, Outcome, PoolUsage, build_document
 from faultfinder.health._document import http_status, overall_status
+
+TIME = datetime.datetime(2026, 11, 28, 19, 21, 30, 123000, tzinfo=datetime.UTC)
 
 ENTRY_KEYS = {
     "componentType", "status", "observedValue", "observedUnit", "time", "output",
@@ -22,8 +25,7 @@ def outcome(name: str, status: str = "pass", *, critical: bool = True, code: str
                                 output, code)]
     if pool is not None:
         observations.append(pool.observation())
-    return Outcome(name, "datastore", critical, tuple(observations), "2026-11-28T19:21:30.123Z",
-                   12.3, pool)
+    return Outcome(name, "datastore", critical, tuple(observations), TIME, 12.3, pool)
 
 
 def test_media_type_is_the_ietf_one() -> None:

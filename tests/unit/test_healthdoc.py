@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from faultfinder.diagnose.healthdoc import read_health_document, why_unreadable
+from faultfinder.diagnosis.healthdoc import read_health_document, why_unreadable
 
 
 def test_ietf_document_checks_are_split_into_name_and_measurement() -> None:

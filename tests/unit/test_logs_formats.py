@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
+from faultfinder.clock import parse_when
 from faultfinder.errors import UsageError
 from faultfinder.logs.records import parse_line, path_labels
-from faultfinder.logs.times import leading_time, parse_timestamp, parse_when
+from faultfinder.logs.times import leading_time, parse_timestamp
 from tests.servers.common import CliResult
 
 DATA = Path(__file__).parents[1] / "data" / "logs"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from faultfinder.diagnose.classify import classify_text
+from faultfinder.classify import classify_text
 from faultfinder.faults import FAULTS
 from faultfinder.logs.engine import compile_bytes
 from faultfinder.logs.signatures import SIGNATURES, classify, classify_each, prefilter_source
@@ -213,7 +213,7 @@ def test_grep_and_re2_read_the_patterns_as_python_does(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("evidence", "code"),
     [
-        # the probers' own evidence lines (diagnose/classify.py) read as log lines
+        # the probers' own evidence lines (classify/) read as log lines
         ("getaddrinfo('redis.internal') failed: [Errno -3] Temporary failure in name resolution",
          "dns.temporary_failure"),
         ("getaddrinfo('nope.internal') failed: [Errno -2] Name or service not known",

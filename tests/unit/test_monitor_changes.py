@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 
 from faultfinder import CheckResult, Phase, Status, diagnose, parse_stack
-from faultfinder.diagnose.graph import edges
+from faultfinder.diagnosis.graph import edges
 from faultfinder.monitor.changes import Change, describe, describe_all
 
 STACK = parse_stack("""\

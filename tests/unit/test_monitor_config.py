@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from faultfinder import ConfigError, parse_stack
-from faultfinder.config import parse_duration
+from faultfinder.clock import parse_duration
 from faultfinder.monitor.store import default_store_url, store_url
 
 COMPONENTS = """\

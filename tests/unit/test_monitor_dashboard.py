@@ -12,7 +12,7 @@ from rich.console import Console
 from faultfinder import parse_stack
 from faultfinder.model import CheckResult, Diagnosis, Phase, Status
 from faultfinder.monitor.dashboard import build, change_lines, sparkline
-from faultfinder.monitor.view import MonitorView, Observation, StateChange
+from faultfinder.monitor.view import MonitorView, Reading, StateChange
 
 NOW = datetime.datetime(2026, 5, 4, 12, 0, 0, tzinfo=datetime.UTC)
 
@@ -21,10 +21,10 @@ NOW = datetime.datetime(2026, 5, 4, 12, 0, 0, tzinfo=datetime.UTC)
 class StaticView:
     """A view over fixed data: what the dashboard reads, without a running monitor."""
 
-    observations: dict[str, list[Observation]] = field(default_factory=dict)
+    observations: dict[str, list[Reading]] = field(default_factory=dict)
     state: dict[str, tuple[Status, datetime.datetime]] = field(default_factory=dict)
 
-    def latest(self) -> Mapping[str, Observation]:
+    def latest(self) -> Mapping[str, Reading]:
         return {name: found[-1] for name, found in self.observations.items() if found}
 
     def states(self) -> Mapping[str, tuple[Status, datetime.datetime]]:
@@ -36,7 +36,7 @@ class StaticView:
     def changes(self, since: datetime.datetime | None = None) -> Sequence[StateChange]:
         return []
 
-    def recent(self, component: str, limit: int = 60) -> Sequence[Observation]:
+    def recent(self, component: str, limit: int = 60) -> Sequence[Reading]:
         return self.observations.get(component, [])[-limit:]
 
 
@@ -57,9 +57,9 @@ def render(view: MonitorView, names: list[str], height: int | None = None) -> li
 def test_a_row_per_component_pending_until_probed_and_the_flap_count_shown() -> None:
     since = NOW - datetime.timedelta(minutes=3, seconds=5)
     view = StaticView(
-        observations={"api": [Observation("api", NOW, "a", result("api", ms))
+        observations={"api": [Reading("api", NOW, "a", result("api", ms))
                               for ms in (1, 2, 3)] + [
-            Observation("api", NOW, "a", result("api", 9, "tcp.refused"))]},
+            Reading("api", NOW, "a", result("api", 9, "tcp.refused"))]},
         state={"api": (Status.HEALTHY, since)},
     )
     lines = render(view, ["api", "db"])
@@ -76,7 +76,7 @@ def test_a_row_per_component_pending_until_probed_and_the_flap_count_shown() -> 
 def test_when_rows_do_not_fit_the_failing_ones_are_kept() -> None:
     names = [f"c{index:02}" for index in range(30)]
     view = StaticView(
-        observations={name: [Observation(name, NOW, "a", result(name, 1, (
+        observations={name: [Reading(name, NOW, "a", result(name, 1, (
             "tcp.refused" if name == "c27" else None)))] for name in names},
         state={name: (Status.HEALTHY, NOW) for name in names},
     )

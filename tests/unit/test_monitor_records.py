@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import datetime
 
+from faultfinder.clock import from_ms, now_ms, to_ms
 from faultfinder.model import Certificate, CheckResult, Phase, RootCause, Status
 from faultfinder.monitor.records import (
     change_from,
     change_row,
-    from_ms,
     level,
-    now_ms,
-    observation_from,
-    observation_row,
-    to_ms,
+    reading_from,
+    reading_row,
 )
-from faultfinder.monitor.view import Observation, StateChange
+from faultfinder.monitor.view import Reading, StateChange
+from faultfinder.redact import Redactor
 
 AT = datetime.datetime(2026, 5, 4, 3, 2, 1, 123000, tzinfo=datetime.UTC)
 
@@ -27,7 +26,9 @@ def test_times_are_whole_milliseconds_both_ways() -> None:
 
 
 def test_a_result_round_trips_without_its_body_and_with_secrets_masked() -> None:
-    certificate = Certificate("CN=api", "CN=ca", ("api.test",), "2026-01-01", "2027-01-01", 200.5)
+    certificate = Certificate("CN=api", "CN=ca", ("api.test",),
+                              datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC),
+                              datetime.datetime(2027, 1, 1, tzinfo=datetime.UTC), 200.5)
     result = CheckResult(
         component="api", kind="https", target="https://api.test/health",
         phases=(Phase("dns", True, 0.4), Phase("tls", True, 3.1, "TLSv1.3"),
@@ -37,14 +38,14 @@ def test_a_result_round_trips_without_its_body_and_with_secrets_masked() -> None
         certificate=certificate, addresses=("127.0.0.1",), body='{"status": "fail"}',
         content_type="application/json", duration_ms=4.7, timings={"resolve": 0.4},
     )
-    row = observation_row(Observation("api", AT, "eu-1", result), {"s3cret-value"})
+    row = reading_row(Reading("api", AT, "eu-1", result), Redactor({"s3cret-value"}))
     assert (row.agent, row.component, row.at_ms, row.ok, row.status, row.code) == (
         "eu-1", "api", to_ms(AT), False, "down", "app.error",
     )
     assert "fail" not in row.result
     assert "s3cret-value" not in row.result
-    back = observation_from(row.agent, row.component, row.at_ms, row.code, row.duration_ms,
-                            row.result)
+    back = reading_from(row.agent, row.component, row.at_ms, row.code, row.duration_ms,
+                        row.result)
     assert back.at == AT
     assert back.agent == "eu-1"
     assert back.result.phases == result.phases

@@ -1,10 +1,10 @@
-"""Secrets never survive scrubbing, whatever text they hide in."""
+"""Secrets never survive the redactor, whatever text they hide in."""
 
 from __future__ import annotations
 
 import pytest
 
-from faultfinder.redact import scrub
+from faultfinder.redact import INLINE, Redactor
 
 
 @pytest.mark.parametrize(
@@ -18,16 +18,16 @@ from faultfinder.redact import scrub
     ],
 )
 def test_inline_credentials_are_masked(text: str, hidden: str) -> None:
-    scrubbed = scrub(text)
+    scrubbed = INLINE(text)
     assert hidden not in scrubbed
     assert "***" in scrubbed
 
 
 def test_known_secrets_are_masked_everywhere_longest_first() -> None:
     text = "pw is hunter22 and hunter2 and HUNTER22"
-    assert scrub(text, {"hunter2", "hunter22"}) == "pw is *** and *** and HUNTER22"
+    assert Redactor({"hunter2", "hunter22"})(text) == "pw is *** and *** and HUNTER22"
 
 
 def test_prose_with_secret_words_is_left_alone() -> None:
     text = "secret: NOAUTH or WRONGPASS: authentication rejected"
-    assert scrub(text) == text
+    assert INLINE(text) == text

@@ -15,7 +15,7 @@ from faultfinder.report.markdown import render_markdown
 from faultfinder.validate.criteria import critical_categories, evaluate
 from faultfinder.validate.document import validation_document
 from faultfinder.validate.logcheck import log_criteria
-from faultfinder.validate.model import Cause, Check, Settings, Validation
+from faultfinder.validate.model import Attempt, Cause, Settings, Validation
 from faultfinder.validate.runner import sign
 
 SECRET = "s3cr3t-Pa55"
@@ -68,16 +68,17 @@ def validation_of(api: str, db: str) -> dict[str, Any]:
     for name, pattern in (("api", api), ("db", db)):
         for index, mark in enumerate(pattern):
             if mark == "+":
-                checks.append(Check(name, index + 1, index * 100.0, 4.0, True))
+                checks.append(Attempt(name, index + 1, index * 100.0, 4.0, True))
             else:
                 code = "dependency.failed" if name == "api" else "postgres.auth_failed"
                 detail = f"password authentication failed for app:{SECRET}"
-                checks.append(Check(name, index + 1, index * 100.0, 4.0, False, code,
+                checks.append(Attempt(name, index + 1, index * 100.0, 4.0, False, code,
                                     "configuration", cause, detail))
     not_given = log_criteria(parsed.validation.log_absent, None)
     components, categories, criteria = evaluate(parsed, parsed.validation, checks, not_given)
     validation = Validation(
-        stack=parsed.name, stack_file=parsed.path, started_at="2026-11-28T19:21:30.123Z",
+        stack=parsed.name, stack_file=parsed.path,
+        started_at=datetime.datetime(2026, 11, 28, 19, 21, 30, 123000, tzinfo=datetime.UTC),
         duration_ms=412.0,
         settings=Settings(len(api), 100.0, 0.8, critical_categories(parsed, parsed.validation)),
         components=components, categories=categories, criteria=criteria, checks=tuple(checks),
@@ -88,7 +89,7 @@ def validation_of(api: str, db: str) -> dict[str, Any]:
 
 def test_junit_has_the_shape_ci_tools_read() -> None:
     document = validation_of(api="+++-+", db="+++-+")
-    root = ElementTree.fromstring(render_junit(document, stack().secrets))
+    root = ElementTree.fromstring(render_junit(document, stack().redactor))
 
     def walk(element: ElementTree.Element) -> None:
         assert set(element.attrib) <= SCHEMA_ATTRIBUTES[element.tag], element.tag
@@ -140,14 +141,14 @@ def test_junit_has_the_shape_ci_tools_read() -> None:
 def test_reports_never_show_a_secret() -> None:
     document = validation_of(api="+-+", db="+-+")
     assert SECRET in json.dumps(document)  # the raw document still holds what the probe saw
-    for text in (render_junit(document, stack().secrets),
-                 render_markdown(document, stack().secrets)):
+    for text in (render_junit(document, stack().redactor),
+                 render_markdown(document, stack().redactor)):
         assert SECRET not in text
         assert "password authentication failed for app:***" in text
 
 
 def test_markdown_report_has_the_criteria_a_table_per_category_and_the_sign_off() -> None:
-    text = render_markdown(validation_of(api="+++++", db="++-++"), stack().secrets)
+    text = render_markdown(validation_of(api="+++++", db="++-++"), stack().redactor)
     assert text.startswith("# Validation: shop — **FAIL**\n")
     assert "| critical_category | `database` | every check passes | 4/5 pass | **FAIL** |" in text
     assert "| consecutive | `api` | ≥ 3 passes in a row | longest run 5 of 5 | **PASS** |" in text

@@ -8,9 +8,9 @@ from faultfinder.model import Certificate, CheckResult, Phase
 from faultfinder.serve.blackbox import render_probe
 from tests.servers.exporters import Exposition
 
-NOT_AFTER = "2031-05-04T03:02:01Z"
+NOT_AFTER = datetime.datetime(2031, 5, 4, 3, 2, 1, tzinfo=datetime.UTC)
 CERTIFICATE = Certificate("api.example.test", "test CA", ("api.example.test",),
-                          "2026-01-01T00:00:00Z", NOT_AFTER, 900.0)
+                          datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC), NOT_AFTER, 900.0)
 
 
 def metrics(result: CheckResult, prober: str) -> Exposition:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from faultfinder.cli import build_parser
+from faultfinder.cli.serve import parse_listen
 from faultfinder.errors import UsageError
-from faultfinder.serve.command import parse_listen
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -10,9 +10,9 @@ from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import CollectorRegistry
 
 from faultfinder.config import parse_stack
-from faultfinder.diagnose import diagnose
+from faultfinder.diagnosis import diagnose
 from faultfinder.model import Certificate, CheckResult, Diagnosis, Phase, Status
-from faultfinder.monitor.view import Observation, StateChange
+from faultfinder.monitor.view import Reading, StateChange
 from faultfinder.serve.collector import MonitorCollector
 from faultfinder.serve.status import SCHEMA, status_document
 from tests.servers.exporters import Exposition
@@ -26,7 +26,8 @@ STACK = parse_stack(
 )
 START = datetime.datetime(2026, 11, 28, 19, 0, tzinfo=datetime.UTC)
 CERTIFICATE = Certificate("shop.example.test", "CA", ("shop.example.test",),
-                          "2026-01-01T00:00:00Z", "2027-01-01T00:00:00Z", 34.0)
+                          datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC),
+                          datetime.datetime(2027, 1, 1, tzinfo=datetime.UTC), 34.0)
 
 
 def web(ok: bool) -> CheckResult:
@@ -48,17 +49,17 @@ def db(ok: bool) -> CheckResult:
 class MemoryView:
     """A MonitorView over lists: what a monitor would have after these probes."""
 
-    observations: list[Observation] = field(default_factory=list)
+    observations: list[Reading] = field(default_factory=list)
     state_changes: list[StateChange] = field(default_factory=list)
     current: Diagnosis | None = None
 
     def add(self, seconds: int, result: CheckResult) -> None:
         at = START + datetime.timedelta(seconds=seconds)
-        self.observations.append(Observation(result.component, at, "agent-1", result))
+        self.observations.append(Reading(result.component, at, "agent-1", result))
         latest = {name: o.result for name, o in self.latest().items()}
         self.current = diagnose(STACK, latest) if len(latest) == 2 else None
 
-    def latest(self) -> Mapping[str, Observation]:
+    def latest(self) -> Mapping[str, Reading]:
         return {o.component: o for o in self.observations}
 
     def states(self) -> Mapping[str, tuple[Status, datetime.datetime]]:
@@ -73,7 +74,7 @@ class MemoryView:
     def changes(self, since: datetime.datetime | None = None) -> Sequence[StateChange]:
         return [c for c in self.state_changes if since is None or c.at > since]
 
-    def recent(self, component: str, limit: int = 60) -> Sequence[Observation]:
+    def recent(self, component: str, limit: int = 60) -> Sequence[Reading]:
         return [o for o in self.observations if o.component == component][-limit:]
 
 

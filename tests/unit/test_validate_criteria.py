@@ -8,6 +8,7 @@ import json
 import pytest
 
 from faultfinder import CheckResult, Phase, parse_stack
+from faultfinder.model import Grade
 from faultfinder.validate.criteria import (
     evaluate,
     longest_streak,
@@ -15,7 +16,7 @@ from faultfinder.validate.criteria import (
 )
 from faultfinder.validate.document import repetition_ranges
 from faultfinder.validate.logcheck import NOT_GIVEN, LogTally, log_criteria
-from faultfinder.validate.model import Cause, Check, Outcome
+from faultfinder.validate.model import Attempt, Cause
 from faultfinder.validate.repeat import Repetitions
 from faultfinder.validate.rounds import judge
 
@@ -33,12 +34,14 @@ components:
     return parse_stack(text + validation, "s.yaml", {})
 
 
-def checks(name: str, pattern: str, ms: float = 5.0, days_left: float | None = None) -> list[Check]:
+def checks(
+    name: str, pattern: str, ms: float = 5.0, days_left: float | None = None
+) -> list[Attempt]:
     """``"++-+"``: a pass, a pass, a failure (tcp.refused), a pass."""
     return [
-        Check(name, index + 1, index * 100.0, ms, mark == "+", days_left=days_left)
+        Attempt(name, index + 1, index * 100.0, ms, mark == "+", days_left=days_left)
         if mark == "+"
-        else Check(name, index + 1, index * 100.0, ms, False, "tcp.refused", "infrastructure",
+        else Attempt(name, index + 1, index * 100.0, ms, False, "tcp.refused", "infrastructure",
                    REFUSED if name == "db" else (), "connect refused", days_left)
         for index, mark in enumerate(pattern)
     ]
@@ -48,7 +51,7 @@ def criterion(criteria, name: str, subject: str):  # type: ignore[no-untyped-def
     return next(c for c in criteria if (c.name, c.subject) == (name, subject))
 
 
-def healthy_except(**patterns: str) -> list[Check]:
+def healthy_except(**patterns: str) -> list[Attempt]:
     found = []
     for name in ("db", "edge", "web1", "web2"):
         found += checks(name, patterns.get(name, "+" * 10))
@@ -61,15 +64,15 @@ def test_a_broken_critical_category_fails_even_at_a_90_percent_pass_rate() -> No
     components, categories, criteria = evaluate(parsed, parsed.validation, all_checks)
 
     rate = criterion(criteria, "pass_rate", "stack")
-    assert (rate.outcome, rate.value, rate.actual) == (Outcome.PASS, 0.975, "97.5% (39/40)")
+    assert (rate.outcome, rate.value, rate.actual) == (Grade.PASS, 0.975, "97.5% (39/40)")
     database = criterion(criteria, "critical_category", "database")
-    assert database.outcome is Outcome.FAIL
+    assert database.outcome is Grade.FAIL
     assert database.actual == "9/10 pass"
     assert "db failed 1/10: tcp.refused (infrastructure)" in database.detail
     by_name = {category.name: category for category in categories}
-    assert by_name["database"].outcome is Outcome.FAIL
-    assert by_name["web"].outcome is Outcome.PASS
-    assert {c.name: c.outcome for c in components}["db"] is Outcome.FAIL
+    assert by_name["database"].outcome is Grade.FAIL
+    assert by_name["web"].outcome is Grade.PASS
+    assert {c.name: c.outcome for c in components}["db"] is Grade.FAIL
 
 
 def test_the_same_failure_outside_a_critical_category_is_a_warning() -> None:
@@ -78,9 +81,9 @@ def test_the_same_failure_outside_a_critical_category_is_a_warning() -> None:
         parsed, parsed.validation, healthy_except(db="------++++")
     )
     assert [c.name for c in criteria] == ["pass_rate"]  # no critical category, nothing else
-    assert criteria[0].outcome is Outcome.PASS  # 34/40 = 85 %
-    assert {c.name: c.outcome for c in components}["db"] is Outcome.WARN
-    assert {c.name: c.outcome for c in categories}["database"] is Outcome.WARN
+    assert criteria[0].outcome is Grade.PASS  # 34/40 = 85 %
+    assert {c.name: c.outcome for c in components}["db"] is Grade.WARN
+    assert {c.name: c.outcome for c in categories}["database"] is Grade.WARN
 
 
 def test_pass_rate_below_the_bound_fails_and_names_the_worst_component() -> None:
@@ -88,7 +91,7 @@ def test_pass_rate_below_the_bound_fails_and_names_the_worst_component() -> None
     all_checks = healthy_except(db="----------", web1="+++++-++++")
     _, _, criteria = evaluate(parsed, parsed.validation, all_checks)
     rate = criterion(criteria, "pass_rate", "stack")
-    assert rate.outcome is Outcome.FAIL
+    assert rate.outcome is Grade.FAIL
     assert rate.detail.startswith("db failed 10/10")  # the worst first
     assert "web1 failed 1/10" in rate.detail
 
@@ -98,12 +101,12 @@ def test_consecutive_is_the_longest_run_of_passes() -> None:
     flapping = healthy_except(db="++++-++++-")  # 80 % passes, never 5 in a row
     _, _, criteria = evaluate(parsed, parsed.validation, flapping)
     consecutive = criterion(criteria, "consecutive", "db")
-    assert consecutive.outcome is Outcome.FAIL
+    assert consecutive.outcome is Grade.FAIL
     assert (consecutive.threshold, consecutive.value) == (5, 4)
     assert consecutive.actual == "longest run 4 of 10"
     steady = healthy_except(db="-+++++----")
     _, _, criteria = evaluate(parsed, parsed.validation, steady)
-    assert criterion(criteria, "consecutive", "db").outcome is Outcome.PASS
+    assert criterion(criteria, "consecutive", "db").outcome is Grade.PASS
 
 
 def test_category_criteria_apply_to_members_and_components_override_them() -> None:
@@ -114,24 +117,24 @@ def test_category_criteria_apply_to_members_and_components_override_them() -> No
     all_checks = [*checks("web1", "+++", ms=50), *checks("web2", "+++", ms=50),
                   *checks("db", "+++", ms=50), *checks("edge", "+++", ms=5)]
     _, _, criteria = evaluate(parsed, parsed.validation, all_checks)
-    assert criterion(criteria, "max_ms", "web1").outcome is Outcome.FAIL
-    assert criterion(criteria, "max_ms", "web2").outcome is Outcome.PASS
-    assert criterion(criteria, "max_ms", "edge").outcome is Outcome.PASS
+    assert criterion(criteria, "max_ms", "web1").outcome is Grade.FAIL
+    assert criterion(criteria, "max_ms", "web2").outcome is Grade.PASS
+    assert criterion(criteria, "max_ms", "edge").outcome is Grade.PASS
     assert not [c for c in criteria if c.subject == "db" and c.name == "max_ms"]
 
 
 def test_latency_bounds_use_the_nearest_rank_p95_and_the_maximum() -> None:
     parsed = stack("validation: {p95_ms: 50, max_ms: 150}\n")
     times = [10.0] * 18 + [40.0, 200.0]  # p95 of 20 values is the 19th: 40 ms
-    db = [Check("db", i + 1, 0.0, ms, True) for i, ms in enumerate(times)]
+    db = [Attempt("db", i + 1, 0.0, ms, True) for i, ms in enumerate(times)]
     others = [c for name in ("web1", "web2", "edge") for c in checks(name, "+" * 20)]
     _, _, criteria = evaluate(parsed, parsed.validation, [*db, *others])
     p95 = criterion(criteria, "p95_ms", "db")
     assert (p95.outcome, p95.value, p95.expected, p95.actual) == (
-        Outcome.PASS, 40.0, "p95 ≤ 50 ms", "p95 40.0 ms",
+        Grade.PASS, 40.0, "p95 ≤ 50 ms", "p95 40.0 ms",
     )
     slowest = criterion(criteria, "max_ms", "db")
-    assert (slowest.outcome, slowest.value) == (Outcome.FAIL, 200.0)
+    assert (slowest.outcome, slowest.value) == (Grade.FAIL, 200.0)
     assert slowest.detail.startswith("slowest probes: #20 200.0 ms")
 
 
@@ -143,7 +146,7 @@ def test_tls_min_days_left_applies_to_components_that_speak_tls() -> None:
     days = [c for c in criteria if c.name == "tls.min_days_left"]
     assert [c.subject for c in days] == ["edge"]  # db is tcp://, web is http://
     assert (days[0].outcome, days[0].value, days[0].actual) == (
-        Outcome.FAIL, 12.5, "12.5 days left",
+        Grade.FAIL, 12.5, "12.5 days left",
     )
 
 
@@ -152,7 +155,7 @@ def test_a_tls_component_whose_certificate_was_never_read_fails_the_bound() -> N
     all_checks = healthy_except(edge="---")
     _, _, criteria = evaluate(parsed, parsed.validation, all_checks)
     days = criterion(criteria, "tls.min_days_left", "edge")
-    assert (days.outcome, days.actual) == (Outcome.FAIL, "no certificate read")
+    assert (days.outcome, days.actual) == (Grade.FAIL, "no certificate read")
 
 
 def test_log_absent_is_reported_as_not_evaluated_and_never_fails_the_run() -> None:
@@ -160,8 +163,8 @@ def test_log_absent_is_reported_as_not_evaluated_and_never_fails_the_run() -> No
     not_given = log_criteria(parsed.validation.log_absent, None)
     _, _, criteria = evaluate(parsed, parsed.validation, healthy_except(), not_given)
     logs = criterion(criteria, "log_absent", "redis.oom")
-    assert (logs.outcome, logs.actual) == (Outcome.NOT_EVALUATED, NOT_GIVEN)
-    assert all(c.outcome is not Outcome.FAIL for c in criteria)
+    assert (logs.outcome, logs.actual) == (Grade.NOT_EVALUATED, NOT_GIVEN)
+    assert all(c.outcome is not Grade.FAIL for c in criteria)
 
 
 def test_log_absent_passes_on_zero_lines_and_fails_with_the_figures() -> None:
@@ -171,9 +174,9 @@ def test_log_absent_passes_on_zero_lines_and_fails_with_the_figures() -> None:
     }
     absent, present = log_criteria(["redis.oom", "dns.temporary_failure"], tallies, "15m")
     assert (absent.outcome, absent.actual, absent.expected) == (
-        Outcome.PASS, "0 lines", "absent from the logs since 15m"
+        Grade.PASS, "0 lines", "absent from the logs since 15m"
     )
-    assert present.outcome is Outcome.FAIL
+    assert present.outcome is Grade.FAIL
     assert present.actual == "3 lines, first 2026-11-28T19:21:30Z, last 2026-11-28T19:25:02Z"
     assert present.value == 3
 

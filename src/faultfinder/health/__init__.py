@@ -8,7 +8,7 @@
     ], tokens=[os.environ["HEALTH_TOKEN"]])
     app = Starlette(routes=[Mount("/health", app=health), ...])
 
-``/health/infrastructure`` serves the CONTRACT §4 document (``application/health+json``)
+``/health/infrastructure`` serves the docs/contract.md §4 document (``application/health+json``)
 that ``faultfinder diagnose`` reads as the app's inside view; see docs/health.md.
 """
 
@@ -17,14 +17,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from faultfinder.health._checks import (
-    Check,
-    FunctionCheck,
-    Observation,
-    Outcome,
-    PoolUsage,
-    UrlCheck,
-)
+from faultfinder.health._checks import Check, FunctionCheck, Observation, Outcome, PoolUsage
 from faultfinder.health._document import MEDIA_TYPE, build_document
 from faultfinder.health._endpoint import Health
 from faultfinder.health._pools import AsyncpgPoolCheck, RedisClientCheck, SqlAlchemyEngineCheck
@@ -33,6 +26,8 @@ if TYPE_CHECKING:
     import asyncpg
     from redis.asyncio import Redis
     from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from faultfinder.health._url import UrlCheck
 
 __all__ = [
     "MEDIA_TYPE",
@@ -61,6 +56,8 @@ def url_check(name: str, url: str, **options: Any) -> UrlCheck:
     ``options``: ``critical``, ``timeout``, ``component_type`` and any stack-file key
     (``expect``, ``headers``, ``tls``, ``write``…).
     """
+    from faultfinder.health._url import UrlCheck
+
     return UrlCheck(name, url, **options)
 
 
@@ -87,3 +84,12 @@ def function_check(
     ``kind="redis"`` (or ``postgresql``…) reads its errors with that client's fault codes.
     """
     return FunctionCheck(name, function, **options)
+
+
+def __getattr__(name: str) -> Any:
+    # UrlCheck needs the stack file's loader and the probers: loaded only when an app asks.
+    if name == "UrlCheck":
+        from faultfinder.health._url import UrlCheck
+
+        return UrlCheck
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,8 +1,9 @@
-"""What a check is and what it observes; URL checks reuse the probers, function checks run code.
+"""What a check is and what it observes; function checks run the app's own code.
 
 A check measures one dependency once (``measure``), may report its connection pool
 (``usage``), and reads its own errors into fault codes (``fault_code``). ``run_check`` runs
-one under a hard time limit and always returns an ``Outcome``, never raises.
+one under a hard time limit and always returns an ``Outcome``, never raises. URL checks, which
+climb faultfinder's own probers, are in ``_url`` (loaded only when an app builds one).
 """
 
 from __future__ import annotations
@@ -15,27 +16,17 @@ import inspect
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import parse_qsl, unquote
 
-from faultfinder.config import SECRET_NAME, Component, component_from_url
-from faultfinder.diagnose.classify import describe
+from faultfinder import clock
+from faultfinder.classify import describe
 from faultfinder.faults import FAULTS
-from faultfinder.health._evidence import TIMEOUT_CODES, fault_code_of
-from faultfinder.model import CheckResult, utc_iso
-from faultfinder.probe import probe_component, prober
+from faultfinder.health._evidence import fault_code_of
+from faultfinder.model import Grade
+from faultfinder.schemes import SCHEMES
 
 # Past its timeout a check gets this much longer to record its own reason before it is cut.
 HARD_CUT_GRACE = 0.5
 
-_COMPONENT_TYPES = {
-    "postgresql": "datastore",
-    "redis": "datastore",
-    "rediss": "datastore",
-    "tcp": "system",
-    "tls": "system",
-    "dns": "system",
-}
 SATURATED = "not measured: the pool is saturated, and the check does not queue behind the app"
 
 
@@ -44,11 +35,11 @@ class Observation:
     """One measurement of a check: one ``"name:measurement"`` entry of the health document."""
 
     measurement: str  # responseTime | connections
-    status: str  # pass | warn | fail
+    status: Grade  # pass | warn | fail
     value: float | int | None = None
     unit: str = ""
     output: str = ""
-    code: str | None = None  # a fault code (CONTRACT §2) when it fails or warns for a known reason
+    code: str | None = None  # a fault code (docs/contract.md §2), failing or warning for a reason
     layer: str | None = None  # the layer that failed, when it is more exact than the code's
 
 
@@ -73,26 +64,26 @@ class PoolUsage:
             text += f", {self.waiting} waiting"
         if self.saturated:
             text += ": the pool is saturated; requests queue for a connection"
-        status = "warn" if self.saturated else "pass"
+        status = Grade.WARN if self.saturated else Grade.PASS
         return Observation("connections", status, self.in_use, "connections", text)
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one run of a check found, and when (``time`` is ISO 8601 UTC)."""
+    """What one run of a check found, and when."""
 
     name: str
     component_type: str
     critical: bool
     observations: tuple[Observation, ...]
-    time: str
+    time: datetime.datetime
     duration_ms: float
     pool: PoolUsage | None = None
 
     @property
-    def status(self) -> str:
+    def status(self) -> Grade:
         statuses = {observation.status for observation in self.observations}
-        return next(status for status in ("fail", "warn", "pass") if status in statuses)
+        return next(grade for grade in (Grade.FAIL, Grade.WARN, Grade.PASS) if grade in statuses)
 
 
 class Check:
@@ -136,7 +127,8 @@ class Check:
 
     @property
     def timeout_code(self) -> str | None:
-        return TIMEOUT_CODES.get(self.kind)
+        """The code for no answer in time: the kind's own in the registry, when it is one."""
+        return SCHEMES[self.kind].timeout_code if self.kind in SCHEMES else None
 
     def secrets(self) -> frozenset[str]:
         """Values that must never appear in the document (passwords, tokens)."""
@@ -147,55 +139,7 @@ async def timed(action: Awaitable[object]) -> Observation:
     """``responseTime`` of an action that raises when the dependency fails."""
     started = time.perf_counter()
     await action
-    return Observation("responseTime", "pass", _ms(started), "ms")
-
-
-class UrlCheck(Check):
-    """A dependency reached by URL, probed layer by layer with faultfinder's own probers."""
-
-    def __init__(
-        self,
-        name: str,
-        url: str,
-        *,
-        critical: bool = True,
-        timeout: float = 2.0,
-        component_type: str | None = None,
-        **options: Any,
-    ) -> None:
-        super().__init__(name, critical=critical, timeout=timeout, component_type=component_type)
-        self.component: Component = component_from_url(name, url, timeout=timeout, **options)
-        self.kind = self.component.kind
-        if not component_type:
-            self.component_type = _COMPONENT_TYPES.get(self.kind, "component")
-        prober(self.kind)  # import the prober now, not on the event loop at the first request
-
-    async def measure(self) -> Observation:
-        return observe_result(await probe_component(self.component))
-
-    def secrets(self) -> frozenset[str]:
-        parts = self.component.parts
-        found = {unquote(parts.password)} if parts.password else set()
-        found.update(v for k, v in parse_qsl(parts.query) if v and SECRET_NAME.search(k))
-        found.update(value for value in self.component.spec.headers.values() if value)
-        return frozenset(found)
-
-
-def observe_result(result: CheckResult) -> Observation:
-    """A prober's result as the ``responseTime`` observation of a health check."""
-    failed = result.failed_phase
-    if result.code is not None:
-        output = "; ".join(result.evidence) or (failed.detail if failed else result.code)
-        layer = failed.layer if failed else None
-        return Observation(
-            "responseTime", "fail", _round(result.duration_ms), "ms", output, result.code, layer
-        )
-    if result.warning is not None:
-        output = "; ".join(result.evidence) or result.warning
-        return Observation(
-            "responseTime", "warn", _round(result.duration_ms), "ms", output, result.warning
-        )
-    return Observation("responseTime", "pass", _round(result.duration_ms), "ms")
+    return Observation("responseTime", Grade.PASS, _ms(started), "ms")
 
 
 class FunctionCheck(Check):
@@ -218,11 +162,16 @@ class FunctionCheck(Check):
         self.function = function
         self.kind = kind
         if not component_type:
-            self.component_type = _COMPONENT_TYPES.get(kind, "component")
+            self.component_type = component_type_of(kind)
 
     async def measure(self) -> Observation:
         async with asyncio.timeout(self.timeout):
             return await timed(self.function())
+
+
+def component_type_of(kind: str) -> str:
+    """The IETF ``componentType`` of a dependency of this kind (``datastore`` for redis)."""
+    return SCHEMES[kind].component_type if kind in SCHEMES else "component"
 
 
 def _is_async(function: object) -> bool:
@@ -250,7 +199,7 @@ async def run_check(check: Check, previous: Outcome | None = None) -> Outcome:
         component_type=check.component_type,
         critical=check.critical,
         observations=observations,
-        time=now_iso(),
+        time=clock.now(),
         duration_ms=_ms(started),
         pool=pool,
     )
@@ -263,9 +212,9 @@ def _unmeasured(previous: Outcome | None) -> Observation:
     warning, and a full pool gives no sign that the dependency has recovered.
     """
     last = previous.observations[0] if previous is not None else None
-    if last is not None and last.measurement == "responseTime" and last.status == "fail":
+    if last is not None and last.measurement == "responseTime" and last.status is Grade.FAIL:
         return last
-    return Observation("responseTime", "warn", None, "ms", SATURATED)
+    return Observation("responseTime", Grade.WARN, None, "ms", SATURATED)
 
 
 async def _measure(check: Check) -> Observation:
@@ -281,7 +230,7 @@ async def _measure(check: Check) -> Observation:
         task.add_done_callback(_forget)
         return timed_out(check, check.timeout)
     if task.cancelled():
-        return Observation("responseTime", "fail", None, "ms", "the check was cancelled")
+        return Observation("responseTime", Grade.FAIL, None, "ms", "the check was cancelled")
     error = task.exception()
     if error is None:
         return task.result()
@@ -294,7 +243,7 @@ def timed_out(check: Check, seconds: float, what: str = "check timeout") -> Obse
     code = check.timeout_code
     return Observation(
         "responseTime",
-        "fail",
+        Grade.FAIL,
         None,
         "ms",
         f"no answer within the {seconds:g}s {what}",
@@ -310,7 +259,7 @@ def failed(check: Check, error: BaseException) -> Observation:
         code = None
     output = f"{type(error).__name__}: {describe(error)}"
     layer = FAULTS[code].layer if code in FAULTS else None
-    return Observation("responseTime", "fail", None, "ms", output, code, layer)
+    return Observation("responseTime", Grade.FAIL, None, "ms", output, code, layer)
 
 
 def _usage(check: Check) -> PoolUsage | None:
@@ -326,13 +275,10 @@ def _forget(task: asyncio.Task[Observation]) -> None:
         task.exception()
 
 
-def now_iso() -> str:
-    return utc_iso(datetime.datetime.now(datetime.UTC))
-
-
 def _ms(started: float) -> float:
-    return _round((time.perf_counter() - started) * 1000)
+    return rounded((time.perf_counter() - started) * 1000)
 
 
-def _round(value: float) -> float:
+def rounded(value: float) -> float:
+    """Milliseconds as the document shows them: to a tenth."""
     return round(value, 1)

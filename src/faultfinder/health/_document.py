@@ -1,4 +1,4 @@
-"""Outcomes → the ``application/health+json`` document of CONTRACT §4 (pure, no I/O).
+"""Outcomes → the ``application/health+json`` document of docs/contract.md §4 (pure, no I/O).
 
 Checks are keyed ``"name:measurement"``, each key a list of check objects with
 ``componentType``, ``status``, ``observedValue``, ``observedUnit``, ``time``, ``output`` and
@@ -10,26 +10,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
+from faultfinder.clock import utc_iso
 from faultfinder.faults import FAULTS
 from faultfinder.health._checks import Outcome
-from faultfinder.redact import scrub
+from faultfinder.model import Grade
+from faultfinder.redact import Redactor
 
 MEDIA_TYPE = "application/health+json"
 
 
-def overall_status(outcomes: Iterable[Outcome]) -> str:
+def overall_status(outcomes: Iterable[Outcome]) -> Grade:
     """``fail`` when a critical check fails; ``warn`` when anything else fails or warns."""
-    status = "pass"
+    status = Grade.PASS
     for outcome in outcomes:
-        if outcome.status == "fail" and outcome.critical:
-            return "fail"
-        if outcome.status != "pass":
-            status = "warn"
+        if outcome.status is Grade.FAIL and outcome.critical:
+            return Grade.FAIL
+        if outcome.status is not Grade.PASS:
+            status = Grade.WARN
     return status
 
 
 def http_status(status: str) -> int:
-    return 503 if status == "fail" else 200
+    return 503 if status == Grade.FAIL else 200
 
 
 def build_document(
@@ -44,7 +46,7 @@ def build_document(
     if not details:
         return document
     document.update(about or {})
-    known = frozenset(secrets)
+    redactor = Redactor(secrets)
     checks: dict[str, list[dict[str, object]]] = {}
     for outcome in outcomes:
         for observation in outcome.observations:
@@ -54,8 +56,8 @@ def build_document(
                 "status": observation.status,
                 "observedValue": observation.value,
                 "observedUnit": observation.unit,
-                "time": outcome.time,
-                "output": scrub(observation.output, known) if observation.output else "",
+                "time": utc_iso(outcome.time),
+                "output": redactor(observation.output) if observation.output else "",
                 "faultCode": code,
                 "layer": observation.layer or (FAULTS[code].layer if code else None),
                 "owner": FAULTS[code].owner if code else None,

@@ -12,9 +12,10 @@ import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from faultfinder import clock
 from faultfinder.health._access import Access
 from faultfinder.health._cache import CheckCache
-from faultfinder.health._checks import HARD_CUT_GRACE, Check, Outcome, failed, now_iso, timed_out
+from faultfinder.health._checks import HARD_CUT_GRACE, Check, Outcome, failed, timed_out
 from faultfinder.health._document import MEDIA_TYPE, build_document, http_status
 
 if TYPE_CHECKING:
@@ -96,7 +97,7 @@ class Health:
             check.component_type,
             check.critical,
             (observation,),
-            now_iso(),
+            clock.now(),
             round(self.deadline * 1000, 1),
         )
 

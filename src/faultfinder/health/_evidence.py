@@ -1,4 +1,4 @@
-"""The app's own client errors → fault codes, through the probers' classifiers (CONTRACT §2).
+"""The app's own client errors → fault codes (docs/contract.md §2), as the probers read them.
 
 The app's redis-py, asyncpg or SQLAlchemy call fails with the client's exception, which
 wraps the real cause (a resolver error, a refused connect, a server's error reply). The whole
@@ -10,40 +10,28 @@ from __future__ import annotations
 
 import socket
 
-from faultfinder.diagnose.classify import (
+from faultfinder.classify import (
     chain,
     classify_os_error,
     classify_resolve_error,
     classify_text,
     describe,
 )
-
-# What a check of each kind that gets no answer in time means.
-TIMEOUT_CODES = {
-    "postgresql": "postgres.timeout",
-    "redis": "redis.timeout",
-    "rediss": "redis.timeout",
-    "http": "http.timeout",
-    "https": "http.timeout",
-    "ws": "http.timeout",
-    "wss": "http.timeout",
-    "tcp": "tcp.timeout",
-    "tls": "tls.handshake_failed",
-    "dns": "dns.temporary_failure",
-}
-_UNKNOWN_CODES = {"postgresql": "postgres.error", "redis": "redis.error"}
+from faultfinder.schemes import SCHEMES
 
 
 def fault_code_of(error: BaseException, kind: str, target: str) -> str | None:
     """The fault code an exception from the app's client of ``kind`` means, or None."""
-    kind = "redis" if kind == "rediss" else kind
+    scheme = SCHEMES.get(kind)
     links = chain(error)
     for link in links:
         if isinstance(link, socket.gaierror):
             finding = classify_resolve_error(target, link)
             if finding is not None:
                 return finding.code
-    if kind == "redis" and _redis_connect_timed_out(links):
+    if scheme is None:  # not a kind faultfinder probes (a SQLAlchemy dialect such as mysql)
+        return _generic_code(error, links, target)
+    if scheme.prober == "redis" and _redis_connect_timed_out(links):
         return "tcp.timeout"
     code = _client_code(links, kind, target)
     if code is not None:
@@ -51,13 +39,22 @@ def fault_code_of(error: BaseException, kind: str, target: str) -> str | None:
     finding = classify_os_error(target, error)
     if finding is not None:
         return finding.code
-    if any(isinstance(link, TimeoutError) for link in links) and kind in TIMEOUT_CODES:
-        return TIMEOUT_CODES[kind]
+    if any(isinstance(link, TimeoutError) for link in links):
+        return scheme.timeout_code
+    return _text_code(links) or scheme.unknown_error
+
+
+def _generic_code(error: BaseException, links: list[BaseException], target: str) -> str | None:
+    finding = classify_os_error(target, error)
+    return finding.code if finding is not None else _text_code(links)
+
+
+def _text_code(links: list[BaseException]) -> str | None:
     for link in links:
         code = classify_text(describe(link))
         if code is not None:
             return code
-    return _UNKNOWN_CODES.get(kind)
+    return None
 
 
 def _redis_connect_timed_out(links: list[BaseException]) -> bool:
@@ -75,12 +72,14 @@ def _redis_connect_timed_out(links: list[BaseException]) -> bool:
 
 
 def _client_code(links: list[BaseException], kind: str, target: str) -> str | None:
-    """The prober's own classifier for this client library, on every link of the chain."""
-    if kind == "redis":
-        from faultfinder.probe.redis import classify_redis_error as classify
-    elif kind == "postgresql":
-        from faultfinder.probe.postgres import classify_postgres_error as classify
-    else:
+    """The prober's own classifier for this client library, on every link of the chain.
+
+    Imported only now, when a check has failed: the probers need the stack file's loader,
+    which an app that never fails a check never pays for."""
+    from faultfinder.probe import client_classifier
+
+    classify = client_classifier(kind)
+    if classify is None:
         return None
     for link in links:
         finding = classify(target, link)

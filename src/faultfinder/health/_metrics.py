@@ -12,8 +12,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from faultfinder.health._cache import CheckCache
+from faultfinder.model import Grade
 
-STATUSES = ("pass", "warn", "fail")
+STATUSES = (Grade.PASS, Grade.WARN, Grade.FAIL)
 
 
 class HealthCollector(Collector):
@@ -44,8 +45,8 @@ class HealthCollector(Collector):
             labels=["check", "state"],
         )
         for outcome in self.cache.latest():
-            for name in STATUSES:
-                status.add_metric([outcome.name, name], float(outcome.status == name))
+            for grade in STATUSES:
+                status.add_metric([outcome.name, grade], float(outcome.status == grade))
             duration.add_metric([outcome.name], outcome.duration_ms / 1000)
             for observation in outcome.observations:
                 if observation.code:

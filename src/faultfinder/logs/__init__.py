@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from faultfinder.logs.collect import collect
+from faultfinder.logs.collection import collect
 from faultfinder.logs.scanner import Event, Window
 from faultfinder.logs.signatures import classify
 from faultfinder.logs.summary import Attribution, Summary

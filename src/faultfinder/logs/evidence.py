@@ -10,23 +10,23 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console, Group
 from rich.text import Text
 
 from faultfinder.config import Stack
-from faultfinder.logs.collect import collect
+from faultfinder.logs.collection import collect
 from faultfinder.logs.summary import Attribution, Summary
 from faultfinder.model import Diagnosis
-from faultfinder.redact import scrub
+from faultfinder.redact import Redactor
 
 
 def diagnosis_logs(diagnosis: Diagnosis, stack: Stack, sources: Sequence[str]) -> dict[str, Any]:
     """The ``logs`` key of ``diagnose --json``: each log code, and the root causes it agrees
     with."""
-    summary = collect(sources, Summary(Attribution(dict(stack.logs.components)), stack.secrets))
+    summary = collect(sources, Summary(Attribution(dict(stack.logs.components)), stack.redactor))
     document = summary.document()
     codes = []
     for entry in document["codes"]:
@@ -56,11 +56,11 @@ def _clients(stack: Stack, name: str) -> set[str]:
     }
 
 
-def add_to_json(text: str, logs: dict[str, Any], secrets: Iterable[str]) -> str:
+def add_to_json(text: str, logs: dict[str, Any], redactor: Redactor) -> str:
     """``diagnose --json``'s document with the ``logs`` key added, formatted as before."""
     document = json.loads(text)
     document["logs"] = logs
-    return scrub(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False), secrets)
+    return redactor(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False))
 
 
 def render_section(logs: dict[str, Any], *, color: bool = False, width: int = 120) -> str:

@@ -10,7 +10,13 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-_OWNER_STYLE = {"infrastructure": "magenta", "application": "red", "configuration": "yellow"}
+from faultfinder.faults import Owner
+
+_OWNER_STYLE = {
+    Owner.INFRASTRUCTURE: "magenta",
+    Owner.APPLICATION: "red",
+    Owner.CONFIGURATION: "yellow",
+}
 # Timeline buckets, in minutes: the narrowest that keeps the timeline within its rows.
 _BUCKETS = (1, 2, 5, 10, 15, 30, 60, 120, 360, 720, 1440, 10080)
 _BAR = 40

@@ -3,7 +3,7 @@
 The codes are the probes' codes where a line means the same thing (``dns.temporary_failure``
 for redis-py's "Error -3 connecting to …"), plus log-only codes (``platform.*`` and some
 ``app.*``), all in ``faultfinder.faults``. The patterns are narrower than the probers' error
-texts in ``diagnose/classify.py``: there the text is a server's reply to our own probe, here it
+texts in ``classify/texts.py``: there the text is a server's reply to our own probe, here it
 is any line an application wrote, so every pattern carries its context ("password
 authentication failed for user", never a bare "invalid password").
 

@@ -5,7 +5,7 @@ last seen, a per-minute timeline, redacted examples, and the unknown errors as t
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,7 +15,7 @@ from faultfinder.logs.records import Record
 from faultfinder.logs.scanner import Event, Window
 from faultfinder.logs.templates import Template, TemplateMiner
 from faultfinder.logs.times import iso, minute_of
-from faultfinder.redact import scrub
+from faultfinder.redact import INLINE, Redactor
 
 SCHEMA = "faultfinder.logs/v1"
 EXAMPLES = 3
@@ -91,11 +91,11 @@ class Summary:
     def __init__(
         self,
         attribution: Attribution = Attribution(),
-        secrets: Iterable[str] = (),
+        redactor: Redactor = INLINE,
         window: Window | None = None,
     ) -> None:
         self.attribution = attribution
-        self.secrets = tuple(secrets)
+        self.redactor = redactor
         self.window = window or Window()
         self.codes: dict[str, _Tally] = defaultdict(_Tally)
         self.timeline: dict[str, Counter[str]] = defaultdict(Counter)
@@ -132,7 +132,7 @@ class Summary:
             "source": record.source,
             "line": record.line,
             "component": component,
-            "text": scrub(text, self.secrets),
+            "text": self.redactor(text),
         }
 
     @property
@@ -194,7 +194,7 @@ class Summary:
             "dropped": self.miner.overflow,  # past the template bound, counted nowhere else
             "templates": [
                 {
-                    "template": scrub(template.text, self.secrets),
+                    "template": self.redactor(template.text),
                     "count": tally.count,
                     "first_seen": iso(tally.first),
                     "last_seen": iso(tally.last),

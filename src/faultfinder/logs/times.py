@@ -1,4 +1,4 @@
-"""Timestamps in log lines and on the command line → aware datetimes.
+"""Timestamps in log lines → aware datetimes (a time on the command line: ``clock.parse_when``).
 
 A time without a zone is taken in the machine's local zone, as ``journalctl --since`` and
 nginx's error.log do; everything is reported in UTC.
@@ -9,8 +9,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from faultfinder.errors import UsageError
-from faultfinder.model import utc_iso
+from faultfinder.clock import utc_iso
 
 _MONTHS = {
     name: number
@@ -43,9 +42,6 @@ _LEADING = (
         r"(?P<hour>[0-9]{2}):(?P<minute>[0-9]{2}):(?P<second>[0-9]{2})"
     ),
 )
-_NO_SECONDS = re.compile(r"^([0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2})(?=$|[^0-9:])")
-_RELATIVE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(s|m|h|d)\s*$")
-_UNIT_SECONDS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 
 def leading_time(text: str) -> tuple[datetime | None, str]:
@@ -92,24 +88,6 @@ def from_microseconds(value: object) -> datetime | None:
         return _from_epoch(int(str(value)) / 1e6)
     except ValueError:
         return None
-
-
-def parse_when(value: str, *, now: datetime | None = None) -> datetime:
-    """``--since``/``--until``: a timestamp, a date, or a duration ago (``15m``, ``2h``, ``1d``)."""
-    now = now or datetime.now(UTC)
-    relative = _RELATIVE.match(value)
-    if relative:
-        return now - timedelta(seconds=float(relative.group(1)) * _UNIT_SECONDS[relative.group(2)])
-    text = value.strip()
-    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
-        text += "T00:00:00"
-    text = _NO_SECONDS.sub(r"\1:00", text)  # 2024-05-01T12:00Z, as people type it
-    when = parse_timestamp(text)
-    if when is None:
-        raise UsageError(
-            f"not a time: {value!r} (give 2024-05-01T12:00:00Z, 2024-05-01, or 15m, 2h, 1d ago)"
-        )
-    return when
 
 
 def minute_of(when: datetime) -> str:

@@ -10,44 +10,19 @@ The API ``serve`` (and any other front end) builds on::
     await store.close()
 
 or ``await monitor.run()`` to start, wait until cancelled, and stop.
-
-Names load on first use: every ``faultfinder`` call imports ``faultfinder.monitor.cli``, and
-with it this package, to build its parser.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from faultfinder.monitor.monitor import Monitor, default_agent
-    from faultfinder.monitor.store import (
-        Store,
-        StoreError,
-        default_store_url,
-        open_store,
-        store_url,
-    )
-    from faultfinder.monitor.view import MonitorView, Observation, StateChange
-
-_HOMES = {
-    "Monitor": "monitor",
-    "default_agent": "monitor",
-    "Store": "store",
-    "StoreError": "store",
-    "default_store_url": "store",
-    "open_store": "store",
-    "store_url": "store",
-    "MonitorView": "view",
-    "Observation": "view",
-    "StateChange": "view",
-}
+from faultfinder.errors import StoreError
+from faultfinder.monitor.monitor import Monitor, default_agent
+from faultfinder.monitor.store import Store, default_store_url, open_store, store_url
+from faultfinder.monitor.view import MonitorView, Reading, StateChange
 
 __all__ = [
     "Monitor",
     "MonitorView",
-    "Observation",
+    "Reading",
     "StateChange",
     "Store",
     "StoreError",
@@ -56,9 +31,3 @@ __all__ = [
     "open_store",
     "store_url",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)

@@ -11,10 +11,10 @@ import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from faultfinder.diagnose import FOOTING_PENALTY
-from faultfinder.diagnose.graph import reachable
-from faultfinder.diagnose.verdict import verdict, why_chain
-from faultfinder.faults import NONE, fault
+from faultfinder.diagnosis.causes import FOOTING_PENALTY
+from faultfinder.diagnosis.graph import reachable
+from faultfinder.diagnosis.verdict import verdict, why_chain
+from faultfinder.faults import Owner, fault
 from faultfinder.model import CheckResult, ComponentReport, Diagnosis, RootCause, Status
 from faultfinder.monitor.view import StateChange
 
@@ -74,7 +74,7 @@ def _describe(
         result = change.result
         report = ComponentReport(result, new, result.code)
     code: str | None = None
-    owner = NONE
+    owner = Owner.NONE
     summary = diagnosis.verdict.summary  # recovered: what the stack as a whole looks like
     confidence = diagnosis.verdict.confidence
     why: tuple[str, ...] = ()
@@ -113,5 +113,5 @@ def _describe(
     )
 
 
-def _owner(code: str | None) -> str:
-    return fault(code).owner if code else NONE
+def _owner(code: str | None) -> Owner:
+    return fault(code).owner if code else Owner.NONE

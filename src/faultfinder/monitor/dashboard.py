@@ -13,10 +13,13 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from faultfinder import clock
+from faultfinder.clock import utc_iso
 from faultfinder.config import Stack
-from faultfinder.model import Status, utc_iso
+from faultfinder.faults import Owner
+from faultfinder.model import Status
 from faultfinder.monitor.records import level
-from faultfinder.monitor.view import MonitorView, Observation, StateChange
+from faultfinder.monitor.view import MonitorView, Reading, StateChange
 
 SPARKS = "▁▂▃▄▅▆▇█"
 STYLES = {Status.HEALTHY: "green", Status.DEGRADED: "yellow", Status.DOWN: "bold red"}
@@ -34,7 +37,7 @@ def build(
     height: int | None = None,
 ) -> Group:
     """The whole dashboard; with ``height``, rows that fit, failing components first."""
-    now = now or datetime.datetime.now(datetime.UTC)
+    now = now or clock.now()
     states = view.states()
     latest = view.latest()
     names = sorted(stack.components)
@@ -58,7 +61,7 @@ def build(
     return Group(*parts)
 
 
-def _trouble(name: str, states: States, latest: Mapping[str, Observation]) -> bool:
+def _trouble(name: str, states: States, latest: Mapping[str, Reading]) -> bool:
     state = states.get(name)
     observation = latest.get(name)
     down = state is not None and state[0] is not Status.HEALTHY
@@ -70,7 +73,7 @@ def _row(
     name: str,
     view: MonitorView,
     states: States,
-    latest: Mapping[str, Observation],
+    latest: Mapping[str, Reading],
     now: datetime.datetime,
 ) -> tuple[Text | str, ...]:
     observation = latest.get(name)
@@ -129,7 +132,7 @@ def _verdict(view: MonitorView) -> list[Text]:
 def change_lines(change: StateChange) -> list[str]:
     """A state change as plain lines: one headline, then the why-chain indented."""
     code = f" {change.code}" if change.code else ""
-    owner = f" (owner: {change.owner})" if change.owner != "none" else ""
+    owner = f" (owner: {change.owner})" if change.owner != Owner.NONE else ""
     headline = (
         f"{utc_iso(change.at)} {change.component} {change.old.value} -> {change.new.value}"
         f"{code}{owner}: {change.summary}"

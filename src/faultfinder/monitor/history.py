@@ -17,12 +17,14 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from faultfinder.config import Stack, parse_duration
+from faultfinder import clock
+from faultfinder.clock import parse_duration, utc_iso
+from faultfinder.config import Stack
 from faultfinder.errors import UsageError
-from faultfinder.model import Status, utc_iso
+from faultfinder.model import Status
 from faultfinder.monitor.store import Availability, Store
 from faultfinder.monitor.view import StateChange
-from faultfinder.redact import scrub
+from faultfinder.redact import INLINE, Redactor
 
 SCHEMA = "faultfinder.history/v1"
 
@@ -71,7 +73,7 @@ def window(
 ) -> tuple[datetime.datetime, datetime.datetime]:
     """``--since``/``--until``: each a duration back from now (``24h``) or a time
     (``2024-05-01T12:00Z``), as ``faultfinder logs`` takes them; ``until`` defaults to now."""
-    now = now or datetime.datetime.now(datetime.UTC)
+    now = now or clock.now()
     start = _when(since, "--since", now)
     end = _when(until, "--until", now) if until else now
     if start >= end:
@@ -80,7 +82,7 @@ def window(
 
 
 def _when(value: str, option: str, now: datetime.datetime) -> datetime.datetime:
-    from faultfinder.logs.times import parse_when
+    from faultfinder.clock import parse_when
 
     try:
         return now - datetime.timedelta(seconds=parse_duration(value))
@@ -154,10 +156,10 @@ def _incidents(changes: Sequence[StateChange]) -> list[dict[str, Any]]:
     return incidents
 
 
-def render_text(document: dict[str, Any], secrets: Iterable[str] = (), width: int = 120) -> str:
+def render_text(document: dict[str, Any], redactor: Redactor = INLINE, width: int = 120) -> str:
     console = Console(width=width, record=True, no_color=True, file=io.StringIO())
     console.print(_build(document))
-    return scrub(console.export_text(), secrets)
+    return redactor(console.export_text())
 
 
 def _build(document: dict[str, Any]) -> Group:

@@ -23,18 +23,20 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from faultfinder.clock import now_ms
 from faultfinder.config import Stack
-from faultfinder.diagnose import diagnose
-from faultfinder.diagnose.graph import edges
+from faultfinder.diagnosis import diagnose
+from faultfinder.diagnosis.graph import edges
+from faultfinder.errors import StoreError
 from faultfinder.model import CheckResult, Diagnosis, Status
 from faultfinder.monitor.alerts.alerter import Alerter
 from faultfinder.monitor.changes import Change, describe, describe_all
 from faultfinder.monitor.flap import Debounce
-from faultfinder.monitor.recent import Sample, observation, sample
-from faultfinder.monitor.records import level, now_ms
+from faultfinder.monitor.recent import Sample, reading, sample
+from faultfinder.monitor.records import level
 from faultfinder.monitor.schedule import every, first_delays
-from faultfinder.monitor.store import Store, StoreError
-from faultfinder.monitor.view import MonitorView, Observation, StateChange
+from faultfinder.monitor.store import Store
+from faultfinder.monitor.view import MonitorView, Reading, StateChange
 from faultfinder.probe import probe_component, prober
 from faultfinder.probe.footing import check_footing
 
@@ -90,7 +92,7 @@ class Monitor:
         self.flush_interval = flush_interval or min(FLUSH_INTERVAL, shortest / 2)
         self._alerts_wanted = alerts
         self._graph = edges(stack)
-        self._latest: dict[str, Observation] = {}
+        self._latest: dict[str, Reading] = {}
         self._recent: dict[str, deque[Sample]] = {
             name: deque(maxlen=recent_size) for name in stack.components
         }
@@ -99,7 +101,7 @@ class Monitor:
         self._known: set[str] = set()  # observed, or restored from the store
         self._changes: deque[StateChange] = deque(maxlen=CHANGES_KEPT)
         self._listeners: list[Listener] = []
-        self._pending: list[Observation] = []
+        self._pending: list[Reading] = []
         self._pending_changes: list[StateChange] = []
         self._flush_lock = asyncio.Lock()
         self._store_failing = False
@@ -124,7 +126,7 @@ class Monitor:
 
     # -- the MonitorView ----------------------------------------------------------------
 
-    def latest(self) -> Mapping[str, Observation]:
+    def latest(self) -> Mapping[str, Reading]:
         return dict(self._latest)
 
     def states(self) -> Mapping[str, tuple[Status, datetime.datetime]]:
@@ -148,14 +150,14 @@ class Monitor:
         """State changes after ``since`` (all kept, without it), oldest first."""
         return [change for change in self._changes if since is None or change.at > since]
 
-    def recent(self, component: str, limit: int = 60) -> Sequence[Observation]:
+    def recent(self, component: str, limit: int = 60) -> Sequence[Reading]:
         """The newest observations of one component, oldest first, without evidence, phase
         details or body (``latest()`` has the newest in full)."""
         kept = list(self._recent.get(component, ()))[-limit:] if limit > 0 else []
         if not kept:
             return []
         newest = self._latest[component].result
-        return [observation(component, self.agent, newest.kind, newest.target, s) for s in kept]
+        return [reading(component, self.agent, newest.kind, newest.target, s) for s in kept]
 
     # -- additions to the view ----------------------------------------------------------
 
@@ -260,11 +262,11 @@ class Monitor:
 
         self._client = httpx.AsyncClient()
         routes = [
-            (spec, build_channel(spec, self._client, self.stack.secrets))
+            (spec, build_channel(spec, self._client, self.stack.redactor))
             for spec in self.stack.alerts
         ]
         self._alerter = Alerter(
-            self.stack.name, routes, describe=self._describe_now, secrets=self.stack.secrets
+            self.stack.name, routes, describe=self._describe_now, redactor=self.stack.redactor
         )
 
     # -- probing and state ----------------------------------------------------------------
@@ -281,7 +283,7 @@ class Monitor:
 
     def observe(self, name: str, at: datetime.datetime, result: CheckResult) -> None:
         """Take one result: keep it, feed flap control, and on a change diagnose and alert."""
-        observation = Observation(name, at, self.agent, result)
+        observation = Reading(name, at, self.agent, result)
         previous = self._latest.get(name)
         self._latest[name] = observation
         self._recent[name].append(sample(at, result))
@@ -367,7 +369,7 @@ class Monitor:
                 return
             self._pending, self._pending_changes = [], []
             try:
-                await self.store.append(self.stack.name, observations, changes, self.stack.secrets)
+                await self.store.append(self.stack.name, observations, changes, self.stack.redactor)
             except StoreError as error:
                 if not self._store_failing:
                     log.warning("history not written, will retry: %s", error)

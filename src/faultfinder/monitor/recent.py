@@ -2,7 +2,7 @@
 
 A full ``CheckResult`` is about 1.5 KB in memory; 2,000 components × 60 results of them is
 ~200 MB. A ``Sample`` keeps what a chart draws — when, the code, the total and per-rung
-milliseconds — in about a quarter of that. ``recent()`` rebuilds observations from samples on
+milliseconds — in about a quarter of that. ``recent()`` rebuilds readings from samples on
 demand; the newest full result of each component stays in ``latest()``.
 """
 
@@ -12,7 +12,7 @@ import datetime
 from dataclasses import dataclass
 
 from faultfinder.model import CheckResult, Phase
-from faultfinder.monitor.view import Observation
+from faultfinder.monitor.view import Reading
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +36,8 @@ def sample(at: datetime.datetime, result: CheckResult) -> Sample:
     )
 
 
-def observation(component: str, agent: str, kind: str, target: str, kept: Sample) -> Observation:
-    """The observation a sample stands for: evidence, details and body are not kept."""
+def reading(component: str, agent: str, kind: str, target: str, kept: Sample) -> Reading:
+    """The reading a sample stands for: evidence, details and body are not kept."""
     result = CheckResult(
         component=component,
         kind=kind,
@@ -48,4 +48,4 @@ def observation(component: str, agent: str, kind: str, target: str, kept: Sample
         status_code=kept.status_code,
         duration_ms=kept.duration_ms,
     )
-    return Observation(component, kept.at, agent, result)
+    return Reading(component, kept.at, agent, result)

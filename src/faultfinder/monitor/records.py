@@ -1,4 +1,4 @@
-"""Observations and state changes ↔ the rows every history store keeps (pure, no I/O).
+"""Readings and state changes ↔ the rows every history store keeps (pure, no I/O).
 
 Times are Unix epoch milliseconds (``BIGINT`` in every dialect), so bucket arithmetic is the
 same SQL everywhere. A result is kept as compact JSON without its response body: the body is
@@ -11,17 +11,19 @@ from __future__ import annotations
 import datetime
 import json
 import operator
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from faultfinder.clock import from_ms, to_ms, utc_seconds
+from faultfinder.faults import Owner
 from faultfinder.model import Certificate, CheckResult, Phase, RootCause, Status
-from faultfinder.monitor.view import Observation, StateChange
-from faultfinder.redact import scrub
+from faultfinder.monitor.view import Reading, StateChange
+from faultfinder.redact import INLINE, Redactor
 
 
 @dataclass(frozen=True)
-class ObservationRow:
+class ReadingRow:
     agent: str
     component: str
     at_ms: int
@@ -46,24 +48,8 @@ class ChangeRow:
 
 
 # A row's values in field (= column) order; dataclasses.astuple deep-copies, at a cost per row.
-observation_values = operator.attrgetter(*(field.name for field in fields(ObservationRow)))
+reading_values = operator.attrgetter(*(field.name for field in fields(ReadingRow)))
 change_values = operator.attrgetter(*(field.name for field in fields(ChangeRow)))
-
-EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
-MILLISECOND = datetime.timedelta(milliseconds=1)
-
-
-def to_ms(moment: datetime.datetime) -> int:
-    return (moment - EPOCH) // MILLISECOND
-
-
-def from_ms(value: int) -> datetime.datetime:
-    return EPOCH + datetime.timedelta(milliseconds=value)
-
-
-def now_ms() -> datetime.datetime:
-    """Now, to the millisecond the store keeps, so memory and history agree exactly."""
-    return from_ms(to_ms(datetime.datetime.now(datetime.UTC)))
 
 
 def level(result: CheckResult) -> Status:
@@ -73,9 +59,9 @@ def level(result: CheckResult) -> Status:
     return Status.DEGRADED if result.warning else Status.HEALTHY
 
 
-def observation_row(observation: Observation, secrets: Iterable[str] = ()) -> ObservationRow:
+def reading_row(observation: Reading, redactor: Redactor = INLINE) -> ReadingRow:
     result = observation.result
-    return ObservationRow(
+    return ReadingRow(
         agent=observation.agent,
         component=observation.component,
         at_ms=to_ms(observation.at),
@@ -83,13 +69,13 @@ def observation_row(observation: Observation, secrets: Iterable[str] = ()) -> Ob
         status=level(result).value,
         code=result.code,
         duration_ms=round(result.duration_ms, 3),
-        result=scrub(json.dumps(_result_json(result), separators=(",", ":")), secrets),
+        result=redactor(json.dumps(_result_json(result), separators=(",", ":"))),
     )
 
 
-def observation_from(
+def reading_from(
     agent: str, component: str, at_ms: int, code: str | None, duration_ms: float, text: str
-) -> Observation:
+) -> Reading:
     """An observation from a row's columns, in the order the ``observations`` queries give."""
     data = json.loads(text)
     certificate = data.get("certificate")
@@ -102,15 +88,13 @@ def observation_from(
         warning=data.get("warning"),
         evidence=tuple(data.get("evidence", ())),
         status_code=data.get("status_code"),
-        certificate=Certificate(**{**certificate, "names": tuple(certificate["names"])})
-        if certificate
-        else None,
+        certificate=_certificate(certificate) if certificate else None,
         addresses=tuple(data.get("addresses", ())),
         content_type=data.get("content_type", ""),
         duration_ms=duration_ms,
         timings=dict(data.get("timings", {})),
     )
-    return Observation(component, from_ms(at_ms), agent, result)
+    return Reading(component, from_ms(at_ms), agent, result)
 
 
 def _result_json(result: CheckResult) -> dict[str, Any]:
@@ -134,14 +118,25 @@ def _result_json(result: CheckResult) -> dict[str, Any]:
             "subject": certificate.subject,
             "issuer": certificate.issuer,
             "names": list(certificate.names),
-            "not_before": certificate.not_before,
-            "not_after": certificate.not_after,
+            "not_before": utc_seconds(certificate.not_before),
+            "not_after": utc_seconds(certificate.not_after),
             "days_left": certificate.days_left,
         }
     return data
 
 
-def change_row(change: StateChange, secrets: Iterable[str] = ()) -> ChangeRow:
+def _certificate(data: Mapping[str, Any]) -> Certificate:
+    return Certificate(
+        **{
+            **data,
+            "names": tuple(data["names"]),
+            "not_before": datetime.datetime.fromisoformat(data["not_before"]),
+            "not_after": datetime.datetime.fromisoformat(data["not_after"]),
+        }
+    )
+
+
+def change_row(change: StateChange, redactor: Redactor = INLINE) -> ChangeRow:
     detail = {
         "why": list(change.why),
         "layer": change.layer,
@@ -157,8 +152,8 @@ def change_row(change: StateChange, secrets: Iterable[str] = ()) -> ChangeRow:
         new=change.new.value,
         code=change.code,
         owner=change.owner,
-        summary=scrub(change.summary, secrets),
-        detail=scrub(json.dumps(detail, separators=(",", ":")), secrets),
+        summary=redactor(change.summary),
+        detail=redactor(json.dumps(detail, separators=(",", ":"))),
     )
 
 
@@ -171,7 +166,7 @@ def change_from(row: Mapping[str, Any]) -> StateChange:
         old=Status(row["old"]),
         new=Status(row["new"]),
         code=row["code"],
-        owner=row["owner"],
+        owner=Owner(row["owner"]),
         summary=row["summary"],
         why=tuple(detail.get("why", ())),
         layer=detail.get("layer"),

@@ -15,14 +15,19 @@ rate.
 
 ``late`` hears how late each run starts: a loop with more work than it can do starts every
 run late, and then its timings and timeouts measure itself, not the targets.
+
+Time is read from and waited on a ``Clock`` (``faultfinder.clock``): the running event loop's
+(``LoopClock``) unless the caller gives another, as tests do to check the schedule exactly on a
+virtual clock.
 """
 
 from __future__ import annotations
 
-import asyncio
 import math
 import random
 from collections.abc import Awaitable, Callable, Mapping
+
+from faultfinder.clock import Clock, LoopClock
 
 FIRST_ROUND_RATE = 200.0  # first probes per second at start-up, at most
 JITTER = 0.05  # each interval varies by up to ±5 %
@@ -44,19 +49,21 @@ async def every(
     run: Callable[[], Awaitable[None]],
     rng: random.Random | None = None,
     late: Callable[[float], None] | None = None,
+    clock: Clock | None = None,
 ) -> None:
-    """Await ``run`` every ``interval`` seconds (± jitter) until cancelled."""
+    """Await ``run`` every ``interval`` seconds (± jitter) until cancelled, timed on ``clock``
+    (the running event loop's by default)."""
     rng = rng or random.Random()
-    loop = asyncio.get_running_loop()
+    clock = LoopClock() if clock is None else clock
     grid = min(GRID, interval / 10)
-    due = loop.time() + first_delay
+    due = clock.time() + first_delay
     while True:
         due = math.ceil(due / grid) * grid
-        delay = due - loop.time()
+        delay = due - clock.time()
         if delay > 0:
-            await asyncio.sleep(delay)
+            await clock.sleep(delay)
         if late is not None:
-            late(loop.time() - due)
+            late(clock.time() - due)
         await run()
         due += interval * (1 + rng.uniform(-JITTER, JITTER))
-        due = max(due, loop.time())  # overran: go again now, never a burst of missed ticks
+        due = max(due, clock.time())  # overran: go again now, never a burst of missed ticks

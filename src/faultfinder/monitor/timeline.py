@@ -49,7 +49,7 @@ def scan(
 ) -> LogScan:
     """Scan ``sources`` as ``faultfinder logs --stack STACK --since --until`` would."""
     attribution = Attribution(dict(stack.logs.components))
-    summary = Summary(attribution, stack.secrets, Window(since, until))
+    summary = Summary(attribution, stack.redactor, Window(since, until))
     counts: Counts = Counter()
     untimed = [0]  # a counter the callback can add to
 

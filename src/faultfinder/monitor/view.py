@@ -11,11 +11,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from faultfinder.model import CheckResult, Diagnosis, RootCause, Status, utc_iso
+from faultfinder.clock import utc_iso
+from faultfinder.faults import Owner
+from faultfinder.model import CheckResult, Diagnosis, RootCause, Status
 
 
 @dataclass(frozen=True)
-class Observation:
+class Reading:
     """One probe of one component, as the monitor stored it."""
 
     component: str
@@ -35,7 +37,7 @@ class StateChange:
     old: Status
     new: Status
     code: str | None
-    owner: str
+    owner: Owner
     summary: str
     why: tuple[str, ...] = ()
     # Added by the monitor (issue 6): where it failed, and the diagnosis' own view.
@@ -70,7 +72,7 @@ class StateChange:
 
 
 class MonitorView(Protocol):
-    def latest(self) -> Mapping[str, Observation]:
+    def latest(self) -> Mapping[str, Reading]:
         """The newest observation of every component."""
         ...
 
@@ -86,6 +88,6 @@ class MonitorView(Protocol):
         """State changes, oldest first."""
         ...
 
-    def recent(self, component: str, limit: int = 60) -> Sequence[Observation]:
+    def recent(self, component: str, limit: int = 60) -> Sequence[Reading]:
         """The newest observations of one component, oldest first (sparklines, charts)."""
         ...

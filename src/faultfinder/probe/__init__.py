@@ -1,4 +1,6 @@
-"""Probers: one module per scheme, all with the same signature, registered in one dict.
+"""Probers: one module per scheme, all with the same signature, chosen by the registry.
+
+``faultfinder.schemes`` names each kind's prober module, its rungs and their timeout codes.
 
 A prober is ``async def probe(ladder) -> None``: it climbs the rungs its scheme has and raises
 ``ProbeFault`` at the first that fails. ``probe_component`` turns that into a ``CheckResult``;
@@ -11,47 +13,18 @@ import asyncio
 import functools
 import importlib
 from collections.abc import Awaitable, Callable
+from types import ModuleType
 
+from faultfinder.classify import Finding
 from faultfinder.config import Component, Stack
+from faultfinder.errors import ProbeFault
 from faultfinder.model import CheckResult
-from faultfinder.probe._ladder import Ladder, ProbeFault
+from faultfinder.probe._ladder import Ladder
+from faultfinder.schemes import scheme
+
+ClientClassifier = Callable[[str, BaseException], Finding | None]
 
 Prober = Callable[[Ladder], Awaitable[None]]
-
-# Scheme → the module (in this package) whose ``probe`` handles it. Modules are imported when a
-# stack first uses their scheme, before any deadline starts: the client libraries (httpx,
-# redis, asyncpg, websockets) are most of the CLI's start-up time, which counts against the
-# promise that a run ends soon after its timeout.
-PROBERS: dict[str, str] = {
-    "http": "http",
-    "https": "http",
-    "ws": "websocket",
-    "wss": "websocket",
-    "tcp": "tcp",
-    "tls": "tls",
-    "dns": "dns",
-    "postgresql": "postgres",
-    "redis": "redis",
-    "rediss": "redis",
-    "flow": "flow",
-}
-
-
-@functools.cache  # import_module takes the import lock on every call: 200 a second in `watch`
-def prober(kind: str) -> Prober:
-    """The probe function for a scheme, importing its module on first use."""
-    probe: Prober = importlib.import_module(f"{__name__}.{PROBERS[kind]}").probe
-    return probe
-
-
-# The safety net's code when a prober overruns its deadline without recording why.
-_TIMEOUT_CODES = {
-    "postgresql": "postgres.timeout",
-    "redis": "redis.timeout",
-    "rediss": "redis.timeout",
-    "tcp": "tcp.timeout",
-    "dns": "dns.temporary_failure",
-}
 
 # Past the deadline a prober gets this much longer to record its last rung before it is cut.
 _GRACE_SECONDS = 0.25
@@ -59,9 +32,26 @@ _GRACE_SECONDS = 0.25
 _FLOW_GRACE_SECONDS = 1.0
 
 
-def timeout_code(kind: str) -> str:
-    """The code of a probe of this kind that ran out of time without saying why."""
-    return _TIMEOUT_CODES.get(kind, "http.timeout")
+@functools.cache  # import_module takes the import lock on every call: 200 a second in `watch`
+def prober_module(kind: str) -> ModuleType:
+    """The module of this package that probes a kind (``faultfinder.schemes``), imported on
+    first use: before any deadline starts, since the client libraries (redis, asyncpg,
+    websockets) are most of the CLI's start-up time, which counts against the promise that a
+    run ends soon after its timeout."""
+    return importlib.import_module(f"{__name__}.{scheme(kind).prober}")
+
+
+def prober(kind: str) -> Prober:
+    """The probe function for a kind, importing its module on first use."""
+    probe: Prober = prober_module(kind).probe
+    return probe
+
+
+def client_classifier(kind: str) -> ClientClassifier | None:
+    """The prober's reading of its client library's errors (``classify_error(target, error)``),
+    for apps that use the same library (the health library's checks); None without one."""
+    classify: ClientClassifier | None = getattr(prober_module(kind), "classify_error", None)
+    return classify
 
 
 async def probe_component(component: Component) -> CheckResult:
@@ -76,7 +66,7 @@ async def probe_component(component: Component) -> CheckResult:
         return ladder.result(fault.code)
     except TimeoutError:
         ladder.evidence.append(f"the probe did not finish within {component.timeout:g}s")
-        return ladder.result(timeout_code(component.kind))
+        return ladder.result(component.scheme.timeout_code)
     return ladder.result(None)
 
 

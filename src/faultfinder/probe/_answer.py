@@ -6,8 +6,8 @@ import json
 import re
 from typing import Any
 
-from faultfinder.flow import jsonpath
-from faultfinder.spec import Expect
+from faultfinder import jsonpath
+from faultfinder.config.spec import Expect
 
 SHOWN = 120  # characters of an answer quoted in a mismatch
 

@@ -7,6 +7,7 @@ import datetime
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
+from faultfinder import clock
 from faultfinder.model import Certificate
 
 
@@ -17,22 +18,17 @@ def read_certificate(der: bytes, now: datetime.datetime | None = None) -> Certif
     ``days_left`` is negative once the certificate has expired.
     """
     certificate = x509.load_der_x509_certificate(der)
-    now = now or datetime.datetime.now(datetime.UTC)
+    now = now or clock.now()
     not_before = certificate.not_valid_before_utc
     not_after = certificate.not_valid_after_utc
     return Certificate(
         subject=_common_name(certificate.subject),
         issuer=_common_name(certificate.issuer),
         names=_names(certificate),
-        not_before=_iso(not_before),
-        not_after=_iso(not_after),
+        not_before=not_before,
+        not_after=not_after,
         days_left=(not_after - now).total_seconds() / 86400,
     )
-
-
-def _iso(moment: datetime.datetime) -> str:
-    """``2026-11-28T19:21:30Z``: X.509 times are whole seconds (GeneralizedTime may say more)."""
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _common_name(name: x509.Name) -> str:

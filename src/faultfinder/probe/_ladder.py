@@ -7,25 +7,12 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from faultfinder.classify import Finding
 from faultfinder.config import Component
-from faultfinder.diagnose.classify import Finding
+from faultfinder.errors import ProbeFault
 from faultfinder.model import Certificate, CheckResult, Phase, StepResult
 
 T = TypeVar("T")
-
-
-class ProbeFault(Exception):
-    """Raised inside a prober when a rung fails; never escapes ``probe_component``."""
-
-    def __init__(self, code: str, detail: str, evidence: str = "") -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
-        self.evidence = evidence or detail
-
-    @classmethod
-    def of(cls, finding: Finding) -> ProbeFault:
-        return cls(finding.code, finding.detail, finding.evidence)
 
 
 Classifier = Callable[[BaseException], Finding | None]
@@ -58,11 +45,13 @@ class Ladder:
         layer: str,
         action: Callable[[], Awaitable[T]],
         *,
-        timeout_code: str,
         classify: Classifier,
         detail: Callable[[T], str] | None = None,
     ) -> T:
-        """Run one rung under the deadline; a failure is recorded and raised as ``ProbeFault``."""
+        """Run one rung under the deadline; a failure is recorded and raised as ``ProbeFault``.
+
+        Running out of time is the rung's timeout code in the registry (``tcp.timeout`` on the
+        tcp rung, ``redis.timeout`` on Redis's own)."""
         started = time.perf_counter()
         try:
             async with asyncio.timeout_at(self.deadline):
@@ -73,7 +62,7 @@ class Ladder:
         except TimeoutError:
             text = f"no answer within the {self.component.timeout:g}s deadline"
             self._record(layer, started, ok=False, detail=text, evidence=f"{layer}: {text}")
-            raise ProbeFault(timeout_code, text) from None
+            raise ProbeFault(self.component.scheme.timeout_code_at(layer), text) from None
         except Exception as error:
             finding = classify(error)
             if finding is None:

@@ -11,15 +11,17 @@ import ssl
 import threading
 from dataclasses import dataclass
 
-from faultfinder.diagnose.classify import (
+from faultfinder.classify import (
     Finding,
     classify_os_error,
     classify_resolve_error,
     classify_tls_error,
     describe,
 )
+from faultfinder.clock import utc_seconds
+from faultfinder.errors import ProbeFault
 from faultfinder.probe._certificate import read_certificate
-from faultfinder.probe._ladder import Ladder, ProbeFault
+from faultfinder.probe._ladder import Ladder
 
 
 @dataclass
@@ -57,7 +59,6 @@ async def resolve(ladder: Ladder) -> list[str]:
         addresses = await ladder.rung(
             "dns",
             lambda: resolve_addresses(host, port or None),
-            timeout_code="dns.temporary_failure",
             classify=lambda error: classify_resolve_error(host, error),
             detail=lambda found: ", ".join(found),
         )
@@ -155,7 +156,6 @@ async def connect(ladder: Ladder, addresses: list[str]) -> Connection:
         connection = await ladder.rung(
             "tcp",
             attempt,
-            timeout_code="tcp.timeout",
             classify=lambda error: None,
             detail=lambda opened: _join(opened.address, port),
         )
@@ -170,16 +170,12 @@ async def connect(ladder: Ladder, addresses: list[str]) -> Connection:
     return connection
 
 
-# Schemes whose transport is TLS from the first byte (PostgreSQL negotiates it in-protocol).
-TLS_KINDS = frozenset({"https", "wss", "rediss", "tls"})
-
-
 async def reach(ladder: Ladder) -> str:
     """The transport rungs every prober shares: resolve, connect and, for a TLS scheme, the
     verified handshake. Returns the address that answered, for the protocol rung to use."""
     connection = await connect(ladder, await resolve(ladder))
     try:
-        if ladder.component.kind in TLS_KINDS:
+        if ladder.component.scheme.tls:  # TLS from the first byte (PostgreSQL negotiates it)
             await handshake(ladder, connection)
     finally:
         connection.close()
@@ -209,7 +205,6 @@ async def handshake(ladder: Ladder, connection: Connection) -> None:
         await ladder.rung(
             "tls",
             start_tls,
-            timeout_code="tls.handshake_failed",
             classify=lambda error: classify_tls_error(target, error),
             detail=lambda negotiated: negotiated,
         )
@@ -233,7 +228,8 @@ def _note_certificate(ladder: Ladder, der: bytes) -> None:
         ladder.warning = "tls.expiring_soon"
         ladder.evidence.append(
             f"certificate for {', '.join(certificate.names) or certificate.subject} expires "
-            f"{certificate.not_after} ({certificate.days_left:.1f} days left, minimum {minimum})"
+            f"{utc_seconds(certificate.not_after)} ({certificate.days_left:.1f} days left, "
+            f"minimum {minimum})"
         )
 
 
@@ -258,7 +254,8 @@ async def _read_unverified(ladder: Ladder, address: str) -> None:
             ladder.evidence.append(
                 f"certificate presented: subject {certificate.subject}, names "
                 f"{', '.join(certificate.names) or '(none)'}, issuer {certificate.issuer}, "
-                f"valid {certificate.not_before} to {certificate.not_after}"
+                f"valid {utc_seconds(certificate.not_before)} to "
+                f"{utc_seconds(certificate.not_after)}"
             )
     finally:
         writer.transport.abort()  # as Connection.close: no close_notify round trip to wait for

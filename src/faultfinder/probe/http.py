@@ -29,19 +29,19 @@ from urllib.parse import quote, unquote, urlsplit
 
 import h11
 
-from faultfinder.config import Component
-from faultfinder.diagnose.classify import (
+from faultfinder.classify import (
     Finding,
     chain,
     classify_os_error,
     classify_tls_error,
     describe,
 )
-from faultfinder.diagnose.fingerprint import classify_response, summarize
+from faultfinder.classify.responses import classify_response, summarize
+from faultfinder.config import Component
+from faultfinder.errors import NoResponse, ProbeFault
 from faultfinder.probe._answer import mismatch
-from faultfinder.probe._ladder import Ladder, ProbeFault
+from faultfinder.probe._ladder import Ladder
 from faultfinder.probe._steps import (
-    TLS_KINDS,
     Connection,
     connect,
     handshake,
@@ -65,14 +65,10 @@ INVALID_REQUEST = (
 )
 
 
-class NoResponse(Exception):
-    """The server closed the connection before its response was complete."""
-
-
 async def probe(ladder: Ladder) -> None:
     connection = await connect(ladder, await resolve(ladder))
     try:
-        if ladder.component.kind in TLS_KINDS:
+        if ladder.component.scheme.tls:
             await handshake(ladder, connection)
         await request(ladder, connection.address, connection)
     finally:
@@ -93,7 +89,7 @@ async def request(ladder: Ladder, address: str, connection: Connection | None = 
         if connection is not None:
             reader, writer = connection.reader, connection.writer
         else:
-            context = _context(ladder) if component.kind == "https" else None
+            context = _context(ladder) if component.scheme.tls else None
             reader, writer = await asyncio.open_connection(
                 address,
                 component.port,
@@ -130,7 +126,6 @@ async def request(ladder: Ladder, address: str, connection: Connection | None = 
         await ladder.rung(
             "http",
             send,
-            timeout_code="http.timeout",
             classify=classify,
             detail=lambda status: f"{status} {_reason_phrase(status)}".strip(),
         )

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, unquote
 
 import asyncpg
 
-from faultfinder.diagnose.classify import (
+from faultfinder.classify import (
     Finding,
     chain,
     classify_os_error,
@@ -24,8 +24,9 @@ from faultfinder.diagnose.classify import (
     classify_tls_error,
     describe,
 )
+from faultfinder.errors import ProbeFault
 from faultfinder.probe._answer import mismatch
-from faultfinder.probe._ladder import Ladder, ProbeFault
+from faultfinder.probe._ladder import Ladder
 from faultfinder.probe._steps import join_host_port, reach, server_name
 
 VERIFYING = ("verify-ca", "verify-full")
@@ -71,8 +72,7 @@ async def select_one(ladder: Ladder, address: str) -> None:
     await ladder.rung(
         "postgres",
         run,
-        timeout_code="postgres.timeout",
-        classify=lambda error: classify_postgres_error(target, error),
+        classify=lambda error: classify_error(target, error),
         detail=lambda answer: answer,
     )
 
@@ -134,7 +134,7 @@ async def _query(ladder: Ladder, connection: asyncpg.Connection, query: str) -> 
     return "query ok"
 
 
-def classify_postgres_error(target: str, error: BaseException) -> Finding | None:
+def classify_error(target: str, error: BaseException) -> Finding | None:
     """What asyncpg raised → the fault; any asyncpg or socket error becomes a finding."""
     if any(isinstance(link, ssl.SSLError) for link in chain(error)):
         # A verification failure carries OpenSSL's verify code: more exact than its text.

@@ -15,15 +15,16 @@ import redis.exceptions as redis_errors
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from faultfinder.diagnose.classify import (
+from faultfinder.classify import (
     Finding,
     chain,
     classify_os_error,
     classify_text,
     describe,
 )
+from faultfinder.errors import ProbeFault
 from faultfinder.probe._answer import mismatch
-from faultfinder.probe._ladder import Ladder, ProbeFault
+from faultfinder.probe._ladder import Ladder
 from faultfinder.probe._steps import join_host_port, reach
 
 PROBE_KEY = "faultfinder:probe"
@@ -39,7 +40,7 @@ async def ping(ladder: Ladder, address: str) -> None:
     database = parts.path.lstrip("/") or "0"
     target = join_host_port(address, component.port)
     remaining = max(ladder.remaining(), 0.001)
-    tls = component.kind == "rediss"
+    tls = component.scheme.tls
     client = aioredis.Redis(
         host=address,
         port=component.port,
@@ -71,8 +72,7 @@ async def ping(ladder: Ladder, address: str) -> None:
     await ladder.rung(
         "redis",
         run,
-        timeout_code="redis.timeout",
-        classify=lambda error: classify_redis_error(target, error),
+        classify=lambda error: classify_error(target, error),
         detail=lambda answer: answer,
     )
 
@@ -97,7 +97,7 @@ def _decoded(reply: Any) -> Any:
     return reply
 
 
-def classify_redis_error(target: str, error: BaseException) -> Finding | None:
+def classify_error(target: str, error: BaseException) -> Finding | None:
     """What redis-py raised → the fault; any redis-py or socket error becomes a finding."""
     if isinstance(error, redis_errors.TimeoutError):
         return Finding("redis.timeout", "no reply in time", f"redis at {target}: no reply to PING")
@@ -122,10 +122,13 @@ def classify_redis_error(target: str, error: BaseException) -> Finding | None:
 
 
 def _lost(error: BaseException) -> Finding | None:
-    """asyncio's errno-less ConnectionResetError("Connection lost"): a write found the
-    connection already torn down by the peer (a reset, as it races with the read's ECONNRESET)."""
+    """A write that found the connection already torn down by the peer (a reset, racing with
+    the read's ECONNRESET): asyncio says so with an errno-less ConnectionResetError("Connection
+    lost"), uvloop with a RuntimeError ("unable to perform operation on <TCPTransport
+    closed=True …>; the handler is closed")."""
     for link in chain(error):
-        if isinstance(link, ConnectionResetError) and link.errno is None:
+        lost = isinstance(link, ConnectionResetError) and link.errno is None
+        if lost or (isinstance(link, RuntimeError) and "the handler is closed" in str(link)):
             detail = f"connection reset ({describe(link)})"
             return Finding("tcp.reset", detail, detail)
     return None

@@ -9,10 +9,11 @@ from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as websocket_connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
-from faultfinder.diagnose.classify import Finding, classify_os_error, classify_tls_error, describe
-from faultfinder.diagnose.fingerprint import classify_response, summarize
+from faultfinder.classify import Finding, classify_os_error, classify_tls_error, describe
+from faultfinder.classify.responses import classify_response, summarize
+from faultfinder.errors import ProbeFault
 from faultfinder.probe._answer import mismatch
-from faultfinder.probe._ladder import Ladder, ProbeFault
+from faultfinder.probe._ladder import Ladder
 from faultfinder.probe._steps import (
     join_host_port,
     reach,
@@ -32,7 +33,7 @@ async def upgrade(ladder: Ladder, address: str) -> None:
     component = ladder.component
     spec = component.spec
     target = join_host_port(address, component.port)
-    secure = component.kind == "wss"
+    secure = component.scheme.tls
     context: ssl.SSLContext | None = tls_context(ladder) if secure else None
 
     async def run() -> str:
@@ -58,7 +59,6 @@ async def upgrade(ladder: Ladder, address: str) -> None:
     await ladder.rung(
         "websocket",
         run,
-        timeout_code="http.timeout",
         classify=lambda error: classify_websocket_error(ladder, target, error),
         detail=lambda answer: answer,
     )

@@ -1,1 +1,1 @@
-"""Renderers: a Diagnosis → JSON (CONTRACT §3) or a human view. No probing, no deciding."""
+"""Renderers: a Diagnosis → JSON (docs/contract.md §3) or a human view. No probing, no deciding."""

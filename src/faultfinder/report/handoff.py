@@ -12,8 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from faultfinder.config import Stack
-from faultfinder.faults import FAULTS
-from faultfinder.redact import scrub
+from faultfinder.faults import FAULTS, Owner
 from faultfinder.report.markdown import (
     criteria_table,
     flat,
@@ -21,14 +20,13 @@ from faultfinder.report.markdown import (
     run_table,
     sign_off_block,
 )
-from faultfinder.validate.document import redacted
 from faultfinder.validate.suggest import baseline, command, stack_section, suggest
 
-OWNERS = {
-    "infrastructure": "Infrastructure",
-    "application": "Application",
-    "configuration": "Configuration",
-    "unknown": "Unknown owner: investigate first",
+OWNERS: dict[str, str] = {
+    Owner.INFRASTRUCTURE: "Infrastructure",
+    Owner.APPLICATION: "Application",
+    Owner.CONFIGURATION: "Configuration",
+    Owner.UNKNOWN: "Unknown owner: investigate first",
 }
 
 
@@ -38,8 +36,9 @@ def render_handoff(
     validation: dict[str, Any] | None = None,
     logs: dict[str, Any] | None = None,
 ) -> str:
-    diagnosis = redacted(diagnosis, stack.secrets)
-    validation = redacted(validation, stack.secrets) if validation is not None else None
+    redactor = stack.redactor
+    diagnosis = redactor.document(diagnosis)
+    validation = redactor.document(validation) if validation is not None else None
     lines = [f"# Hand-off: {diagnosis['stack']} — {diagnosis['status']}", ""]
     lines += _summary(stack, diagnosis)
     lines += _root_causes(diagnosis)
@@ -53,7 +52,7 @@ def render_handoff(
         lines += run_table(validation)
         lines += ["", *criteria_table(validation["criteria"]), ""]
     lines += sign_off_block(validation, stack.path)
-    return scrub("\n".join(lines).rstrip() + "\n", stack.secrets)
+    return redactor("\n".join(lines).rstrip() + "\n")
 
 
 def _log_evidence(stack: Stack, diagnosis: dict[str, Any], logs: dict[str, Any]) -> list[str]:
@@ -160,7 +159,7 @@ def _actions(diagnosis: dict[str, Any]) -> list[str]:
     lines = ["## Action items by owner", ""]
     if not items:
         return [*lines, "Nothing to do: no root cause and no warning.", ""]
-    order = list(OWNERS)
+    order: list[str] = list(OWNERS)
     for owner in sorted(items, key=lambda o: (order.index(o) if o in order else len(order), o)):
         lines += [f"### {OWNERS.get(owner, owner.capitalize())}", "", *items[owner], ""]
     return lines

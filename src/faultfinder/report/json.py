@@ -1,13 +1,14 @@
-"""The ``faultfinder.diagnosis/v1`` JSON document of CONTRACT §3, deterministic and redacted."""
+"""The ``faultfinder.diagnosis/v1`` JSON document (docs/contract.md §3), deterministic and
+redacted."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from typing import Any
 
+from faultfinder.clock import utc_iso
 from faultfinder.model import ComponentReport, Diagnosis
-from faultfinder.redact import scrub
+from faultfinder.redact import INLINE, Redactor
 
 SCHEMA = "faultfinder.diagnosis/v1"
 
@@ -16,7 +17,7 @@ def diagnosis_document(diagnosis: Diagnosis) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "stack": diagnosis.stack,
-        "started_at": diagnosis.started_at,
+        "started_at": utc_iso(diagnosis.started_at),
         "duration_ms": round(diagnosis.duration_ms, 1),
         "status": diagnosis.status.value,
         "verdict": {
@@ -64,6 +65,6 @@ def _component(report: ComponentReport) -> dict[str, Any]:
     return data
 
 
-def render_json(diagnosis: Diagnosis, secrets: Iterable[str] = ()) -> str:
+def render_json(diagnosis: Diagnosis, redactor: Redactor = INLINE) -> str:
     text = json.dumps(diagnosis_document(diagnosis), indent=2, sort_keys=True, ensure_ascii=False)
-    return scrub(text, secrets)
+    return redactor(text)

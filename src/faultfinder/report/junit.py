@@ -10,14 +10,13 @@ holds its checks; a failing check's message is its diagnosis: code, owner, root 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Iterable
 from typing import Any
 
-from faultfinder.validate.document import redacted
+from faultfinder.redact import INLINE, Redactor
 
 
-def render_junit(document: dict[str, Any], secrets: Iterable[str] = ()) -> str:
-    validation = redacted(document, tuple(secrets))
+def render_junit(document: dict[str, Any], redactor: Redactor = INLINE) -> str:
+    validation = redactor.document(document)
     stack = validation["stack"]
     root = ElementTree.Element("testsuites", name=f"faultfinder validate {stack}")
     suites = [_criteria_suite(validation)]

@@ -9,16 +9,15 @@ import shlex
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from faultfinder.redact import scrub
+from faultfinder.redact import INLINE, Redactor
 from faultfinder.validate.criteria import percent
-from faultfinder.validate.document import failure_line, redacted
+from faultfinder.validate.document import failure_line
 
 RESULTS = {"pass": "PASS", "fail": "FAIL", "warn": "WARN", "not_evaluated": "not evaluated"}
 
 
-def render_markdown(document: dict[str, Any], secrets: Iterable[str] = ()) -> str:
-    known = tuple(secrets)
-    validation = redacted(document, known)
+def render_markdown(document: dict[str, Any], redactor: Redactor = INLINE) -> str:
+    validation = redactor.document(document)
     lines = [f"# Validation: {validation['stack']} — {result(validation['result'])}", ""]
     lines += run_table(validation)
     lines += ["", "## Criteria", ""]
@@ -33,7 +32,7 @@ def render_markdown(document: dict[str, Any], secrets: Iterable[str] = ()) -> st
         lines += ["", "## Notes", ""]
         lines += [f"- {flat(note)}" for note in validation["notes"]]
     lines += ["", *sign_off_block(validation, validation["stack_file"])]
-    return scrub("\n".join(lines).rstrip() + "\n", known)
+    return redactor("\n".join(lines).rstrip() + "\n")
 
 
 def run_table(validation: dict[str, Any]) -> list[str]:

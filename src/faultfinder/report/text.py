@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
-from collections.abc import Iterable
-from enum import Enum
-from typing import Any
 
 from rich.console import Console, Group
 from rich.table import Table
@@ -14,7 +10,7 @@ from rich.text import Text
 
 from faultfinder.faults import FAULTS
 from faultfinder.model import ComponentReport, Diagnosis, Status
-from faultfinder.redact import scrub
+from faultfinder.redact import INLINE, Redactor
 
 _STATUS_STYLE = {Status.HEALTHY: "green", Status.DEGRADED: "yellow", Status.DOWN: "red"}
 
@@ -101,32 +97,11 @@ def build(diagnosis: Diagnosis) -> Group:
 
 
 def render_text(
-    diagnosis: Diagnosis, secrets: Iterable[str] = (), width: int = 120, color: bool = False
+    diagnosis: Diagnosis, redactor: Redactor = INLINE, width: int = 120, color: bool = False
 ) -> str:
     console = Console(
         width=width, record=True, force_terminal=color, no_color=not color, file=io.StringIO()
     )
-    secrets = tuple(secrets)
-    # Scrub before rendering too: the table wraps long cells, which can split a secret.
-    console.print(build(_scrubbed(diagnosis, secrets)))
-    return scrub(console.export_text(styles=color), secrets)
-
-
-def _scrubbed(value: Any, secrets: tuple[str, ...]) -> Any:
-    """A copy of ``value`` (frozen dataclasses, tuples, dicts) with every string scrubbed."""
-    if isinstance(value, Enum):
-        return value
-    if isinstance(value, str):
-        return scrub(value, secrets)
-    if isinstance(value, tuple):
-        return tuple(_scrubbed(item, secrets) for item in value)
-    if isinstance(value, dict):
-        return {key: _scrubbed(item, secrets) for key, item in value.items()}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        changes = {
-            field.name: _scrubbed(getattr(value, field.name), secrets)
-            for field in dataclasses.fields(value)
-            if field.init
-        }
-        return dataclasses.replace(value, **changes)
-    return value
+    # Redact before rendering too: the table wraps long cells, which can split a secret.
+    console.print(build(redactor.document(diagnosis)))
+    return redactor(console.export_text(styles=color))

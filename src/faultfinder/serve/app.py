@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from importlib import resources
 from typing import Any
 
@@ -27,8 +27,9 @@ from faultfinder.config import Component
 from faultfinder.errors import UsageError
 from faultfinder.model import CheckResult
 from faultfinder.monitor.view import MonitorView
-from faultfinder.probe import PROBERS, probe_component, prober
-from faultfinder.redact import scrub
+from faultfinder.probe import probe_component, prober
+from faultfinder.redact import INLINE, Redactor, url_secrets
+from faultfinder.schemes import SCHEMES
 from faultfinder.serve.blackbox import render_probe
 from faultfinder.serve.collector import (
     TALLY_INTERVAL,
@@ -59,7 +60,7 @@ class _Endpoints:
         requests: ProbeRequests,
         monitor: MonitorView | None,
         stack_name: str,
-        secrets: Iterable[str],
+        redactor: Redactor,
         refresh_seconds: float,
     ) -> None:
         self.registry = registry
@@ -67,7 +68,7 @@ class _Endpoints:
         self.requests = requests
         self.monitor = monitor
         self.stack_name = stack_name
-        self.secrets = frozenset(secrets)
+        self.redactor = redactor
         page = resources.files("faultfinder.serve").joinpath("static/dashboard.html")
         self.page = page.read_text(encoding="utf-8").replace(
             "{{refresh_seconds}}", f"{refresh_seconds:g}"
@@ -101,7 +102,7 @@ class _Endpoints:
     async def status(self, request: Request) -> Response:
         assert self.monitor is not None
         document = status_document(self.monitor, self.stack_name)
-        text = scrub(json.dumps(document, sort_keys=True, ensure_ascii=False), self.secrets)
+        text = self.redactor(json.dumps(document, sort_keys=True, ensure_ascii=False))
         return Response(text, media_type="application/json")
 
     async def dashboard(self, request: Request) -> Response:
@@ -124,15 +125,14 @@ def _debug(result: CheckResult, metrics: bytes, component: Component) -> str:
     lines += [f"  code: {result.code or 'none'}", "", "Evidence:"]
     lines += [f"  {line}" for line in result.evidence]
     lines += ["", "Metrics that would have been returned:", metrics.decode()]
-    password = component.parts.password
-    return scrub("\n".join(lines), {password} if password else ())
+    return Redactor(url_secrets(component.parts))("\n".join(lines))
 
 
 def create_app(
     *,
     monitor: MonitorView | None = None,
     stack_name: str = "stack",
-    secrets: Iterable[str] = (),
+    redactor: Redactor = INLINE,
     registry: CollectorRegistry | None = None,
     modules: Modules | None = None,
     background: Background | None = None,
@@ -147,7 +147,7 @@ def create_app(
     if monitor is not None:
         registry.register(MonitorCollector(monitor, tally))
     endpoints = _Endpoints(
-        registry, modules or Modules(), requests, monitor, stack_name, secrets, refresh_seconds
+        registry, modules or Modules(), requests, monitor, stack_name, redactor, refresh_seconds
     )
     routes: list[BaseRoute] = [
         Route("/probe", endpoints.probe),
@@ -168,7 +168,7 @@ def _lifespan(
 ) -> Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        for kind in PROBERS:  # import every prober now, not inside the first probe's deadline
+        for kind in SCHEMES:  # import every prober now, not inside the first probe's deadline
             prober(kind)
         tasks: list[asyncio.Task[None]] = []
         if background is not None:

@@ -9,7 +9,6 @@ layer and owner (``probe_failure_info``), and a warning such as ``tls.expiring_s
 
 from __future__ import annotations
 
-import datetime
 import ipaddress
 from collections.abc import Iterator
 
@@ -19,6 +18,7 @@ from prometheus_client.registry import CollectorRegistry
 
 from faultfinder.faults import fault
 from faultfinder.model import CheckResult
+from faultfinder.schemes import scheme
 
 HTTP_PHASES = ("resolve", "connect", "tls", "processing", "transfer")
 # The body rung's codes that blackbox would count as a failed regular expression.
@@ -49,7 +49,7 @@ class ProbeCollector:
                 result.timings["resolve"] / 1000,
             )
         yield from _address(result)
-        if result.kind in ("http", "https"):
+        if scheme(result.kind).prober == "http":
             yield from _http(result)
         if self.prober in ("http", "tcp"):
             yield _gauge(
@@ -119,7 +119,7 @@ def _http(result: CheckResult) -> Iterator[Metric]:
     yield _gauge(
         "probe_http_ssl",
         "Indicates if SSL was used for the final redirect",
-        float(result.kind == "https" and tls_held and answered),
+        float(scheme(result.kind).tls and tls_held and answered),
     )
     if answered:  # the prober speaks HTTP/1.1 only
         yield _gauge("probe_http_version", "Returns the version of HTTP of the probe response", 1.1)
@@ -128,11 +128,10 @@ def _http(result: CheckResult) -> Iterator[Metric]:
 def _tls(result: CheckResult) -> Iterator[Metric]:
     certificate = result.certificate
     if certificate is not None:
-        not_after = datetime.datetime.fromisoformat(certificate.not_after)
         yield _gauge(
             "probe_ssl_earliest_cert_expiry",
             "Returns last SSL chain expiry in unixtime",  # the leaf's notAfter
-            not_after.timestamp(),
+            certificate.not_after.timestamp(),
         )
     handshake = next((p for p in result.phases if p.layer == "tls" and p.ok), None)
     if handshake is not None and handshake.detail.startswith("TLSv"):

@@ -17,7 +17,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 
 from faultfinder.faults import fault
 from faultfinder.model import CheckResult, ComponentReport, Status
-from faultfinder.monitor.view import MonitorView, Observation
+from faultfinder.monitor.view import MonitorView, Reading
 
 STATUSES = tuple(status.value for status in Status)
 RECENT_READ = 60  # observations the tally reads per component (the monitor keeps 60)
@@ -97,7 +97,7 @@ class MonitorCollector:
 def _states(
     names: list[str],
     states: Mapping[str, tuple[Status, datetime.datetime]],
-    latest: Mapping[str, Observation],
+    latest: Mapping[str, Reading],
 ) -> Iterator[Metric]:
     up = GaugeMetricFamily(
         "faultfinder_component_up",
@@ -126,7 +126,7 @@ def _states(
     yield from (up, status, since)
 
 
-def _probes(latest: Mapping[str, Observation]) -> Iterator[Metric]:
+def _probes(latest: Mapping[str, Reading]) -> Iterator[Metric]:
     duration = GaugeMetricFamily(
         "faultfinder_probe_duration_seconds",
         "How long the component's latest probe took, all layers together",
@@ -164,13 +164,12 @@ def _probes(latest: Mapping[str, Observation]) -> Iterator[Metric]:
         for layer, ms in by_layer.items():
             phases.add_metric([name, layer], ms / 1000)
         if result.certificate is not None:
-            not_after = datetime.datetime.fromisoformat(result.certificate.not_after)
-            expiry.add_metric([name], not_after.timestamp())
+            expiry.add_metric([name], result.certificate.not_after.timestamp())
     yield from (duration, phases, success, when, expiry)
 
 
 def _faults(
-    names: list[str], latest: Mapping[str, Observation], reports: Mapping[str, ComponentReport]
+    names: list[str], latest: Mapping[str, Reading], reports: Mapping[str, ComponentReport]
 ) -> Iterator[Metric]:
     faults = GaugeMetricFamily(
         "faultfinder_component_fault_info",

@@ -24,8 +24,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from faultfinder import _yaml
-from faultfinder.config import Component, Duration, component_from_url
+from faultfinder.config import Component, Duration, _yaml, component_from_url
 from faultfinder.errors import ConfigError, UsageError
 
 # Prometheus sends its scrape timeout; blackbox keeps this much of it for the reply.

@@ -11,9 +11,10 @@ import datetime
 from collections.abc import Sequence
 from typing import Any
 
+from faultfinder import clock
+from faultfinder.clock import utc_iso
 from faultfinder.faults import fault
-from faultfinder.model import utc_iso
-from faultfinder.monitor.view import MonitorView, Observation, StateChange
+from faultfinder.monitor.view import MonitorView, Reading, StateChange
 
 SCHEMA = "faultfinder.status/v1"
 LATENCY_POINTS = 60  # per component, for the charts
@@ -23,7 +24,7 @@ CHANGES_KEPT = 200  # the newest state changes
 def status_document(
     view: MonitorView, stack: str, now: datetime.datetime | None = None
 ) -> dict[str, Any]:
-    now = now or datetime.datetime.now(datetime.UTC)
+    now = now or clock.now()
     latest = view.latest()
     states = view.states()
     diagnosis = view.diagnosis()
@@ -61,7 +62,7 @@ def status_document(
             if diagnosis
             else None
         ),
-        "diagnosed_at": diagnosis.started_at if diagnosis else None,
+        "diagnosed_at": utc_iso(diagnosis.started_at) if diagnosis else None,
         "why": list(diagnosis.why) if diagnosis else [],
         "root_causes": [cause.to_json() for cause in diagnosis.root_causes] if diagnosis else [],
         "components": components,
@@ -73,7 +74,7 @@ def _newest(changes: Sequence[StateChange]) -> Sequence[StateChange]:
     return changes[-CHANGES_KEPT:]
 
 
-def _observation(observation: Observation) -> dict[str, Any]:
+def _observation(observation: Reading) -> dict[str, Any]:
     result = observation.result
     failed = result.failed_phase
     data: dict[str, Any] = {
@@ -96,7 +97,7 @@ def _observation(observation: Observation) -> dict[str, Any]:
     return data
 
 
-def _point(observation: Observation) -> dict[str, Any]:
+def _point(observation: Reading) -> dict[str, Any]:
     result = observation.result
     return {"at": utc_iso(observation.at), "ms": round(result.duration_ms, 2), "ok": result.ok}
 

@@ -18,16 +18,16 @@ import math
 from collections.abc import Iterable, Sequence
 
 from faultfinder.config import Component, Criteria, Stack, TlsCriteria, ValidationSpec
+from faultfinder.faults import Owner
+from faultfinder.model import Grade
 from faultfinder.validate.model import (
+    Attempt,
     CategorySummary,
-    Check,
     ComponentSummary,
     Criterion,
     FailureGroup,
-    Outcome,
 )
 
-TLS_KINDS = {"https", "wss", "tls", "rediss"}
 COMPONENT_CRITERIA = {"consecutive", "p95_ms", "max_ms", "tls.min_days_left"}
 
 
@@ -63,7 +63,7 @@ def critical_categories(stack: Stack, spec: ValidationSpec) -> tuple[str, ...]:
 def evaluate(
     stack: Stack,
     spec: ValidationSpec,
-    checks: Sequence[Check],
+    checks: Sequence[Attempt],
     log_criteria: Sequence[Criterion] = (),
 ) -> tuple[tuple[ComponentSummary, ...], tuple[CategorySummary, ...], tuple[Criterion, ...]]:
     """Summaries per component and category, and every criterion with its figure."""
@@ -80,7 +80,7 @@ def evaluate(
         )
     criteria.extend(log_criteria)
     failed = {
-        c.subject for c in criteria if c.outcome is Outcome.FAIL and c.name in COMPONENT_CRITERIA
+        c.subject for c in criteria if c.outcome is Grade.FAIL and c.name in COMPONENT_CRITERIA
     }
     components = tuple(
         _summary(component, by_component[name], component.category in critical, name in failed)
@@ -94,7 +94,7 @@ def evaluate(
 
 
 def _pass_rate(
-    minimum: float, checks: Sequence[Check], by_component: dict[str, list[Check]]
+    minimum: float, checks: Sequence[Attempt], by_component: dict[str, list[Attempt]]
 ) -> Criterion:
     passes = sum(check.ok for check in checks)
     rate = passes / len(checks) if checks else 0.0
@@ -104,14 +104,14 @@ def _pass_rate(
         "stack",
         f"≥ {percent(minimum)}",
         f"{percent(rate)} ({passes}/{len(checks)})",
-        Outcome.PASS if held else Outcome.FAIL,
+        Grade.PASS if held else Grade.FAIL,
         threshold=minimum,
         value=round(rate, 4),
         detail="" if held else _worst(by_component),
     )
 
 
-def _critical_category(category: str, members: Sequence[Sequence[Check]]) -> Criterion:
+def _critical_category(category: str, members: Sequence[Sequence[Attempt]]) -> Criterion:
     checks = [check for member in members for check in member]
     passes = sum(check.ok for check in checks)
     held = bool(checks) and passes == len(checks)
@@ -120,7 +120,7 @@ def _critical_category(category: str, members: Sequence[Sequence[Check]]) -> Cri
         category,
         "every check passes",
         f"{passes}/{len(checks)} pass",
-        Outcome.PASS if held else Outcome.FAIL,
+        Grade.PASS if held else Grade.FAIL,
         threshold=1.0,
         value=round(passes / len(checks), 4) if checks else 0.0,
         detail="" if held else "; ".join(_failing(checks)),
@@ -128,7 +128,7 @@ def _critical_category(category: str, members: Sequence[Sequence[Check]]) -> Cri
 
 
 def _component_criteria(
-    component: Component, asked: Criteria, checks: Sequence[Check]
+    component: Component, asked: Criteria, checks: Sequence[Attempt]
 ) -> list[Criterion]:
     name = component.name
     found: list[Criterion] = []
@@ -168,7 +168,7 @@ def _component_criteria(
             )
         )
     minimum = asked.tls.min_days_left
-    if minimum is not None and component.kind in TLS_KINDS:
+    if minimum is not None and component.scheme.tls:
         days = [check.days_left for check in checks if check.days_left is not None]
         fewest = min(days) if days else None
         held = fewest is not None and fewest >= minimum
@@ -188,15 +188,15 @@ def _component_criteria(
 
 
 def _summary(
-    component: Component, checks: Sequence[Check], critical: bool, failed_criterion: bool
+    component: Component, checks: Sequence[Attempt], critical: bool, failed_criterion: bool
 ) -> ComponentSummary:
     passes = sum(check.ok for check in checks)
     times = [check.ms for check in checks]
     days = [check.days_left for check in checks if check.days_left is not None]
     if failed_criterion or (critical and passes < len(checks)):
-        outcome = Outcome.FAIL
+        outcome = Grade.FAIL
     else:
-        outcome = Outcome.WARN if passes < len(checks) else Outcome.PASS
+        outcome = Grade.WARN if passes < len(checks) else Grade.PASS
     return ComponentSummary(
         name=component.name,
         category=component.category,
@@ -216,10 +216,10 @@ def _summary(
 def _category(name: str, components: Iterable[ComponentSummary], critical: bool) -> CategorySummary:
     members = [c for c in components if c.category == name]
     outcomes = {c.outcome for c in members}
-    if Outcome.FAIL in outcomes:
-        outcome = Outcome.FAIL
+    if Grade.FAIL in outcomes:
+        outcome = Grade.FAIL
     else:
-        outcome = Outcome.WARN if Outcome.WARN in outcomes else Outcome.PASS
+        outcome = Grade.WARN if Grade.WARN in outcomes else Grade.PASS
     return CategorySummary(
         name=name,
         critical=critical,
@@ -230,16 +230,16 @@ def _category(name: str, components: Iterable[ComponentSummary], critical: bool)
     )
 
 
-def failure_groups(checks: Iterable[Check]) -> tuple[FailureGroup, ...]:
+def failure_groups(checks: Iterable[Attempt]) -> tuple[FailureGroup, ...]:
     """Failing checks grouped by their diagnosis, in the order each first appeared."""
-    groups: dict[tuple[object, ...], list[Check]] = {}
+    groups: dict[tuple[object, ...], list[Attempt]] = {}
     for check in checks:
         if not check.ok:
             groups.setdefault((check.code, check.owner, check.causes), []).append(check)
     return tuple(
         FailureGroup(
             code=members[0].code or "",
-            owner=members[0].owner or "unknown",
+            owner=members[0].owner or Owner.UNKNOWN,
             causes=members[0].causes,
             detail=members[0].detail,
             repetitions=tuple(check.repetition for check in members),
@@ -248,7 +248,7 @@ def failure_groups(checks: Iterable[Check]) -> tuple[FailureGroup, ...]:
     )
 
 
-def longest_streak(checks: Iterable[Check]) -> int:
+def longest_streak(checks: Iterable[Attempt]) -> int:
     longest = current = 0
     for check in sorted(checks, key=lambda check: check.repetition):
         current = current + 1 if check.ok else 0
@@ -269,14 +269,14 @@ def percent(share: float) -> str:
     return f"{value:g}%"
 
 
-def _outcome(held: bool) -> Outcome:
-    return Outcome.PASS if held else Outcome.FAIL
+def _outcome(held: bool) -> Grade:
+    return Grade.PASS if held else Grade.FAIL
 
 
-def _failing(checks: Sequence[Check]) -> list[str]:
+def _failing(checks: Sequence[Attempt]) -> list[str]:
     """One line per failing component and diagnosis: ``redis 3/10: tcp.refused (…)``."""
     lines = []
-    by_name: dict[str, list[Check]] = {}
+    by_name: dict[str, list[Attempt]] = {}
     for check in checks:
         by_name.setdefault(check.component, []).append(check)
     for name, own in sorted(by_name.items()):
@@ -287,7 +287,7 @@ def _failing(checks: Sequence[Check]) -> list[str]:
     return lines
 
 
-def _worst(by_component: dict[str, list[Check]]) -> str:
+def _worst(by_component: dict[str, list[Attempt]]) -> str:
     """The components that pulled the pass rate down, worst first, with their diagnosis."""
     failing = sorted(
         (name for name, checks in by_component.items() if not all(c.ok for c in checks)),
@@ -296,6 +296,6 @@ def _worst(by_component: dict[str, list[Check]]) -> str:
     return "; ".join(line for name in failing for line in _failing(by_component[name]))
 
 
-def _slowest(checks: Sequence[Check]) -> str:
+def _slowest(checks: Sequence[Attempt]) -> str:
     ordered = sorted(checks, key=lambda check: check.ms, reverse=True)[:3]
     return ", ".join(f"#{check.repetition} {check.ms:.1f} ms" for check in ordered)

@@ -11,11 +11,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from faultfinder.clock import utc_iso
 from faultfinder.errors import UsageError
-from faultfinder.redact import scrub
+from faultfinder.redact import INLINE, Redactor
 from faultfinder.validate.model import (
+    Attempt,
     Cause,
-    Check,
     ComponentSummary,
     Criterion,
     FailureGroup,
@@ -59,7 +60,7 @@ def validation_document(validation: Validation) -> dict[str, Any]:
         "schema": SCHEMA,
         "stack": validation.stack,
         "stack_file": validation.stack_file,
-        "started_at": validation.started_at,
+        "started_at": utc_iso(validation.started_at),
         "duration_ms": round(validation.duration_ms, 1),
         "result": validation.outcome.value,
         "settings": {
@@ -92,20 +93,20 @@ def validation_document(validation: Validation) -> dict[str, Any]:
         if validation.sign_off is None
         else {
             "by": validation.sign_off.by,
-            "at": validation.sign_off.at,
+            "at": utc_iso(validation.sign_off.at),
             "result": validation.sign_off.outcome.value,
             "criteria": [_criterion(criterion, brief=True) for criterion in validation.criteria],
         },
     }
 
 
-def render_validation_json(validation: Validation, secrets: Iterable[str] = ()) -> str:
-    return render_document(validation_document(validation), secrets)
+def render_validation_json(validation: Validation, redactor: Redactor = INLINE) -> str:
+    return render_document(validation_document(validation), redactor)
 
 
-def render_document(document: dict[str, Any], secrets: Iterable[str] = ()) -> str:
+def render_document(document: dict[str, Any], redactor: Redactor = INLINE) -> str:
     """A JSON document as text: sorted keys, indented, redacted."""
-    return scrub(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False), secrets)
+    return redactor(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False))
 
 
 def load_document(path: str, schema: str) -> dict[str, Any]:
@@ -139,7 +140,7 @@ def _criterion(criterion: Criterion, *, brief: bool = False) -> dict[str, Any]:
     return data
 
 
-def _component(summary: ComponentSummary, checks: Iterable[Check]) -> dict[str, Any]:
+def _component(summary: ComponentSummary, checks: Iterable[Attempt]) -> dict[str, Any]:
     own = sorted(
         (check for check in checks if check.component == summary.name),
         key=lambda check: check.repetition,
@@ -181,7 +182,7 @@ def _cause(cause: Cause) -> dict[str, str]:
     }
 
 
-def _check(check: Check) -> dict[str, Any]:
+def _check(check: Attempt) -> dict[str, Any]:
     data: dict[str, Any] = {
         "repetition": check.repetition,
         "offset_ms": round(check.offset_ms, 1),
@@ -215,15 +216,3 @@ def failure_line(component: str, failure: dict[str, Any], checks: int) -> str:
         f"({repetition_ranges(failure['repetitions'])}): {failure['summary']}"
         + (f" — {failure['detail']}" if failure["detail"] else "")
     )
-
-
-def redacted(document: Any, secrets: Iterable[str]) -> Any:
-    """A copy of a JSON document with every string scrubbed, before any renderer sees it."""
-    known = tuple(secrets)
-    if isinstance(document, dict):
-        return {key: redacted(value, known) for key, value in document.items()}
-    if isinstance(document, list):
-        return [redacted(value, known) for value in document]
-    if isinstance(document, str):
-        return scrub(document, known)
-    return document

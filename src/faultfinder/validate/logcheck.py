@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from faultfinder.config import Stack
-from faultfinder.validate.model import Criterion, Outcome
+from faultfinder.model import Grade
+from faultfinder.validate.model import Criterion
 
 NOT_GIVEN = "not evaluated (give --logs SOURCE)"
 
@@ -35,7 +36,7 @@ def log_document(
     """``faultfinder logs --json`` over ``sources`` (only ``codes`` when given), redacted."""
     from faultfinder.logs import Attribution, Summary, Window, collect
 
-    summary = Summary(Attribution(dict(stack.logs.components)), stack.secrets, Window(since=since))
+    summary = Summary(Attribution(dict(stack.logs.components)), stack.redactor, Window(since=since))
     collect(sources, summary, codes=frozenset(codes))
     return summary.document()
 
@@ -63,16 +64,14 @@ def log_criteria(
     for code in codes:
         expected = f"absent from the logs{window}"
         if tallies is None:
-            criteria.append(
-                Criterion("log_absent", code, expected, NOT_GIVEN, Outcome.NOT_EVALUATED)
-            )
+            criteria.append(Criterion("log_absent", code, expected, NOT_GIVEN, Grade.NOT_EVALUATED))
             continue
         tally = tallies[code]
         if tally.count == 0:
-            actual, outcome = "0 lines", Outcome.PASS
+            actual, outcome = "0 lines", Grade.PASS
         else:
             seen = f", first {tally.first}, last {tally.last}" if tally.first else ""
-            actual, outcome = f"{tally.count} lines{seen}", Outcome.FAIL
+            actual, outcome = f"{tally.count} lines{seen}", Grade.FAIL
         criteria.append(
             Criterion("log_absent", code, expected, actual, outcome, threshold=0, value=tally.count)
         )

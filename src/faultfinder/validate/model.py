@@ -1,18 +1,16 @@
-"""Frozen results of a validation run: checks, per-component and per-category figures, criteria."""
+"""Frozen results of a validation run: attempts, per-component and per-category figures, criteria.
+
+A criterion, a component, a category and the whole run each come out as a ``Grade``
+(``faultfinder.model``): pass, fail, warn (some attempts failed, but no criterion did) or
+not_evaluated."""
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
-from enum import StrEnum
 
-
-class Outcome(StrEnum):
-    """How a criterion, a component, a category or the whole run came out."""
-
-    PASS = "pass"
-    FAIL = "fail"
-    WARN = "warn"  # some checks failed, but no criterion did
-    NOT_EVALUATED = "not_evaluated"
+from faultfinder.faults import Owner
+from faultfinder.model import Grade
 
 
 @dataclass(frozen=True)
@@ -21,7 +19,7 @@ class Cause:
 
     component: str
     code: str
-    owner: str
+    owner: Owner
     vantage: str
 
     def describe(self) -> str:
@@ -41,7 +39,7 @@ def describe_failure(component: str, code: str, owner: str, causes: tuple[Cause,
 
 
 @dataclass(frozen=True)
-class Check:
+class Attempt:
     """One repetition of one component, judged by that repetition's diagnosis."""
 
     component: str
@@ -50,7 +48,7 @@ class Check:
     ms: float  # how long the probe took
     ok: bool  # the diagnosis did not call the component down
     code: str | None = None  # the component's code in the diagnosis (maybe dependency.failed)
-    owner: str | None = None  # whose move: the owner of the root causes it traces to
+    owner: Owner | None = None  # whose move: the owner of the root causes it traces to
     causes: tuple[Cause, ...] = ()
     detail: str = ""
     days_left: float | None = None  # the certificate's, when one was read
@@ -64,7 +62,7 @@ class FailureGroup:
     """Failing checks of one component that share a diagnosis."""
 
     code: str
-    owner: str
+    owner: Owner
     causes: tuple[Cause, ...]
     detail: str  # the first one's
     repetitions: tuple[int, ...]
@@ -86,7 +84,7 @@ class ComponentSummary:
     max_ms: float
     min_days_left: float | None
     failures: tuple[FailureGroup, ...]
-    outcome: Outcome
+    outcome: Grade
 
     @property
     def pass_rate(self) -> float:
@@ -100,7 +98,7 @@ class CategorySummary:
     components: tuple[str, ...]
     checks: int
     passes: int
-    outcome: Outcome
+    outcome: Grade
 
     @property
     def pass_rate(self) -> float:
@@ -115,7 +113,7 @@ class Criterion:
     subject: str  # "stack", a category or a component
     expected: str  # for people: "≥ 80 %"
     actual: str  # for people: "90 % (45/50)"
-    outcome: Outcome
+    outcome: Grade
     threshold: float | None = None  # for machines
     value: float | None = None
     detail: str = ""  # why it failed: the diagnosis behind it
@@ -136,8 +134,8 @@ class SignOff:
     """Who signed the run off, when, and what it showed."""
 
     by: str
-    at: str
-    outcome: Outcome
+    at: datetime.datetime
+    outcome: Grade
 
 
 @dataclass(frozen=True)
@@ -146,20 +144,20 @@ class Validation:
 
     stack: str
     stack_file: str
-    started_at: str
+    started_at: datetime.datetime
     duration_ms: float
     settings: Settings
     components: tuple[ComponentSummary, ...]
     categories: tuple[CategorySummary, ...]
     criteria: tuple[Criterion, ...]
-    checks: tuple[Check, ...]
+    checks: tuple[Attempt, ...]
     notes: tuple[str, ...] = ()
     sign_off: SignOff | None = field(default=None)
 
     @property
-    def outcome(self) -> Outcome:
-        failed = any(criterion.outcome is Outcome.FAIL for criterion in self.criteria)
-        return Outcome.FAIL if failed else Outcome.PASS
+    def outcome(self) -> Grade:
+        failed = any(criterion.outcome is Grade.FAIL for criterion in self.criteria)
+        return Grade.FAIL if failed else Grade.PASS
 
     @property
     def total_checks(self) -> int:

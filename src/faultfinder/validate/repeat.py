@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from faultfinder import clock
 from faultfinder.config import Component, Stack
 from faultfinder.model import CheckResult
 from faultfinder.probe import probe_component, prober
@@ -43,7 +44,7 @@ async def repeat(
     results: list[dict[str, CheckResult]] = [{} for _ in range(rounds)]
     offsets: list[dict[str, float]] = [{} for _ in range(rounds)]
     loop = asyncio.get_running_loop()
-    started_at = datetime.datetime.now(datetime.UTC)
+    started_at = clock.now()
     started = time.perf_counter()
     origin = loop.time()
 

@@ -1,4 +1,4 @@
-"""Each repetition's results → ``diagnose`` → one ``Check`` per component. Pure.
+"""Each repetition's results → ``diagnose`` → one ``Attempt`` per component. Pure.
 
 A check passes when that repetition's diagnosis does not call the component down, so a Redis
 that faultfinder reaches but the backend's health document reports failing fails its check,
@@ -12,16 +12,16 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from faultfinder.config import Stack
-from faultfinder.diagnose import diagnose
-from faultfinder.faults import FAULTS
+from faultfinder.diagnosis import diagnose
+from faultfinder.faults import FAULTS, Owner
 from faultfinder.model import ComponentReport, Diagnosis, RootCause, Status
-from faultfinder.validate.model import Cause, Check
+from faultfinder.validate.model import Attempt, Cause
 from faultfinder.validate.repeat import Repetitions
 
 
-def judge(stack: Stack, repetitions: Repetitions) -> list[Check]:
+def judge(stack: Stack, repetitions: Repetitions) -> list[Attempt]:
     """Diagnose every round and turn each component's report into a check."""
-    checks: list[Check] = []
+    checks: list[Attempt] = []
     for index, (results, offsets) in enumerate(
         zip(repetitions.rounds, repetitions.offsets_ms, strict=True)
     ):
@@ -33,13 +33,13 @@ def judge(stack: Stack, repetitions: Repetitions) -> list[Check]:
     return checks
 
 
-def _checks(diagnosis: Diagnosis, repetition: int, offsets: Mapping[str, float]) -> list[Check]:
+def _checks(diagnosis: Diagnosis, repetition: int, offsets: Mapping[str, float]) -> list[Attempt]:
     reports = {report.result.component: report for report in diagnosis.components}
     causes = {cause.component: cause for cause in diagnosis.root_causes}
     checks = []
     for name, report in sorted(reports.items()):
         result = report.result
-        check = Check(
+        check = Attempt(
             component=name,
             repetition=repetition,
             offset_ms=offsets[name],
@@ -54,7 +54,7 @@ def _checks(diagnosis: Diagnosis, repetition: int, offsets: Mapping[str, float])
             check = replace(
                 check,
                 code=code,
-                owner=owners[0] if len(owners) == 1 else "mixed" if owners else _owner(code),
+                owner=owners[0] if len(owners) == 1 else Owner.MIXED if owners else _owner(code),
                 causes=tuple(Cause(c.component, c.code, c.owner, c.vantage) for c in found),
                 detail=_detail(report, causes.get(name)),
             )
@@ -91,5 +91,5 @@ def _detail(report: ComponentReport, cause: RootCause | None) -> str:
     return failed.detail if failed else ""
 
 
-def _owner(code: str) -> str:
-    return FAULTS[code].owner if code in FAULTS else "unknown"
+def _owner(code: str) -> Owner:
+    return FAULTS[code].owner if code in FAULTS else Owner.UNKNOWN

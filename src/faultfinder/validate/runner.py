@@ -7,8 +7,9 @@ import datetime
 from collections.abc import Sequence
 from dataclasses import replace
 
+from faultfinder import clock
+from faultfinder.clock import parse_when
 from faultfinder.config import Stack, ValidationSpec
-from faultfinder.model import utc_iso
 from faultfinder.validate.criteria import critical_categories, evaluate, rounds_needed
 from faultfinder.validate.logcheck import log_criteria, scan_logs
 from faultfinder.validate.model import Settings, SignOff, Validation
@@ -35,8 +36,6 @@ async def run_validation(
     checks = judge(stack, repetitions)
     tallies = None
     if logs and spec.log_absent:
-        from faultfinder.logs.times import parse_when  # the log scanner only when asked for
-
         since = parse_when(logs_since) if logs_since else None
         tallies = await asyncio.to_thread(scan_logs, stack, spec.log_absent, logs, since)
     components, categories, criteria = evaluate(
@@ -45,7 +44,7 @@ async def run_validation(
     return Validation(
         stack=stack.name,
         stack_file=stack.path,
-        started_at=utc_iso(repetitions.started_at),
+        started_at=repetitions.started_at,
         duration_ms=repetitions.duration_ms,
         settings=Settings(
             repetitions=rounds,
@@ -63,5 +62,4 @@ async def run_validation(
 
 def sign(validation: Validation, by: str, at: datetime.datetime | None = None) -> Validation:
     """The same run, signed off by ``by``: who, when, and the result it showed."""
-    when = at or datetime.datetime.now(datetime.UTC)
-    return replace(validation, sign_off=SignOff(by, utc_iso(when), validation.outcome))
+    return replace(validation, sign_off=SignOff(by, at or clock.now(), validation.outcome))

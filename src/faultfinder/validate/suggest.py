@@ -18,19 +18,6 @@ from faultfinder.config import Stack
 from faultfinder.validate.criteria import critical_categories, percent
 
 SUGGESTED_CONSECUTIVE = 20
-# A healthy probe of each kind on a working network finishes well within these.
-LATENCY_BOUNDS_MS = {
-    "dns": 50,
-    "tcp": 50,
-    "redis": 50,
-    "rediss": 100,
-    "postgresql": 100,
-    "tls": 200,
-    "http": 500,
-    "https": 500,
-    "ws": 500,
-    "wss": 500,
-}
 CERTIFICATE_CODES = {"tls.expired", "tls.expiring_soon"}
 # What passing means, by the layer of the fault it replaces.
 _PHRASES = {
@@ -122,7 +109,8 @@ def _for_root_cause(stack: Stack, cause: dict[str, Any]) -> Suggestion:
         what = f"{name} reachable from {vantage}"
     else:
         what = f"{name} {_PHRASES.get(code.split('.', 1)[0], 'answers as expected')}"
-    bound = min(LATENCY_BOUNDS_MS.get(component.kind, 500), component.timeout * 1000)
+    # a healthy probe of its kind on a working network finishes well within this
+    bound = min(component.scheme.latency_bound_ms, component.timeout * 1000)
     return Suggestion(name, _with_figures(what, bound), SUGGESTED_CONSECUTIVE, p95_ms=bound)
 
 

@@ -6,7 +6,7 @@ Renders from the ``faultfinder.validation/v1`` document, like every other report
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from faultfinder.model import CheckResult
-from faultfinder.redact import scrub
+from faultfinder.redact import INLINE, Redactor
 from faultfinder.validate.criteria import percent
 from faultfinder.validate.document import failure_line
 from faultfinder.validate.repeat import Observer
@@ -72,13 +72,14 @@ def build(document: dict[str, Any]) -> Group:
 
 
 def render_text(
-    document: dict[str, Any], secrets: Iterable[str] = (), width: int = 120, color: bool = False
+    document: dict[str, Any], redactor: Redactor = INLINE, width: int = 120, color: bool = False
 ) -> str:
     console = Console(
         width=width, record=True, force_terminal=color, no_color=not color, file=io.StringIO()
     )
-    console.print(build(document))
-    return scrub(console.export_text(styles=color), secrets)
+    # Redacted before rendering too: the table wraps long cells, which can split a secret.
+    console.print(build(redactor.document(document)))
+    return redactor(console.export_text(styles=color))
 
 
 def _category_table(category: dict[str, Any], components: list[dict[str, Any]]) -> Table:

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from faultfinder.config import AlertSpec
-from faultfinder.errors import FaultfinderError
+from faultfinder.errors import AlertError
 from faultfinder.monitor.view import StateChange
+from faultfinder.redact import INLINE, Redactor
 
 __all__ = ["CHANNELS", "Alert", "AlertError", "Channel", "build_channel"]
 
@@ -25,10 +26,6 @@ CHANNELS = {"webhook": "webhook", "slack": "webhook", "command": "command"}
 DOWN = "down"
 STILL_DOWN = "still_down"
 RESOLVED = "resolved"
-
-
-class AlertError(FaultfinderError):
-    """A channel could not deliver an alert."""
 
 
 @dataclass(frozen=True)
@@ -67,8 +64,8 @@ class Channel(Protocol):
         ...
 
 
-def build_channel(spec: AlertSpec, client: Any, secrets: frozenset[str] = frozenset()) -> Channel:
+def build_channel(spec: AlertSpec, client: Any, redactor: Redactor = INLINE) -> Channel:
     """The channel of one ``alerts:`` entry; ``client`` is the shared ``httpx.AsyncClient``."""
     module = importlib.import_module(f"{__name__}.{CHANNELS[spec.type]}")
-    channel: Channel = module.channel(spec, client, secrets)
+    channel: Channel = module.channel(spec, client, redactor)
     return channel

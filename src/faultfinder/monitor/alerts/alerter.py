@@ -14,10 +14,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from faultfinder.config import AlertSpec
+from faultfinder.errors import AlertError
 from faultfinder.model import Status
-from faultfinder.monitor.alerts import DOWN, RESOLVED, STILL_DOWN, Alert, AlertError, Channel
+from faultfinder.monitor.alerts import DOWN, RESOLVED, STILL_DOWN, Alert, Channel
 from faultfinder.monitor.view import StateChange
-from faultfinder.redact import scrub
+from faultfinder.redact import INLINE, Redactor
 
 log = logging.getLogger("faultfinder.monitor")
 
@@ -39,12 +40,12 @@ class Alerter:
         routes: Sequence[tuple[AlertSpec, Channel]],
         *,
         describe: Describe | None = None,
-        secrets: frozenset[str] = frozenset(),
+        redactor: Redactor = INLINE,
     ) -> None:
         self.stack = stack
         self.routes = list(routes)
         self.describe = describe
-        self.secrets = secrets
+        self.redactor = redactor
         self.sent = 0
         self.failed = 0
         self._outages: dict[tuple[int, str], _Outage] = {}
@@ -103,7 +104,7 @@ class Alerter:
                     "alert %s for %s not delivered: %s",
                     alert.event,
                     alert.component,
-                    scrub(str(error), self.secrets),
+                    self.redactor(str(error)),
                 )
             else:
                 self.sent += 1

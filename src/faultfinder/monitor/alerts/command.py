@@ -15,16 +15,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from faultfinder.config import AlertSpec
-from faultfinder.monitor.alerts import Alert, AlertError
+from faultfinder.errors import AlertError
+from faultfinder.monitor.alerts import Alert
 from faultfinder.monitor.alerts.payload import alert_document
-from faultfinder.redact import scrub
+from faultfinder.redact import Redactor
 
 
 @dataclass
 class CommandChannel:
     argv: list[str]
     timeout: float
-    secrets: frozenset[str]
+    redactor: Redactor
 
     @property
     def name(self) -> str:
@@ -32,7 +33,7 @@ class CommandChannel:
 
     async def send(self, alert: Alert) -> None:
         document = alert_document(alert)
-        text = scrub(json.dumps(document, ensure_ascii=False, sort_keys=True), self.secrets)
+        text = self.redactor(json.dumps(document, ensure_ascii=False, sort_keys=True))
         environment = {
             **os.environ,
             "FAULTFINDER_EVENT": alert.event,
@@ -41,7 +42,7 @@ class CommandChannel:
             "FAULTFINDER_STATUS": alert.change.new.value,
             "FAULTFINDER_CODE": alert.change.code or "",
             "FAULTFINDER_OWNER": alert.change.owner,
-            "FAULTFINDER_SUMMARY": scrub(alert.change.summary, self.secrets),
+            "FAULTFINDER_SUMMARY": self.redactor(alert.change.summary),
         }
         try:
             process = await asyncio.create_subprocess_exec(
@@ -66,6 +67,6 @@ class CommandChannel:
             raise AlertError(f"{self.name} exited {process.returncode}: {tail}")
 
 
-def channel(spec: AlertSpec, client: Any, secrets: frozenset[str]) -> CommandChannel:
+def channel(spec: AlertSpec, client: Any, redactor: Redactor) -> CommandChannel:
     assert spec.command  # the stack file's validation requires it
-    return CommandChannel(list(spec.command), spec.timeout, secrets)
+    return CommandChannel(list(spec.command), spec.timeout, redactor)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from faultfinder.model import utc_iso
+from faultfinder.clock import utc_iso
 from faultfinder.monitor.alerts import DOWN, RESOLVED, Alert
 
 SCHEMA = "faultfinder.alert/v1"

@@ -11,9 +11,10 @@ from urllib.parse import urlsplit
 import httpx
 
 from faultfinder.config import AlertSpec
-from faultfinder.monitor.alerts import Alert, AlertError
+from faultfinder.errors import AlertError
+from faultfinder.monitor.alerts import Alert
 from faultfinder.monitor.alerts.payload import alert_document, slack_message
-from faultfinder.redact import scrub
+from faultfinder.redact import Redactor
 
 BODIES: dict[str, Callable[[Alert], dict[str, Any]]] = {
     "webhook": alert_document,
@@ -28,7 +29,7 @@ class WebhookChannel:
     headers: dict[str, str]
     timeout: float
     client: httpx.AsyncClient
-    secrets: frozenset[str]
+    redactor: Redactor
 
     @property
     def name(self) -> str:
@@ -37,7 +38,7 @@ class WebhookChannel:
 
     async def send(self, alert: Alert) -> None:
         body = BODIES[self.kind](alert)
-        text = scrub(json.dumps(body, ensure_ascii=False, sort_keys=True), self.secrets)
+        text = self.redactor(json.dumps(body, ensure_ascii=False, sort_keys=True))
         headers = {"content-type": "application/json", **self.headers}
         try:
             response = await self.client.post(
@@ -49,6 +50,6 @@ class WebhookChannel:
             raise AlertError(f"{self.name} answered {response.status_code}: {response.text[:200]}")
 
 
-def channel(spec: AlertSpec, client: httpx.AsyncClient, secrets: frozenset[str]) -> WebhookChannel:
+def channel(spec: AlertSpec, client: httpx.AsyncClient, redactor: Redactor) -> WebhookChannel:
     assert spec.url is not None  # the stack file's validation requires it
-    return WebhookChannel(spec.type, spec.url, dict(spec.headers), spec.timeout, client, secrets)
+    return WebhookChannel(spec.type, spec.url, dict(spec.headers), spec.timeout, client, redactor)

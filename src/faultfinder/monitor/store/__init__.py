@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from faultfinder.config import Stack, redact_url
-from faultfinder.errors import FaultfinderError
-from faultfinder.monitor.view import Observation, StateChange
+from faultfinder.config import Stack
+from faultfinder.errors import StoreError
+from faultfinder.monitor.view import Reading, StateChange
+from faultfinder.redact import INLINE, Redactor, redact_url
 
 __all__ = [
     "Availability",
@@ -36,10 +37,6 @@ STORES = {
     "postgresql": "postgresql",
     "postgres": "postgresql",
 }
-
-
-class StoreError(FaultfinderError):
-    """The history store cannot be opened, migrated or read."""
 
 
 @dataclass(frozen=True)
@@ -90,9 +87,9 @@ class Store(Protocol):
     async def append(
         self,
         stack: str,
-        observations: Sequence[Observation],
+        observations: Sequence[Reading],
         changes: Sequence[StateChange] = (),
-        secrets: frozenset[str] = frozenset(),
+        redactor: Redactor = INLINE,
     ) -> None:
         """Write one batch in one transaction: all of it is kept, or none."""
         ...
@@ -122,7 +119,7 @@ class Store(Protocol):
         until: datetime.datetime,
         agent: str | None = None,
         limit: int = 1000,
-    ) -> list[Observation]:
+    ) -> list[Reading]:
         """The newest ``limit`` raw results of one component in [since, until), oldest first."""
         ...
 

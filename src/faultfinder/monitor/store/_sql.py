@@ -16,17 +16,19 @@ from functools import cache
 from importlib import resources
 from typing import Any, ClassVar
 
+from faultfinder.clock import to_ms
+from faultfinder.errors import StoreError
 from faultfinder.monitor.records import (
     change_from,
     change_row,
     change_values,
-    observation_from,
-    observation_row,
-    observation_values,
-    to_ms,
+    reading_from,
+    reading_row,
+    reading_values,
 )
-from faultfinder.monitor.store import Availability, Downsampled, StoreError
-from faultfinder.monitor.view import Observation, StateChange
+from faultfinder.monitor.store import Availability, Downsampled
+from faultfinder.monitor.view import Reading, StateChange
+from faultfinder.redact import INLINE, Redactor
 
 _MIGRATION = re.compile(r"^(\d{4})_(\w+)\.sql$")
 _NAME = re.compile(r"^-- name: (\w+)\s*$", re.MULTILINE)
@@ -111,16 +113,16 @@ class SqlStore(ABC):
     async def append(
         self,
         stack: str,
-        observations: Sequence[Observation],
+        observations: Sequence[Reading],
         changes: Sequence[StateChange] = (),
-        secrets: frozenset[str] = frozenset(),
+        redactor: Redactor = INLINE,
     ) -> None:
         # The row classes list their fields in the column order of the insert statements.
         observation_rows = [
-            (stack, *observation_values(observation_row(observation, secrets)))
+            (stack, *reading_values(reading_row(observation, redactor)))
             for observation in observations
         ]
-        change_rows = [(stack, *change_values(change_row(change, secrets))) for change in changes]
+        change_rows = [(stack, *change_values(change_row(change, redactor))) for change in changes]
         batches = [("insert_observation", observation_rows), ("insert_change", change_rows)]
         await self._write([(query, rows) for query, rows in batches if rows])
 
@@ -149,11 +151,11 @@ class SqlStore(ABC):
         until: datetime.datetime,
         agent: str | None = None,
         limit: int = 1000,
-    ) -> list[Observation]:
+    ) -> list[Reading]:
         rows = await self._fetch(
             "observations", stack, component, to_ms(since), to_ms(until), agent, limit
         )
-        return [observation_from(*row) for row in rows]
+        return [reading_from(*row) for row in rows]
 
     async def availability(
         self,

@@ -6,16 +6,16 @@ at the same time migrate once. asyncpg errors become ``StoreError`` here and go 
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import asyncpg
 
-from faultfinder.config import redact_url
-from faultfinder.monitor.records import to_ms
-from faultfinder.monitor.store import StoreError
+from faultfinder import clock
+from faultfinder.clock import to_ms
+from faultfinder.errors import StoreError
 from faultfinder.monitor.store._sql import Parameters, Row, SqlStore, pending
+from faultfinder.redact import redact_url
 
 T = TypeVar("T")
 CONNECT_TIMEOUT = 10.0
@@ -66,7 +66,7 @@ class PostgresStore(SqlStore):
                     self._sql["record_migration"],
                     migration.version,
                     migration.name,
-                    to_ms(datetime.datetime.now(datetime.UTC)),
+                    to_ms(clock.now()),
                 )
 
     async def close(self) -> None:

@@ -17,8 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
-from faultfinder.monitor.records import to_ms
-from faultfinder.monitor.store import StoreError
+from faultfinder.clock import to_ms
+from faultfinder.errors import StoreError
 from faultfinder.monitor.store._sql import Parameters, Row, SqlStore, pending
 
 T = TypeVar("T")

@@ -1,0 +1,50 @@
+"""``faultfinder diagnose STACK`` and ``faultfinder check STACK``: the main job, and the stack
+file's validation alone.
+
+Exit status of ``diagnose``: 0 all healthy, 1 something fails or warns, 2 the stack file or the
+call is wrong (docs/contract.md §3).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from faultfinder import eventloop
+from faultfinder.cli.arguments import color
+from faultfinder.config import Stack, load_stack
+from faultfinder.diagnosis import run_diagnosis
+from faultfinder.model import Diagnosis, Status
+from faultfinder.report.json import render_json
+from faultfinder.report.text import render_text
+
+EXIT_STATUS = {Status.HEALTHY: 0, Status.DEGRADED: 1, Status.DOWN: 1}
+
+
+def run(args: argparse.Namespace) -> int:
+    stack = load_stack(args.stack)
+    if args.command == "check":
+        print(f"{args.stack}: ok ({len(stack.components)} components)")
+        return 0
+    diagnosis = eventloop.run(run_diagnosis(stack))
+    if not args.logs:
+        return _show(args, diagnosis, stack)
+    # The logs' fault codes, cited next to the probes' (docs/logs.md); the log scanner and its
+    # regular-expression engine are imported only when asked for.
+    from faultfinder.logs import evidence
+
+    logs = evidence.diagnosis_logs(diagnosis, stack, args.logs)
+    if args.json:
+        print(evidence.add_to_json(render_json(diagnosis, stack.redactor), logs, stack.redactor))
+    else:
+        colored = color(args.color)
+        print(render_text(diagnosis, stack.redactor, color=colored), end="")
+        print(evidence.render_section(logs, color=colored), end="")
+    return EXIT_STATUS[diagnosis.status]
+
+
+def _show(args: argparse.Namespace, diagnosis: Diagnosis, stack: Stack) -> int:
+    if args.json:
+        print(render_json(diagnosis, stack.redactor))
+    else:
+        print(render_text(diagnosis, stack.redactor, color=color(args.color)), end="")
+    return EXIT_STATUS[diagnosis.status]
