@@ -27,8 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from faultfinder.classify.signatures import SIGNATURES, prefilter_source
 from faultfinder.logs import Summary, collect
-from faultfinder.logs.signatures import SIGNATURES, prefilter_source
 
 # Noise: what a busy service writes when nothing is wrong. A few lines hold a keyword without
 # being a fault ("timeout", "error_count"), so the prefilter has work to throw away.

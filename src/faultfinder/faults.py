@@ -80,6 +80,57 @@ _CATALOGUE = (
         "Check the target's listen backlog and crash logs, and any middlebox that resets.",
     ),
     Fault(
+        "socket.missing",
+        Owner.CONFIGURATION,
+        "no Unix socket at that path: nothing created it there (the server or proxy that "
+        "should is not running there, or the path or the mount is wrong)",
+        "Check the path and that the server (or proxy) creating the socket runs beside the "
+        "client. For /cloudsql/INSTANCE on Cloud Run, give the service its Cloud SQL "
+        "connection (gcloud run services update SERVICE --add-cloudsql-instances INSTANCE); "
+        "elsewhere run the Cloud SQL Auth Proxy with --unix-socket.",
+    ),
+    Fault(
+        "socket.permission_denied",
+        Owner.CONFIGURATION,
+        "the Unix socket exists, but this client may not connect to it (the file's or its "
+        "directory's owner, group or mode)",
+        "Run the client as a user the socket's group or mode allows, or change the socket's "
+        "permissions (unix_socket_permissions, unixsocketperm, the proxy's own setting).",
+    ),
+    Fault(
+        "socket.refused",
+        Owner.INFRASTRUCTURE,
+        "the Unix socket file exists but nothing listens on it (a socket left behind by a "
+        "server that stopped or crashed)",
+        "Start the server (or proxy) that serves this socket and check why it stopped.",
+    ),
+    Fault(
+        "socket.timeout",
+        Owner.INFRASTRUCTURE,
+        "connecting to the Unix socket did not finish in time: the server's backlog is full "
+        "or it is hung",
+        "Check the server behind the socket: is it hung or overloaded (its accept backlog)?",
+    ),
+    Fault(
+        "protocol.mismatch",
+        Owner.CONFIGURATION,
+        "the port answered, but in another protocol than the URL's scheme (a redis:// URL at "
+        "PostgreSQL's port, plain HTTP at a TLS port, TLS at a plain one)",
+        "Point the URL at the right service or port, or use the scheme the port speaks "
+        "(https:// for a TLS port, http:// for a plain one); the evidence says what answered.",
+    ),
+    Fault(
+        "platform.network_unavailable",
+        Owner.INFRASTRUCTURE,
+        "the client could not even look up an address literal (EAI_AGAIN or EAI_NONAME on an "
+        "IP address, which needs no DNS): its own environment failed, not DNS — the "
+        "platform's network not yet up, its sandbox, its resolver library or its file "
+        "descriptors",
+        "Look at the client's environment, not at DNS: the platform's network at start-up "
+        "(connect only once the instance is ready, retry with backoff), the VPC connector or "
+        "egress of the instance, the file-descriptor limit, the resolver library in the image.",
+    ),
+    Fault(
         "tls.expired",
         Owner.INFRASTRUCTURE,
         "the certificate is past notAfter (or not yet valid)",
@@ -296,6 +347,16 @@ _CATALOGUE = (
         "the container used more memory than its limit and was killed (OOMKilled)",
         "Find what grows (a leak, a large response held whole, too many concurrent requests "
         "per instance); lower the concurrency or raise the memory limit.",
+    ),
+    Fault(
+        "app.degraded",
+        Owner.APPLICATION,
+        "the service answers, but its health document says it is degraded (warn): a check "
+        "warns, such as a pool close to saturation, a disk nearly full or a non-critical "
+        "dependency failing",
+        "Read the checks that warn in the service's health document and act before they fail "
+        "(grow the pool or the disk, fix the non-critical dependency).",
+        warning=True,
     ),
     Fault(
         "app.permission_denied",

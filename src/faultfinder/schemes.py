@@ -23,10 +23,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-# The transport rungs every URL scheme climbs, with the code for running out of time on each.
+# The transport rungs, with the code for running out of time on each: a URL scheme climbs dns
+# and tcp (and tls), a component reached through a Unix socket climbs socket instead.
 TRANSPORT_TIMEOUTS: Mapping[str, str] = {
     "dns": "dns.temporary_failure",
     "tcp": "tcp.timeout",
+    "socket": "socket.timeout",
     "tls": "tls.handshake_failed",
 }
 
@@ -57,6 +59,13 @@ class Scheme:
         """TLS from the first byte, so the ladder has a ``tls`` rung and a certificate."""
         return "tls" in self.rungs
 
+    def rungs_over(self, socket: bool) -> tuple[str, ...]:
+        """The rungs of a component of this kind: through a Unix socket, ``socket`` stands for
+        the ``dns`` and ``tcp`` rungs (a path needs no lookup and no port)."""
+        if not socket:
+            return self.rungs
+        return ("socket", *(rung for rung in self.rungs if rung not in ("dns", "tcp")))
+
     @property
     def timeout_code(self) -> str:
         """The code of a probe of this kind that ran out of time without saying where."""
@@ -81,6 +90,7 @@ SCHEMES: Mapping[str, Scheme] = {
             ("dns", "tcp", "http"),
             "http.timeout",
             default_port=80,
+            aliases=("http+unix",),  # http+unix://%2Fvar%2Frun%2Fapp.sock/health
             unexpected_answer="http.unexpected_body",
         ),
         Scheme(
@@ -151,6 +161,7 @@ SCHEMES: Mapping[str, Scheme] = {
             ("dns", "tcp", "redis"),
             "redis.timeout",
             default_port=6379,
+            aliases=("unix", "redis+unix"),  # unix:///run/redis.sock?db=0, as redis-py reads it
             unexpected_answer="redis.unexpected_reply",
             unknown_error="redis.error",
             component_type="datastore",

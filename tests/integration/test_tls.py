@@ -214,19 +214,20 @@ def test_system_store_does_not_trust_a_private_ca(
     assert_fault(result, "edge", "tls.untrusted", "infrastructure")
 
 
-def test_plain_text_answer_on_the_tls_port_fails_the_handshake(
+def test_plain_text_answer_on_the_tls_port_is_a_protocol_mismatch(
     diagnose: Any, trust: Any, banner_server: PlainServer
 ) -> None:
     url = f"tls://127.0.0.1:{banner_server.port}"
 
     result = diagnose(edge={"url": url, "tls": trust()})
 
-    component = assert_fault(result, "edge", "tls.handshake_failed", "infrastructure")
+    component = assert_fault(result, "edge", "protocol.mismatch", "configuration")
     assert "certificate" not in component
     assert component["phases"][-1]["detail"] == (
-        "the port does not speak TLS (wrong version number)"
+        "the port does not speak TLS: it answered the hello with other bytes"
     )
     assert "[SSL: WRONG_VERSION_NUMBER]" in component["evidence"][0]
+    assert "an SSH server answers there (it sent an SSH banner" in component["evidence"][1]
 
 
 def test_peer_closing_during_the_handshake_fails_it(

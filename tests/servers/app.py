@@ -1,11 +1,12 @@
 """A small real backend for tests: a Starlette app served by uvicorn in a subprocess.
 
-Run it with ``python -m tests.servers.app PORT``. Routes:
+Run it with ``python -m tests.servers.app PORT`` (or a Unix socket's path). Routes:
 
     /ok             200 text            /health          200 health+json
     /fail           500 JSON            /slow?seconds=N  sleeps (default 30 s), then 200
     /status/{code}  that status, JSON   /body            200, a known text
     /echo           the method, headers and query as JSON (``?status=`` sets the status)
+    /document/NAME  a health document of tests/data/health (``?status=`` sets the status)
     ws /ws          accepts and echoes every text message
     ws /ws-reject   refuses the upgrade (403)
     ws /ws-crash    accepts, reads one message, closes with 1011
@@ -33,6 +34,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.applications import Starlette
@@ -49,6 +51,7 @@ __all__ = ["app_server", "hangup_server", "reset_after_request_server"]
 BODY_TEXT = "the quick brown fox jumps over the lazy dog"
 HEALTH_TYPE = "application/health+json"
 REPOSITORY = Path(__file__).resolve().parents[2]
+DOCUMENTS = REPOSITORY / "tests" / "data" / "health"
 
 
 async def ok(request: Request) -> Response:
@@ -89,6 +92,14 @@ async def echo(request: Request) -> Response:
         "body": (await request.body()).decode("utf-8", "replace"),
     }
     return JSONResponse(document, status_code=int(request.query_params.get("status", "200")))
+
+
+async def document(request: Request) -> Response:
+    """One of the real-world health documents in tests/data/health, at any status."""
+    path = DOCUMENTS / request.path_params["name"]
+    media = "text/plain" if path.suffix == ".txt" else HEALTH_TYPE
+    code = int(request.query_params.get("status", "200"))
+    return Response(path.read_bytes(), status_code=code, media_type=media)
 
 
 async def websocket_echo(websocket: WebSocket) -> None:
@@ -182,6 +193,7 @@ def build_app() -> Starlette:
             Route("/status/{code:int}", status, methods=methods),
             Route("/body", body),
             Route("/echo", echo, methods=methods),
+            Route("/document/{name}", document),
             WebSocketRoute("/ws", websocket_echo),
             WebSocketRoute("/ws-reject", websocket_reject),
             WebSocketRoute("/ws-crash", websocket_crash),
@@ -264,10 +276,12 @@ def reset_after_request_server() -> Iterator[HangupServer]:
 def main() -> None:
     import uvicorn
 
+    where = sys.argv[1]  # a port on loopback, or the path of a Unix socket to serve on
+    place: dict[str, Any] = {"uds": where} if where.startswith("/") else {
+        "host": "127.0.0.1", "port": int(where)}
     uvicorn.run(
         build_app(),
-        host="127.0.0.1",
-        port=int(sys.argv[1]),
+        **place,
         ws="websockets-sansio",  # its transport close after a return sends no close frame
         log_level="warning",
         timeout_graceful_shutdown=1,

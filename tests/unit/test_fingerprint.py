@@ -176,10 +176,23 @@ def test_header_names_are_matched_case_insensitively() -> None:
     assert identify(503, {"server": "AWSELB/2.0"}, "") is not None
 
 
-def test_every_fingerprint_yields_a_proxy_code() -> None:
+def test_every_fingerprint_yields_a_proxy_code_or_a_protocol_mismatch() -> None:
     assert {fp.code for fp in FINGERPRINTS} == {
-        "proxy.no_healthy_upstream", "proxy.upstream_timeout",
+        "proxy.no_healthy_upstream", "proxy.upstream_timeout", "protocol.mismatch",
     }
+
+
+@pytest.mark.parametrize("body", [
+    # nginx (ngx_http_special_response.c's 497 page, sent with status 400)
+    "<html>\r\n<head><title>400 The plain HTTP request was sent to HTTPS port</title></head>\r\n"
+    "<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n<center>The plain HTTP request was "
+    "sent to HTTPS port</center>\r\n<hr><center>nginx/1.22.1</center>\r\n</body>\r\n</html>\r\n",
+    # Go's net/http server (server.go)
+    "Client sent an HTTP request to an HTTPS server.\n",
+])
+def test_a_plain_request_at_a_tls_port_is_a_protocol_mismatch(body: str) -> None:
+    finding = classify_response(400, {}, body)
+    assert finding.code == "protocol.mismatch"
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from faultfinder.diagnosis.healthdoc import read_health_document
+from faultfinder.classify.health_documents import read_health_document
 from faultfinder.health import MEDIA_TYPE, Observation, Outcome, PoolUsage, build_document
 from faultfinder.health._document import http_status, overall_status
 

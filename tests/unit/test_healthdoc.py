@@ -1,4 +1,4 @@
-"""Health documents of three shapes are read; anything else is a note, never an exception."""
+"""Health documents of every common shape are read; anything else is a note, never an exception."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from faultfinder.diagnosis.healthdoc import read_health_document, why_unreadable
+from faultfinder.classify.health_documents import read_health_document, why_unreadable
 
 
 def test_ietf_document_checks_are_split_into_name_and_measurement() -> None:
@@ -42,8 +42,8 @@ def test_unknown_fault_code_falls_back_to_the_output() -> None:
 
 
 @pytest.mark.parametrize(("value", "normal"), [
-    ("UP", "pass"), ("ok", "pass"), ("DOWN", "fail"), ("OUT_OF_SERVICE", "warn"),
-    ("warn", "warn"), ("???", "fail"),
+    ("UP", "pass"), ("ok", "pass"), ("DOWN", "fail"), ("OUT_OF_SERVICE", "fail"),
+    ("UNKNOWN", "warn"), ("warn", "warn"), ("???", "fail"),
 ])
 def test_status_words_are_normalized(value: str, normal: str) -> None:
     view = read_health_document(json.dumps({"status": value}))
@@ -53,11 +53,12 @@ def test_status_words_are_normalized(value: str, normal: str) -> None:
 
 @pytest.mark.parametrize(("body", "reason"), [
     ("", "empty body"),
-    ("<html></html>", "not JSON"),
-    ("[]", "no top-level `status`"),
-    ('{"checks": {}}', "no top-level `status`"),
+    ("<html></html>", "neither JSON nor a status"),
+    ("[]", "no status and no checks"),
+    ('{"checks": {}}', "no status and no checks"),
+    ('{"version": "1.2.3"}', "no status and no checks"),
     ("x" * 300_000, "larger than"),
-    ("[" * 50_000, "not JSON"),
+    ("[" * 50_000, "neither JSON nor a status"),
 ])
 def test_unreadable_bodies(body: str, reason: str) -> None:
     assert read_health_document(body) is None

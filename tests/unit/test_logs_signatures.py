@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from faultfinder.classify import classify_text
+from faultfinder.classify.engine import compile_bytes
+from faultfinder.classify.signatures import SIGNATURES, classify, classify_each, prefilter_source
 from faultfinder.faults import FAULTS
-from faultfinder.logs.engine import compile_bytes
-from faultfinder.logs.signatures import SIGNATURES, classify, classify_each, prefilter_source
 from tests.servers import require_binary
 
 # (line, code). Lines marked "real" are what our own servers and clients printed (the
@@ -96,8 +96,24 @@ LINES = [
     ("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate "
      "(_ssl.c:1000)", "tls.untrusted"),
     ("x509: certificate signed by unknown authority", "tls.untrusted"),
+    # a client speaking the wrong protocol: OpenSSL's word for a hello answered in plain bytes,
+    # and the servers' own: PostgreSQL (postmaster.c), Redis (networking.c,
+    # securityWarningCommand), nginx (ngx_http_request.c), Go's net/http client
     ("ssl.SSLError: [SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1000)",
-     "tls.handshake_failed"),
+     "protocol.mismatch"),
+    ("2024-05-01 12:00:00.000 UTC [412] LOG:  invalid length of startup packet",
+     "protocol.mismatch"),
+    ("1:M 01 May 2024 12:00:00.000 # Possible SECURITY ATTACK detected. It looks like somebody "
+     "is sending POST or Host: commands to Redis. This is likely due to an attacker attempting "
+     "to use Cross Protocol Scripting to compromise your Redis instance. Connection aborted.",
+     "protocol.mismatch"),
+    ("2024/05/01 12:00:00 [info] 29#29: *1 client sent plain HTTP request to HTTPS port while "
+     "reading client request headers, client: 10.0.0.9, server: api", "protocol.mismatch"),
+    ('Get "https://10.0.0.5:8080/health": http: server gave HTTP response to HTTPS client',
+     "protocol.mismatch"),
+    # a lookup failure for an address literal is no DNS failure (the client's environment)
+    ("redis.exceptions.ConnectionError: Error -3 connecting to 10.166.204.83:6379. Temporary "
+     "failure in name resolution.", "platform.network_unavailable"),
     ("2024/05/01 12:00:00 [crit] 8#8: *1 SSL_do_handshake() failed (SSL: error:0A00006C:SSL "
      "routines::bad key share) while SSL handshaking", "tls.handshake_failed"),
     # real: redis-py with a dead resolver, an unknown name, a closed port, a route, a blackhole

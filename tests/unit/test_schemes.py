@@ -11,8 +11,8 @@ import inspect
 
 import pytest
 
+from faultfinder.classify.health_documents import HealthCheck
 from faultfinder.config import parse_stack
-from faultfinder.diagnosis.healthdoc import HealthCheck
 from faultfinder.diagnosis.inside import match_component
 from faultfinder.faults import FAULTS
 from faultfinder.health import function_check

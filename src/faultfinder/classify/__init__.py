@@ -12,6 +12,7 @@ from faultfinder.classify.exceptions import (
     chain,
     classify_os_error,
     classify_resolve_error,
+    classify_socket_error,
     classify_tls_error,
     describe,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "chain",
     "classify_os_error",
     "classify_resolve_error",
+    "classify_socket_error",
     "classify_sqlstate",
     "classify_text",
     "classify_tls_error",

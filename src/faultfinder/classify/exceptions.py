@@ -51,10 +51,25 @@ VERIFY_CODES: dict[int, str] = {
 # OpenSSL reasons for a handshake that failed before any certificate check → what they mean
 # (each produced for real in tests/integration/test_tls.py); others show the bare reason.
 HANDSHAKE_REASONS: dict[str, str] = {
-    "WRONG_VERSION_NUMBER": "the port does not speak TLS (wrong version number)",
+    "WRONG_VERSION_NUMBER": "the port does not speak TLS: it answered the hello with other bytes",
     "TLSV1_ALERT_PROTOCOL_VERSION": "no TLS version both sides allow (protocol version alert)",
     "SSLV3_ALERT_HANDSHAKE_FAILURE": "no cipher both sides allow (handshake failure alert)",
 }
+
+# OpenSSL's words for a peer that answered the hello with bytes that are no TLS record.
+PLAINTEXT_REASONS = frozenset({"WRONG_VERSION_NUMBER", "HTTP_REQUEST", "HTTPS_PROXY_REQUEST"})
+
+# errno from connecting to a Unix socket → fault code.
+SOCKET_ERRNOS: dict[int, str] = {
+    errno.ENOENT: "socket.missing",
+    errno.ENOTDIR: "socket.missing",
+    errno.EACCES: "socket.permission_denied",
+    errno.EPERM: "socket.permission_denied",
+    errno.ECONNREFUSED: "socket.refused",
+    errno.ENOTSOCK: "socket.refused",
+    errno.EAGAIN: "socket.timeout",  # a Unix socket's full backlog refuses at once with EAGAIN
+}
+CLOUD_SQL_SOCKETS = "/cloudsql/"  # where Cloud Run mounts (and the Auth Proxy makes) them
 
 
 def chain(error: BaseException) -> list[BaseException]:
@@ -110,9 +125,9 @@ def classify_tls_error(target: str, error: BaseException) -> Finding | None:
         if isinstance(link, ssl.SSLError):
             reason = link.reason or ""
             message = HANDSHAKE_REASONS.get(reason) or reason or describe(link)
-            return Finding(
-                "tls.handshake_failed", message, f"TLS handshake with {target}: {describe(link)}"
-            )
+            # a reply that is no TLS record at all: the port speaks another protocol
+            code = "protocol.mismatch" if reason in PLAINTEXT_REASONS else "tls.handshake_failed"
+            return Finding(code, message, f"TLS handshake with {target}: {describe(link)}")
         if isinstance(link, ConnectionError | EOFError):
             message = _closed_during_handshake(link)
             evidence = f"TLS handshake with {target}: {message}"
@@ -126,3 +141,21 @@ def _closed_during_handshake(error: BaseException) -> str:
         reason = f"[Errno {error.errno}] {os.strerror(error.errno)}"
         return f"the peer reset the connection during the handshake ({reason})"
     return "the peer closed the connection during the handshake"
+
+
+def classify_socket_error(path: str, error: BaseException) -> Finding | None:
+    """Connecting to a Unix socket failed → the socket.* code its errno means."""
+    for link in chain(error):
+        if isinstance(link, OSError) and link.errno in SOCKET_ERRNOS:
+            reason = f"[Errno {link.errno}] {os.strerror(link.errno)}"
+            evidence = f"connect to the Unix socket {path} failed: {reason}"
+            code = SOCKET_ERRNOS[link.errno]
+            if code == "socket.missing" and path.startswith(CLOUD_SQL_SOCKETS):
+                evidence += (
+                    f"; {os.path.dirname(path)} is a Cloud SQL socket directory: on Cloud Run it "
+                    "exists only when the service has the instance in its Cloud SQL "
+                    "connections (--add-cloudsql-instances); elsewhere the Cloud SQL Auth "
+                    "Proxy creates it (--unix-socket /cloudsql)"
+                )
+            return Finding(code, reason, evidence)
+    return None

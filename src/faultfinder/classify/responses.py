@@ -51,6 +51,7 @@ def _fp(
     )
 
 
+MISMATCH = "protocol.mismatch"
 NO_UPSTREAM = "proxy.no_healthy_upstream"
 UPSTREAM_TIMEOUT = "proxy.upstream_timeout"
 
@@ -59,6 +60,17 @@ UPSTREAM_TIMEOUT = "proxy.upstream_timeout"
 # that names itself in a header beats one whose body text others copy (Envoy's).
 # tests/data/pages/README.md says where each page's shape comes from.
 FINGERPRINTS: tuple[Fingerprint, ...] = (
+    # A plain HTTP request at a TLS port, answered by the TLS server itself: nginx
+    # (ngx_http_request.c), Go's net/http ("Client sent an HTTP request to an HTTPS server."),
+    # Apache httpd's mod_ssl.
+    _fp(
+        "a TLS port (plain HTTP was sent)",
+        {400, 497},
+        MISMATCH,
+        body=r"The plain HTTP request was sent to HTTPS port"
+        r"|Client sent an HTTP request to an HTTPS server"
+        r"|speaking plain HTTP to an SSL-enabled server port",
+    ),
     # HAProxy's built-in pages (http_err_msgs in src/http.c); they carry no Server header.
     _fp("HAProxy", {503}, NO_UPSTREAM, body=r"No server is available to handle this request"),
     _fp(

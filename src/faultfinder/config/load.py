@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from faultfinder.config import _yaml
 from faultfinder.config.flows import check_flow, flow_secrets
 from faultfinder.config.spec import AlertSpec, ComponentSpec, LogsSpec, StackSpec, ValidationSpec
-from faultfinder.config.stack import Component, Stack
+from faultfinder.config.stack import Component, Stack, socket_path
 from faultfinder.errors import ConfigError
 from faultfinder.redact import SECRET_NAME, url_secrets
 from faultfinder.schemes import URL_SCHEMES, kind_of_url_scheme
@@ -176,9 +176,9 @@ def _resolve(spec: StackSpec, file: str, document: Any) -> Stack:
                 line=_yaml.line_of(document, path),
                 key=_dotted(path),
             ) from None
-        if not parts.hostname:
+        if not parts.hostname and socket_path(kind, component_spec.url) is None:
             raise ConfigError(
-                "the URL has no host",
+                "the URL has no host (nor a Unix socket path)",
                 file=file,
                 line=_yaml.line_of(document, path),
                 key=_dotted(path),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict
 
@@ -52,6 +52,17 @@ class Component(BaseModel):
         return self.parts.port or self.scheme.default_port or 0
 
     @property
+    def socket_path(self) -> str | None:
+        """The Unix socket it is reached through (``unix://``, ``redis+unix://``,
+        ``http+unix://``, PostgreSQL's ``?host=/dir``), or None for TCP."""
+        return socket_path(self.kind, self.url)
+
+    @property
+    def rungs(self) -> tuple[str, ...]:
+        """The layers its probe climbs: its kind's, with ``socket`` for a Unix socket."""
+        return self.scheme.rungs_over(socket=self.socket_path is not None)
+
+    @property
     def display_url(self) -> str:
         """The URL with its password and secret-looking query values masked; for a flow, its
         steps in order."""
@@ -86,6 +97,34 @@ class Stack(BaseModel):
     def redactor(self) -> Redactor:
         """Masks this stack's secrets: every output about it goes through this."""
         return Redactor(self.secrets)
+
+
+@functools.lru_cache(maxsize=8192)
+def socket_path(kind: str, url: str) -> str | None:
+    """The Unix socket a URL names, the way each client library reads it:
+
+    - redis-py: ``unix:///run/redis.sock?db=0`` (and ``redis+unix://``): the path;
+    - requests-unixsocket and httpx users: ``http+unix://%2Frun%2Fapp.sock/health``: the host,
+      percent-encoded;
+    - libpq and asyncpg: ``postgresql://user@/db?host=/cloudsql/PROJECT:REGION:INSTANCE`` (or a
+      percent-encoded host): a directory holding ``.s.PGSQL.<port>``.
+    """
+    parts = _split(url)
+    scheme = parts.scheme.lower()
+    if scheme in ("unix", "redis+unix"):
+        return unquote(parts.path) or None
+    if scheme == "http+unix":
+        return unquote(parts.netloc.rpartition("@")[2]) or None
+    if kind != "postgresql":
+        return None
+    options = parse_qs(parts.query)
+    host = parts.netloc.rpartition("@")[2]
+    written = unquote(host.rsplit(":", 1)[0] if host.count(":") == 1 else host)
+    directory = options.get("host", [""])[0] or written
+    if not directory.startswith("/"):
+        return None
+    port = options.get("port", [""])[0] or str(parts.port or 5432)
+    return f"{directory.rstrip('/')}/.s.PGSQL.{port}"
 
 
 @functools.lru_cache(maxsize=8192)

@@ -17,6 +17,7 @@ import datetime
 from collections.abc import Mapping, Sequence
 
 from faultfinder import clock
+from faultfinder.classify.health_documents import HealthCheck
 from faultfinder.config import Stack
 from faultfinder.diagnosis.graph import edges, failing_below
 from faultfinder.diagnosis.inside import InsideFailure, InsideView, read_inside
@@ -24,7 +25,7 @@ from faultfinder.diagnosis.verdict import root_cause_confidence, verdict, why_ch
 from faultfinder.faults import fault
 from faultfinder.model import CheckResult, ComponentReport, Diagnosis, RootCause, Status
 
-OWN_LAYERS = {"dns", "tcp", "tls"}
+OWN_LAYERS = {"dns", "tcp", "socket", "tls"}
 # When the prober's own footing is in doubt, every verdict is.
 FOOTING_PENALTY = 0.4
 
@@ -57,6 +58,12 @@ def diagnose(
             causes[name] = cause
             notes += (f"fails as seen from {cause.vantage}; faultfinder reaches it fine",)
             reports[name] = ComponentReport(result, Status.DOWN, cause.code, (), critical, notes)
+            continue
+        own_checks = inside.own.get(name, ())
+        if own_checks and not result.ok:  # the app names a fault of its own (its pool, say)
+            causes[name] = _app_cause(result, own_checks)
+            code = causes[name].code
+            reports[name] = ComponentReport(result, Status.DOWN, code, (), critical, notes)
             continue
         below = failing_below(name, graph, failing) if not result.ok else []
         own = (
@@ -130,6 +137,37 @@ def _probe_cause(
         vantage="faultfinder",
         confidence=round(confidence, 2),
         explanation=f"{result.component} ({result.target}): {entry.meaning}.",
+        evidence=tuple(evidence),
+        remediation=entry.remediation,
+    )
+
+
+def _app_cause(result: CheckResult, checks: Sequence[HealthCheck]) -> RootCause:
+    """An app whose own health check names a fault of the app itself: its pool, its
+    permissions, its platform. The dependency the check is named after is not blamed."""
+    app = result.component
+    first = checks[0]
+    code = first.code or "app.unhealthy"
+    entry = fault(code)
+    evidence = [
+        f"{app}'s health document: {check.name}"
+        + (f":{check.measurement}" if check.measurement else "")
+        + f" {check.status}: {check.output or '(no output)'}"
+        for check in checks
+    ]
+    evidence += list(result.evidence)
+    explanation = (
+        f"{app} reports in its own health document that {entry.meaning} ({first.name}): the "
+        f"fault is in {app} itself, not in {first.name}."
+    )
+    return RootCause(
+        component=app,
+        code=code,
+        layer=entry.layer,
+        owner=entry.owner,
+        vantage=app,
+        confidence=0.8,
+        explanation=explanation,
         evidence=tuple(evidence),
         remediation=entry.remediation,
     )

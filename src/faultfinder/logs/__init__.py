@@ -7,9 +7,9 @@
 
 from __future__ import annotations
 
+from faultfinder.classify.signatures import classify
 from faultfinder.logs.collection import collect
 from faultfinder.logs.scanner import Event, Window
-from faultfinder.logs.signatures import classify
 from faultfinder.logs.summary import Attribution, Summary
 
 __all__ = ["Attribution", "Event", "Summary", "Window", "classify", "collect"]

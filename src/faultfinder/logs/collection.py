@@ -12,9 +12,9 @@ import json
 import re
 from collections.abc import Callable, Iterator, Sequence
 
+from faultfinder.classify.signatures import classify
 from faultfinder.logs.records import parse_entry, path_labels
 from faultfinder.logs.scanner import Event, Scanner
-from faultfinder.logs.signatures import classify
 from faultfinder.logs.sources import (
     STDIN,
     display_name,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from faultfinder.logs.signatures import ERROR_TEXT
+from faultfinder.classify.signatures import ERROR_TEXT
 from faultfinder.logs.times import from_microseconds, leading_time, parse_timestamp, without_time
 
 MAX_TEXT = 64 * 1024  # characters of a message kept; the rest of a huge line is dropped

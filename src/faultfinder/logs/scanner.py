@@ -21,19 +21,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
-from faultfinder.logs.engine import Searcher, compile_bytes
+from faultfinder.classify.engine import Searcher, compile_bytes
+from faultfinder.classify.signatures import (
+    TRACEBACK_HEADER,
+    TRACEBACK_LINKS,
+    classify,
+    prefilter_source,
+)
 from faultfinder.logs.records import (
     MAX_TEXT,
     Record,
     message_says_error,
     parse_line,
     plain_message,
-)
-from faultfinder.logs.signatures import (
-    TRACEBACK_HEADER,
-    TRACEBACK_LINKS,
-    classify,
-    prefilter_source,
 )
 from faultfinder.logs.tracebacks import Trace, read_chain
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from faultfinder.logs.signatures import TRACEBACK_HEADER, TRACEBACK_LINKS
+from faultfinder.classify.signatures import TRACEBACK_HEADER, TRACEBACK_LINKS
 
 TRACE_LINES = 400  # frames longer than this: the trace is taken to end without its exception
 CHAIN = 10  # tracebacks in one chain, at most

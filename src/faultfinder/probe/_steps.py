@@ -15,13 +15,16 @@ from faultfinder.classify import (
     Finding,
     classify_os_error,
     classify_resolve_error,
+    classify_socket_error,
     classify_tls_error,
     describe,
 )
+from faultfinder.classify.protocols import describe as describe_speaker
 from faultfinder.clock import utc_seconds
 from faultfinder.errors import ProbeFault
 from faultfinder.probe._certificate import read_certificate
 from faultfinder.probe._ladder import Ladder
+from faultfinder.probe.identify import what_speaks
 
 
 @dataclass
@@ -31,6 +34,10 @@ class Connection:
     address: str
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
+
+    def where(self, port: int) -> str:
+        """``host:port`` for evidence, or the socket's path."""
+        return self.address if self.address.startswith("/") else _join(self.address, port)
 
     def close(self) -> None:
         # Abort, not close: closing TLS waits for the peer's close_notify, which a short-lived
@@ -170,10 +177,36 @@ async def connect(ladder: Ladder, addresses: list[str]) -> Connection:
     return connection
 
 
+async def transport(ladder: Ladder) -> Connection:
+    """An open connection: through the component's Unix socket, or resolved and connected."""
+    if ladder.component.socket_path is not None:
+        return await connect_socket(ladder, ladder.component.socket_path)
+    return await connect(ladder, await resolve(ladder))
+
+
+async def connect_socket(ladder: Ladder, path: str) -> Connection:
+    """The ``socket`` rung: connect to a Unix socket (it stands for the dns and tcp rungs)."""
+
+    async def attempt() -> Connection:
+        reader, writer = await asyncio.open_unix_connection(path)
+        return Connection(path, reader, writer)
+
+    try:
+        return await ladder.rung(
+            "socket",
+            attempt,
+            classify=lambda error: classify_socket_error(path, error),
+            detail=lambda opened: path,
+        )
+    finally:
+        ladder.timings["connect"] = ladder.phases[-1].ms
+
+
 async def reach(ladder: Ladder) -> str:
-    """The transport rungs every prober shares: resolve, connect and, for a TLS scheme, the
-    verified handshake. Returns the address that answered, for the protocol rung to use."""
-    connection = await connect(ladder, await resolve(ladder))
+    """The transport rungs every prober shares: resolve and connect (or the Unix socket) and,
+    for a TLS scheme, the verified handshake. Returns the address that answered (the socket's
+    path), for the protocol rung to use."""
+    connection = await transport(ladder)
     try:
         if ladder.component.scheme.tls:  # TLS from the first byte (PostgreSQL negotiates it)
             await handshake(ladder, connection)
@@ -211,6 +244,10 @@ async def handshake(ladder: Ladder, connection: Connection) -> None:
     except ProbeFault as fault:
         if fault.code.startswith("tls.") and fault.code != "tls.handshake_failed":
             await _read_unverified(ladder, connection.address)
+        if fault.code == "protocol.mismatch":  # plain bytes answered the hello: say whose
+            speaker = await what_speaks(ladder, connection.address)
+            if speaker is not None:
+                ladder.evidence.append(f"{address}: {describe_speaker(speaker)}")
         raise
     finally:
         ladder.timings["tls"] = ladder.phases[-1].ms

@@ -20,7 +20,6 @@ import base64
 import codecs
 import functools
 import json
-import ssl
 import time
 from collections.abc import Mapping
 from http import HTTPStatus
@@ -32,29 +31,29 @@ import h11
 from faultfinder.classify import (
     Finding,
     chain,
-    classify_os_error,
-    classify_tls_error,
     describe,
 )
+from faultfinder.classify.health_documents import read_health_document
+from faultfinder.classify.protocols import describe as describe_speaker
+from faultfinder.classify.protocols import identify
 from faultfinder.classify.responses import classify_response, summarize
 from faultfinder.config import Component
 from faultfinder.errors import NoResponse, ProbeFault
+from faultfinder.model import Grade
 from faultfinder.probe._answer import mismatch
 from faultfinder.probe._ladder import Ladder
 from faultfinder.probe._steps import (
     Connection,
-    connect,
     handshake,
-    join_host_port,
-    resolve,
-    server_name,
-    tls_context,
+    transport,
 )
+from faultfinder.probe.identify import what_speaks
 
 BODY_LIMIT = 256 * 1024  # enough for any health document or error page
 USER_AGENT = "faultfinder/0.1"
 READ_SIZE = 64 * 1024
 HEAD_LIMIT = 100 * 1024  # the status line and headers, at most (httpcore's limit)
+FIRST_BYTES = 512  # of an answer that is not HTTP, enough to tell what speaks there
 # RFC 3986's characters allowed in a path and query as they are: the rest is percent-encoded
 URL_SAFE = "/?:@!$&'()*+,;=-._~%"
 _END = h11.EndOfMessage()  # immutable: one for every request
@@ -66,47 +65,34 @@ INVALID_REQUEST = (
 
 
 async def probe(ladder: Ladder) -> None:
-    connection = await connect(ladder, await resolve(ladder))
+    connection = await transport(ladder)
     try:
         if ladder.component.scheme.tls:
             await handshake(ladder, connection)
-        await request(ladder, connection.address, connection)
+        await request(ladder, connection)
     finally:
         connection.close()
 
 
-async def request(ladder: Ladder, address: str, connection: Connection | None = None) -> None:
-    """The HTTP rung: one request on ``connection`` (closed after), else on a new one."""
+async def request(ladder: Ladder, connection: Connection) -> None:
+    """The HTTP rung: one request on the connection the transport rungs opened (closed after)."""
     component = ladder.component
-    target = join_host_port(address, component.port)
-    connected = False
+    target = connection.where(component.port)
     times: dict[str, float] = {}
     started = time.perf_counter()
+    first = bytearray()  # the server's first bytes: what speaks there, when it is not HTTP
 
     async def send() -> int:
-        nonlocal connected
         head, payload = _request(component)  # h11 refuses a header a flow's variable broke
-        if connection is not None:
-            reader, writer = connection.reader, connection.writer
-        else:
-            context = _context(ladder) if component.scheme.tls else None
-            reader, writer = await asyncio.open_connection(
-                address,
-                component.port,
-                ssl=context,
-                server_hostname=server_name(ladder) if context else None,
-            )
-        connected = True
         try:
             status, answer, body = await _exchange(
-                reader,
-                writer,
-                head,
-                payload,
-                times,
+                connection.reader, connection.writer, head, payload, times, first
             )
+        except (NoResponse, h11.RemoteProtocolError) as error:
+            await _other_protocol(ladder, connection, bytes(first), error)
+            raise
         finally:
-            writer.transport.abort()  # no close handshake to wait for (as _steps.Connection)
+            connection.writer.transport.abort()  # no close handshake to wait for
         ladder.status_code = status
         ladder.content_type = answer.get("content-type", "")
         ladder.body = body.decode(_charset(ladder.content_type), errors="replace")
@@ -118,9 +104,7 @@ async def request(ladder: Ladder, address: str, connection: Connection | None = 
     def classify(error: BaseException) -> Finding | None:
         if isinstance(error, h11.LocalProtocolError):
             return Finding("http.invalid_request", INVALID_REQUEST, f"{target}: {INVALID_REQUEST}")
-        if connected:
-            return classify_http_error(target, error)
-        return _classify_connect_error(target, error)
+        return classify_http_error(target, error)
 
     try:
         await ladder.rung(
@@ -133,12 +117,25 @@ async def request(ladder: Ladder, address: str, connection: Connection | None = 
         _note_timings(ladder, times, started)
 
 
+async def _other_protocol(
+    ladder: Ladder, connection: Connection, first: bytes, error: BaseException
+) -> None:
+    """Raise ``protocol.mismatch`` when what answered (or, after a silent close, what answers
+    on a connection of its own) speaks another protocol than HTTP."""
+    speaker = identify(first) if first else await what_speaks(ladder, connection.address)
+    if speaker is not None and speaker.protocol != "http":
+        detail = f"no HTTP answer: {describe_speaker(speaker)}"
+        where = connection.where(ladder.component.port)
+        raise ProbeFault("protocol.mismatch", detail, f"{where}: {detail}") from error
+
+
 async def _exchange(
     reader: asyncio.StreamReader,
     writer: asyncio.StreamWriter,
     head: h11.Request,
     payload: bytes,
     times: dict[str, float],
+    first: bytearray,
 ) -> tuple[int, dict[str, str], bytes]:
     """Send one request; read the status, headers and up to ``BODY_LIMIT`` of the body."""
     connection = h11.Connection(h11.CLIENT, max_incomplete_event_size=HEAD_LIMIT)
@@ -155,6 +152,8 @@ async def _exchange(
         event = connection.next_event()
         if event is h11.NEED_DATA:
             received = await reader.read(READ_SIZE)
+            if not first:
+                first.extend(received[:FIRST_BYTES])
             if not received and status is None:
                 raise NoResponse("the server closed the connection without sending a response")
             connection.receive_data(received)
@@ -197,8 +196,10 @@ def _prepare(
     Cached: h11 validates every header of a new request, and `watch` sends the same one to a
     component every interval. An h11 event is immutable, so one serves every connection."""
     parts = urlsplit(url)
+    # over a Unix socket the "host" is the socket's path: say localhost, as curl does
+    host = "localhost" if parts.scheme == "http+unix" else parts.netloc.rpartition("@")[2]
     headers = {
-        "host": ("Host", parts.netloc.rpartition("@")[2]),
+        "host": ("Host", host),
         "user-agent": ("User-Agent", USER_AGENT),
         "accept": ("Accept", "*/*"),
         "accept-encoding": ("Accept-Encoding", "identity"),  # the body is read as it comes
@@ -221,19 +222,6 @@ def _prepare(
     if parts.query:
         path += f"?{quote(parts.query, safe=URL_SAFE)}"
     return h11.Request(method=method, target=path, headers=list(headers.values())), payload
-
-
-# CA bundle ("" for the system store) → its verifying context. Building one reads the whole
-# trust store (milliseconds of CPU), so each is built once per process.
-_CONTEXTS: dict[str, ssl.SSLContext] = {}
-
-
-def _context(ladder: Ladder) -> ssl.SSLContext:
-    key = ladder.component.tls.ca or ""
-    context = _CONTEXTS.get(key)
-    if context is None:
-        context = _CONTEXTS[key] = tls_context(ladder)
-    return context
 
 
 def _charset(content_type: str) -> str:
@@ -263,7 +251,7 @@ def judge(ladder: Ladder, status: int, headers: Any, body: str) -> Finding | Non
             )
         if expected and finding.code == "app.error":
             return finding
-        if expected and not finding.code.startswith("proxy."):
+        if expected and not finding.code.startswith(("proxy.", "protocol.")):
             detail = f"{status} from the service, expected {', '.join(map(str, expected))}"
             return Finding("http.unexpected_status", detail, f"{detail}: {summarize(body)}")
         return finding
@@ -274,6 +262,22 @@ def judge(ladder: Ladder, status: int, headers: Any, body: str) -> Finding | Non
     if reason is not None:
         detail = f"{status}, but the body {reason}"
         return Finding("http.unexpected_body", detail, detail)
+    return read_document(ladder, status, body) if spec.health else None
+
+
+def read_document(ladder: Ladder, status: int, body: str) -> Finding | None:
+    """The app's health document, read whatever the status: many apps answer 200 while their
+    document says they fail (a failure), or that they are degraded (a warning)."""
+    view = read_health_document(body)
+    if view is None:  # no document at all: the diagnosis notes why
+        return None
+    where = f"health document at {ladder.component.display_url}"
+    if view.status is Grade.FAIL:
+        detail = f"{status} from the service, but its health document says it fails"
+        return Finding("app.unhealthy", detail, f"{where}: {view.summary()}")
+    if view.status is Grade.WARN and ladder.warning is None:
+        ladder.warning = "app.degraded"
+        ladder.evidence.append(f"{where} warns: {view.summary()}")
     return None
 
 
@@ -285,15 +289,6 @@ def classify_http_error(target: str, error: BaseException) -> Finding | None:
         detail = f"the connection closed without a response ({_reason(error)})"
         return Finding("http.no_response", detail, f"{target}: {detail}")
     return None
-
-
-def _classify_connect_error(target: str, error: BaseException) -> Finding | None:
-    """An error opening the request's connection (and, for https, its handshake)."""
-    finding = classify_tls_error(target, error) if isinstance(error, ssl.SSLError) else None
-    finding = finding or classify_os_error(target, error)
-    if finding is None and isinstance(error, OSError):
-        finding = Finding("http.no_response", describe(error), f"{target}: {describe(error)}")
-    return finding
 
 
 def _reason(error: BaseException) -> str:

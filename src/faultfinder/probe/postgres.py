@@ -8,6 +8,7 @@ for ``tls.server_name``, else the URL's host.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import ssl
@@ -24,12 +25,15 @@ from faultfinder.classify import (
     classify_tls_error,
     describe,
 )
+from faultfinder.classify.protocols import describe as describe_speaker
 from faultfinder.errors import ProbeFault
 from faultfinder.probe._answer import mismatch
 from faultfinder.probe._ladder import Ladder
 from faultfinder.probe._steps import join_host_port, reach, server_name
+from faultfinder.probe.identify import what_speaks
 
 VERIFYING = ("verify-ca", "verify-full")
+IDENTIFY_RESERVE = 0.5  # seconds kept back from the start-up to ask what answers instead
 
 
 async def probe(ladder: Ladder) -> None:
@@ -45,21 +49,31 @@ async def select_one(ladder: Ladder, address: str) -> None:
     options = parse_qs(parts.query)
     sslmode = options.get("sslmode", ["prefer"])[0]
     rootcert = options.get("sslrootcert", [""])[0]
-    target = join_host_port(address, component.port)
+    socket = component.socket_path  # asyncpg takes a socket's path as the host
+    target = socket or join_host_port(address, component.port)
 
     async def run() -> str:
         # Inside the rung: a CA bundle that cannot be read is this probe's failure.
         tls = verify_context(ladder, sslmode, rootcert) if sslmode in VERIFYING else sslmode
-        connection = await asyncpg.connect(
-            host=address,
-            port=component.port,
-            user=user,
-            password=password,
-            database=database,
-            ssl=tls,
-            timeout=max(ladder.remaining(), 0.001),
-            server_settings={"application_name": "faultfinder"},
-        )
+        # Time is kept back to ask what answers, should the server be no PostgreSQL: an HTTP
+        # server waits for the rest of a request after the 8-byte SSLRequest, in silence.
+        kept = min(IDENTIFY_RESERVE, ladder.remaining() / 4)
+        try:
+            async with asyncio.timeout(max(ladder.remaining() - kept, 0.001)):
+                connection = await asyncpg.connect(
+                    host=socket or address,
+                    port=component.port,
+                    user=user,
+                    password=password,
+                    database=database,
+                    ssl=tls,
+                    timeout=max(ladder.remaining() - kept, 0.001),
+                    server_settings={"application_name": "faultfinder"},
+                )
+        except (TimeoutError, ConnectionError) as error:
+            if isinstance(error, TimeoutError) or "rejected SSL upgrade" in str(error):
+                await _other_protocol(ladder, address, error)
+            raise
         try:
             version = await connection.fetchval("SHOW server_version")
             if component.spec.query:
@@ -112,6 +126,16 @@ def verify_context(ladder: Ladder, sslmode: str, sslrootcert: str) -> ssl.SSLCon
     context.check_hostname = sslmode == "verify-full"
     context.name = server_name(ladder)
     return context
+
+
+async def _other_protocol(ladder: Ladder, address: str, error: BaseException) -> None:
+    """Raise ``protocol.mismatch`` when another protocol answers at the address: no answer
+    to the start-up, or an answer to the SSLRequest that PostgreSQL never gives."""
+    speaker = await what_speaks(ladder, address)
+    if speaker is not None and speaker.protocol != "postgresql":
+        detail = f"no PostgreSQL answer: {describe_speaker(speaker)}"
+        where = ladder.component.socket_path or join_host_port(address, ladder.component.port)
+        raise ProbeFault("protocol.mismatch", detail, f"{where}: {detail}") from error
 
 
 def _root_certificates(ca: str | None, sslrootcert: str) -> str | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote
 
 import redis.asyncio as aioredis
 import redis.exceptions as redis_errors
@@ -22,10 +22,12 @@ from faultfinder.classify import (
     classify_text,
     describe,
 )
+from faultfinder.classify.protocols import describe as describe_speaker
 from faultfinder.errors import ProbeFault
 from faultfinder.probe._answer import mismatch
 from faultfinder.probe._ladder import Ladder
 from faultfinder.probe._steps import join_host_port, reach
+from faultfinder.probe.identify import what_speaks
 
 PROBE_KEY = "faultfinder:probe"
 
@@ -37,13 +39,22 @@ async def probe(ladder: Ladder) -> None:
 async def ping(ladder: Ladder, address: str) -> None:
     component = ladder.component
     parts = component.parts
-    database = parts.path.lstrip("/") or "0"
-    target = join_host_port(address, component.port)
+    socket = component.socket_path
+    # the database: the URL's path, or for a socket (whose path is the socket's) ?db=N
+    database = parse_qs(parts.query).get("db", ["0"])[0] if socket else parts.path.lstrip("/")
+    target = socket or join_host_port(address, component.port)
     remaining = max(ladder.remaining(), 0.001)
     tls = component.scheme.tls
+    where: dict[str, Any] = (
+        {"unix_socket_path": socket}
+        if socket
+        else {
+            "host": address,
+            "port": component.port,
+        }
+    )
     client = aioredis.Redis(
-        host=address,
-        port=component.port,
+        **where,
         db=int(database) if database.isdigit() else 0,
         username=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password else None,
@@ -59,7 +70,12 @@ async def ping(ladder: Ladder, address: str) -> None:
 
     async def run() -> str:
         try:
-            await client.ping()
+            try:
+                await client.ping()
+            except (redis_errors.ConnectionError, redis_errors.InvalidResponse) as error:
+                if _no_redis_reply(error):
+                    await _other_protocol(ladder, address, error)
+                raise
             if component.spec.command:
                 return await _command(ladder, client, component.spec.command)
             if component.spec.write:
@@ -119,6 +135,23 @@ def classify_error(target: str, error: BaseException) -> Finding | None:
     if isinstance(error, redis_errors.RedisError):
         return Finding("redis.error", message, f"redis at {target} answered: {message}")
     return None
+
+
+def _no_redis_reply(error: BaseException) -> bool:
+    """No reply a Redis server ever gives to PING: a close before any reply, or bytes that are
+    not RESP (redis-py's "Protocol Error")."""
+    if isinstance(error, redis_errors.InvalidResponse):
+        return True
+    return type(error) is redis_errors.ConnectionError and "closed by server" in str(error)
+
+
+async def _other_protocol(ladder: Ladder, address: str, error: BaseException) -> None:
+    """Raise ``protocol.mismatch`` when another protocol answers at the address."""
+    speaker = await what_speaks(ladder, address)
+    if speaker is not None and speaker.protocol != "redis":
+        detail = f"no Redis reply to PING: {describe_speaker(speaker)}"
+        where = ladder.component.socket_path or join_host_port(address, ladder.component.port)
+        raise ProbeFault("protocol.mismatch", detail, f"{where}: {detail}") from error
 
 
 def _lost(error: BaseException) -> Finding | None:

@@ -19,12 +19,13 @@ sample line the signatures match passes the prefilter.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 
-from faultfinder.logs.engine import compile_set
+from faultfinder.classify.engine import compile_set
 
 
 @dataclass(frozen=True)
@@ -184,14 +185,29 @@ SIGNATURES: tuple[Signature, ...] = (
             "certificate verify failed",
         ),
     ),
+    # a client speaking the wrong protocol to a port, in the client's words (OpenSSL's
+    # WRONG_VERSION_NUMBER: the hello was answered with plain bytes) and in the servers':
+    # PostgreSQL (postmaster.c), Redis (networking.c's cross-protocol guard), nginx
     Signature(
-        "tls.handshake_failed",
-        r"WRONG_VERSION_NUMBER|wrong version number|alert protocol version"
-        r"|alert handshake failure|SSL_do_handshake\(\) failed|TLS handshake (error|timeout)"
-        r"|tls: handshake failure|rejected SSL upgrade",
+        "protocol.mismatch",
+        r"WRONG_VERSION_NUMBER|wrong version number|invalid length of startup packet"
+        r"|Possible SECURITY ATTACK detected|plain HTTP request (was sent )?to HTTPS port"
+        r"|http: server gave HTTP response to HTTPS client",
         (
             "wrong_version_number",
             "wrong version number",
+            "invalid length of startup packet",
+            "possible security attack",
+            "plain http request",
+            "gave http response to https client",
+        ),
+    ),
+    Signature(
+        "tls.handshake_failed",
+        r"alert protocol version"
+        r"|alert handshake failure|SSL_do_handshake\(\) failed|TLS handshake (error|timeout)"
+        r"|tls: handshake failure|rejected SSL upgrade",
+        (
             "alert protocol version",
             "alert handshake failure",
             "ssl_do_handshake",
@@ -326,7 +342,7 @@ def classify(text: str) -> str | None:
     if matcher is None:
         return classify_each(text)
     indices = matcher(text)
-    return SIGNATURES[min(indices)].code if indices else None
+    return on_a_literal(SIGNATURES[min(indices)].code, text) if indices else None
 
 
 def classify_each(text: str) -> str | None:
@@ -336,8 +352,38 @@ def classify_each(text: str) -> str | None:
     present = {index for word, index in _KEYWORD_INDEX if word in lowered}
     for index in sorted(present):
         if SIGNATURES[index].compiled.search(text):
-            return SIGNATURES[index].code
+            return on_a_literal(SIGNATURES[index].code, text)
     return None
+
+
+# The host a failed lookup was for: "Error -3 connecting to HOST:PORT", getaddrinfo('HOST'),
+# Go's "lookup HOST on RESOLVER".
+_LOOKED_UP = re.compile(r"(?:connecting to|getaddrinfo\(|lookup|resolving) *['\"]?([^\s'\"(),;]+)")
+
+
+def on_a_literal(code: str, text: str) -> str:
+    """A lookup failure for an address literal is no DNS failure: a literal needs no lookup,
+    so EAI_AGAIN or EAI_NONAME there says the client's own environment failed."""
+    if code not in ("dns.temporary_failure", "dns.nxdomain"):
+        return code
+    match = _LOOKED_UP.search(text)
+    if match is None or not _is_literal(match.group(1)):
+        return code
+    return "platform.network_unavailable"
+
+
+def _is_literal(host: str) -> bool:
+    """``10.0.0.5``, ``10.0.0.5:6379.``, ``[2001:db8::1]:6379``: an IP address, port or not."""
+    host = host.rstrip(".:")
+    if host.startswith("["):
+        host = host[1:].partition("]")[0]
+    elif host.count(":") == 1:
+        host = host.partition(":")[0]
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 @cache
