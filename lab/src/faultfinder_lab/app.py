@@ -17,7 +17,8 @@ the app's clients, so they see that too.
 
 A mode file switches behaviour for scenarios: ``error`` (``/``, ``/login`` and the health
 documents answer 500), ``hang`` (they never answer until the mode changes; liveness ignores
-both), ``refuse-websocket`` (``/ws/ask`` answers its upgrade with 503).
+both), ``refuse-websocket`` (``/ws/ask`` answers its upgrade with 503), ``health-200`` (the
+health documents answer 200 whatever they say, as many apps do: load balancers keep routing).
 ``LAB_FAIL_AT_STARTUP`` makes the app exit during start-up.
 Run with ``python -m faultfinder_lab.app --host H --port P``.
 """
@@ -67,6 +68,7 @@ HEALTH_TTL = 0.5
 DETAILS_NETWORKS = ("127.0.0.0/8",)
 POOL_SIZE = 2
 REFUSE_WEBSOCKET = "refuse-websocket"
+HEALTH_200 = "health-200"
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -254,7 +256,16 @@ def obeying_mode(app: ASGIApp, config: Config) -> ASGIApp:
     async def gated(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not str(scope.get("path", "")).endswith("/live"):
             await obey_mode(config)
-        await app(scope, receive, send)
+        if config.mode() != HEALTH_200:
+            await app(scope, receive, send)
+            return
+
+        async def always_200(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "status": 200}
+            await send(message)
+
+        await app(scope, receive, always_200)
 
     return gated
 

@@ -11,10 +11,13 @@ WebSocket) stops.
 from __future__ import annotations
 
 import secrets
+import shutil
 import signal
+import socket
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import redis
@@ -53,6 +56,7 @@ class Expected:
     symptoms: tuple[str, ...] = ()
     app_says: str = ""  # when seen from the app: words of the app's own error for it
     flow_step: str = ""  # the golden path's step that must fail; "" when it must pass
+    note: str = ""  # words of a note the diagnosis must make on the app (component backend)
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,19 @@ def _kill_app_resolver(lab: Lab) -> None:
 
 
 def _restart_app_resolver(lab: Lab) -> None:
+    lab.start("app-resolver")
+
+
+def _kill_app_resolver_answering_200(lab: Lab) -> None:
+    # Its health document fails, but answers 200: HAProxy's check, which reads only the
+    # status, keeps the app in rotation.
+    lab.set_app_mode("health-200")
+    lab.stop("app-resolver")
+    lab.wait(lambda: _app_sees(lab, "redis", "fail"), "the app's document to show redis fail")
+
+
+def _restart_app_resolver_answering_truthfully(lab: Lab) -> None:
+    lab.set_app_mode("ok")
     lab.start("app-resolver")
 
 
@@ -203,6 +220,33 @@ def _app_right_password(lab: Lab) -> None:
     lab.restart("app")
 
 
+# --- Cloud SQL's socket: what an app on Cloud Run reaches PostgreSQL through ----------------
+
+
+def _moved(lab: Lab) -> Path:
+    return lab.paths.cloud_sql.with_name(lab.paths.cloud_sql.name + ".moved")
+
+
+def _remove_cloud_sql_socket(lab: Lab) -> None:
+    # The service lost its Cloud SQL connection (or the Auth Proxy never started): no socket.
+    lab.paths.cloud_sql.rename(_moved(lab))
+
+
+def _leave_a_dead_cloud_sql_socket(lab: Lab) -> None:
+    # The Auth Proxy died and left its socket file: it exists, nothing listens on it.
+    _remove_cloud_sql_socket(lab)
+    lab.paths.cloud_sql.mkdir()
+    stale = socket.socket(socket.AF_UNIX)
+    stale.bind(str(lab.paths.cloud_sql / f".s.PGSQL.{POSTGRES_PORT}"))
+    stale.close()
+
+
+def _restore_cloud_sql_socket(lab: Lab) -> None:
+    if lab.paths.cloud_sql.exists():
+        shutil.rmtree(lab.paths.cloud_sql)
+    _moved(lab).rename(lab.paths.cloud_sql)
+
+
 # --- HAProxy and nginx --------------------------------------------------------------------
 
 
@@ -270,6 +314,40 @@ SCENARIOS: dict[str, Scenario] = {
                 "Temporary failure in name resolution.",
                 flow_step="login",
             ),
+        ),
+        Scenario(
+            "app-200-while-failing",
+            "the incident again, with an app whose health endpoint answers 200 while its "
+            "document says it fails: HAProxy keeps routing to it, and the golden path passes "
+            "on the app's pooled connections, so only the document tells",
+            _kill_app_resolver_answering_200,
+            _restart_app_resolver_answering_truthfully,
+            Expected(
+                "redis",
+                "dns.temporary_failure",
+                Owner.INFRASTRUCTURE,
+                "backend",
+                ("backend",),
+                app_says="Error -3 connecting to redis.lab.internal:6379. "
+                "Temporary failure in name resolution.",
+                note="answers 200 while its health document says it fails",
+            ),
+        ),
+        Scenario(
+            "cloud-sql-socket-missing",
+            "the Cloud SQL socket directory is gone (a service without its Cloud SQL "
+            "connection); PostgreSQL over TCP and the golden path are fine",
+            _remove_cloud_sql_socket,
+            _restore_cloud_sql_socket,
+            Expected("postgres_socket", "socket.missing", Owner.CONFIGURATION),
+        ),
+        Scenario(
+            "cloud-sql-socket-dead",
+            "a socket file is left where Cloud SQL's was, with nothing listening (a dead Auth "
+            "Proxy); PostgreSQL over TCP and the golden path are fine",
+            _leave_a_dead_cloud_sql_socket,
+            _restore_cloud_sql_socket,
+            Expected("postgres_socket", "socket.refused", Owner.INFRASTRUCTURE),
         ),
         Scenario(
             "redis-blackholed",

@@ -162,6 +162,9 @@ def prepare_postgres(settings: Settings) -> None:
     home = data.parent
     home.mkdir(parents=True, exist_ok=True)
     os.chown(home, owner.pw_uid, owner.pw_gid)
+    sockets = settings.paths.cloud_sql
+    sockets.mkdir(parents=True, exist_ok=True)
+    os.chown(sockets, owner.pw_uid, owner.pw_gid)
     password_file = home / "superuser-password"
     password_file.write_text(secrets.token_urlsafe(18) + "\n")
     os.chown(password_file, owner.pw_uid, owner.pw_gid)
@@ -186,7 +189,9 @@ def prepare_postgres(settings: Settings) -> None:
         )
     finally:
         password_file.unlink(missing_ok=True)
-    (data / "pg_hba.conf").write_text("host all all 127.0.0.0/8 scram-sha-256\n")
+    (data / "pg_hba.conf").write_text(
+        "host all all 127.0.0.0/8 scram-sha-256\nlocal all all scram-sha-256\n"
+    )
     # Single-user mode: the role and database exist before the server ever listens.
     statements = (
         f"CREATE ROLE {POSTGRES_USER} LOGIN PASSWORD '{settings.postgres_password}';\n"
@@ -203,7 +208,7 @@ def _postgres_command(settings: Settings) -> list[str]:
     flags = {
         "listen_addresses": POSTGRES,
         "port": str(POSTGRES_PORT),
-        "unix_socket_directories": "",
+        "unix_socket_directories": str(settings.paths.cloud_sql),
         "fsync": "off",
         "synchronous_commit": "off",
         "full_page_writes": "off",

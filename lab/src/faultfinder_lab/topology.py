@@ -47,6 +47,7 @@ LB_NAME = f"api.edge.{DOMAIN}"
 POSTGRES_USER = "app"
 DEMO_USER = "demo"  # the golden path's user; its password is generated per lab
 POSTGRES_DATABASE = "app"
+CLOUD_SQL_INSTANCE = "lab:europe-west1:orders"  # PROJECT:REGION:INSTANCE, as Cloud SQL names it
 MAX_CONNECTIONS = 20  # small, so that holding every slot takes a moment, not a minute
 
 STATE_ROOT = Path("/run/faultfinder-lab")
@@ -89,6 +90,12 @@ class Paths:
         return self.root / "postgres" / "data"
 
     @property
+    def cloud_sql(self) -> Path:
+        """Where PostgreSQL's socket lives, in Cloud SQL's shape: /cloudsql/INSTANCE on Cloud
+        Run (the lab keeps its own under its state directory)."""
+        return self.root / "cloudsql" / CLOUD_SQL_INSTANCE
+
+    @property
     def app_resolv(self) -> Path:
         return self.config / "app-resolv.conf"
 
@@ -125,6 +132,7 @@ class Paths:
             self.certificates,
             self.config,
             self.postgres_data.parent,
+            self.cloud_sql.parent,
             self.app_mode,
             self.haproxy_socket,
             self.redis,
@@ -165,6 +173,12 @@ def stack_document(
         "postgres": {
             "url": f"postgresql://{POSTGRES_USER}:{postgres_password}@postgres.{DOMAIN}:"
             f"{POSTGRES_PORT}/{POSTGRES_DATABASE}"
+        },
+        # the same server through its Unix socket, as an app on Cloud Run reaches Cloud SQL
+        "postgres_socket": {
+            "url": f"postgresql://{POSTGRES_USER}:{postgres_password}@/{POSTGRES_DATABASE}"
+            f"?host={paths.cloud_sql}&port={POSTGRES_PORT}",
+            "depends_on": ["postgres"],
         },
         "redis": {"url": f"redis://:{redis_password}@redis.{DOMAIN}:{REDIS_PORT}/0"},
         "cache": {"url": f"redis://:{cache_password}@cache.{DOMAIN}:{CACHE_PORT}/0"},

@@ -69,7 +69,9 @@ SOCKET_ERRNOS: dict[int, str] = {
     errno.ENOTSOCK: "socket.refused",
     errno.EAGAIN: "socket.timeout",  # a Unix socket's full backlog refuses at once with EAGAIN
 }
-CLOUD_SQL_SOCKETS = "/cloudsql/"  # where Cloud Run mounts (and the Auth Proxy makes) them
+# Cloud Run mounts Cloud SQL sockets at /cloudsql/INSTANCE; the Auth Proxy's --unix-socket
+# directory is named so too, by convention.
+CLOUD_SQL_SOCKETS = "/cloudsql/"
 
 
 def chain(error: BaseException) -> list[BaseException]:
@@ -150,7 +152,7 @@ def classify_socket_error(path: str, error: BaseException) -> Finding | None:
             reason = f"[Errno {link.errno}] {os.strerror(link.errno)}"
             evidence = f"connect to the Unix socket {path} failed: {reason}"
             code = SOCKET_ERRNOS[link.errno]
-            if code == "socket.missing" and path.startswith(CLOUD_SQL_SOCKETS):
+            if code == "socket.missing" and CLOUD_SQL_SOCKETS in path:
                 evidence += (
                     f"; {os.path.dirname(path)} is a Cloud SQL socket directory: on Cloud Run it "
                     "exists only when the service has the instance in its Cloud SQL "
