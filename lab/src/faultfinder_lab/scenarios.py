@@ -19,8 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import redis
+import yaml
 
 from faultfinder.faults import Owner
 from faultfinder_lab import namespace
@@ -30,6 +32,10 @@ from faultfinder_lab.proxies import HEALTH_PATH
 from faultfinder_lab.topology import (
     APP,
     APP_PORT,
+    HAPROXY,
+    HTTP_PORT,
+    HTTPS_PORT,
+    NGINX,
     POSTGRES,
     POSTGRES_DATABASE,
     POSTGRES_PORT,
@@ -247,6 +253,32 @@ def _restore_cloud_sql_socket(lab: Lab) -> None:
     _moved(lab).rename(lab.paths.cloud_sql)
 
 
+# --- a URL in the stack file at the wrong service: the mistake is the stack's own -----------
+
+
+def _aim(component: str, host: str, port: int, scheme: str = "") -> Callable[[Lab], None]:
+    """Point a component of the stack file at another host and port (and scheme), as a
+    copy-paste slip in a stack file would: nothing else in the lab changes."""
+
+    def aim(lab: Lab) -> None:
+        stack, kept = lab.paths.stack, lab.paths.stack_as_written
+        if not kept.exists():
+            shutil.copy2(stack, kept)
+        document = yaml.safe_load(stack.read_text())
+        parts = urlsplit(document["components"][component]["url"])
+        credentials = parts.netloc.rpartition("@")[0]
+        netloc = f"{credentials}@{host}:{port}" if credentials else f"{host}:{port}"
+        url = parts._replace(scheme=scheme or parts.scheme, netloc=netloc).geturl()
+        document["components"][component]["url"] = url
+        stack.write_text(yaml.safe_dump(document, sort_keys=False))
+
+    return aim
+
+
+def _restore_stack(lab: Lab) -> None:
+    lab.paths.stack_as_written.replace(lab.paths.stack)
+
+
 # --- HAProxy and nginx --------------------------------------------------------------------
 
 
@@ -348,6 +380,42 @@ SCENARIOS: dict[str, Scenario] = {
             _leave_a_dead_cloud_sql_socket,
             _restore_cloud_sql_socket,
             Expected("postgres_socket", "socket.refused", Owner.INFRASTRUCTURE),
+        ),
+        Scenario(
+            "stack-redis-url-at-postgres",
+            "the stack file's redis URL names PostgreSQL's address and port (a copy-paste slip)",
+            _aim("redis", POSTGRES, POSTGRES_PORT),
+            _restore_stack,
+            Expected("redis", "protocol.mismatch", Owner.CONFIGURATION),
+        ),
+        Scenario(
+            "stack-http-url-at-redis",
+            "the stack file's web URL names Redis's address and port",
+            _aim("web", REDIS, REDIS_PORT),
+            _restore_stack,
+            Expected("web", "protocol.mismatch", Owner.CONFIGURATION),
+        ),
+        Scenario(
+            "stack-postgres-url-at-http",
+            "the stack file's postgres URL names nginx's HTTP port, which waits in silence for "
+            "the rest of a request after PostgreSQL's SSLRequest",
+            _aim("postgres", NGINX, HTTP_PORT),
+            _restore_stack,
+            Expected("postgres", "protocol.mismatch", Owner.CONFIGURATION),
+        ),
+        Scenario(
+            "stack-https-at-a-plain-port",
+            "the stack file asks nginx's plain HTTP port for TLS (https:// on port 80)",
+            _aim("web", NGINX, HTTP_PORT, "https"),
+            _restore_stack,
+            Expected("web", "protocol.mismatch", Owner.CONFIGURATION),
+        ),
+        Scenario(
+            "stack-http-at-a-tls-port",
+            "the stack file speaks plain HTTP to HAProxy's TLS port (http:// on port 443)",
+            _aim("lb", HAPROXY, HTTPS_PORT, "http"),
+            _restore_stack,
+            Expected("lb", "protocol.mismatch", Owner.CONFIGURATION),
         ),
         Scenario(
             "redis-blackholed",

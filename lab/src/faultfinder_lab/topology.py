@@ -70,6 +70,11 @@ class Paths:
         return self.root / "stack.yaml"
 
     @property
+    def stack_as_written(self) -> Path:
+        """The stack file as `up` wrote it, kept while a scenario edits the stack itself."""
+        return self.root / "stack.yaml.orig"
+
+    @property
     def logs(self) -> Path:
         return self.root / "logs"
 
@@ -128,6 +133,7 @@ class Paths:
             self.state,
             self.state.with_suffix(".tmp"),
             self.stack,
+            self.stack_as_written,
             self.logs,
             self.certificates,
             self.config,

@@ -7,13 +7,16 @@ exchanges at most, within what is left of the component's deadline and never mor
 ``IDENTIFY_SECONDS``: first a banner (SSH, MySQL and SMTP speak first) or the answer to a
 ``HEAD`` request (HTTP answers it, Redis says ``-ERR unknown command``, TLS sends an alert);
 then, if the server closed in silence, PostgreSQL's 8-byte SSLRequest on a second connection
-(PostgreSQL closes silently on anything else, and answers this with one byte).
+(PostgreSQL closes silently on anything else, and answers this with one byte); last, a TLS
+hello of its own (a TLS server closes without a word on plain bytes, as OpenSSL does on an
+HTTP request, and answers a hello). Three short exchanges at most.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 
 from faultfinder.classify.protocols import Speaker, identify
 from faultfinder.probe._ladder import Ladder
@@ -37,9 +40,27 @@ async def what_speaks(ladder: Ladder, address: str) -> Speaker | None:
             if answer:
                 return identify(answer)
             answer = await _exchange(ladder, address, SSL_REQUEST)
-            return identify(answer, asked_ssl_request=True)
+            if answer:
+                return identify(answer, asked_ssl_request=True)
+            return await _tls_hello(ladder, address)
     except (OSError, TimeoutError, EOFError):
         return None
+
+
+async def _tls_hello(ladder: Ladder, address: str) -> Speaker | None:
+    """A TLS server completes a handshake (nothing is verified: only who answers matters)."""
+    component = ladder.component
+    if component.socket_path:
+        return None
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    try:
+        _, writer = await asyncio.open_connection(address, component.port, ssl=context)
+    except (ssl.SSLError, ConnectionError):  # answered, but not with TLS
+        return None
+    writer.transport.abort()
+    return Speaker("tls", "completed a TLS handshake")
 
 
 async def _exchange(ladder: Ladder, address: str, request: bytes, *, banner: bool = False) -> bytes:
