@@ -66,6 +66,7 @@ def test_the_app_serves_the_contract_health_document(lab: Lab) -> None:
     assert sorted(document["checks"]) == [
         "cache:connections",
         "cache:responseTime",
+        "db:responseTime",
         "postgres:connections",
         "postgres:responseTime",
         "redis:connections",
@@ -112,6 +113,9 @@ def test_scenario_is_diagnosed_to_its_root_cause(lab: Lab, name: str) -> None:
     assert cause["evidence"], "a root cause carries its evidence"
     for symptom in expected.symptoms:
         assert _component(document, symptom)["code"] == "dependency.failed", symptom
+    for name in expected.warns:  # a document that warns makes its app degraded, not healthy
+        warned = _component(document, name)
+        assert (warned["status"], warned["warning"]) == ("degraded", "app.degraded"), warned
     why = " ".join(document["why"])
     assert expected.component in why
     assert expected.code in why
@@ -145,6 +149,12 @@ def _assert_seen_only_from_the_app(
     """The app's document reports the fault in its own words; faultfinder gets through fine."""
     component = expected.component
     status, _, report = health
+    if component == "backend":  # a fault of the app's own: one of its checks names it
+        assert status == 503
+        found = [entry for (entry, *_) in report["checks"].values() if entry["status"] == "fail"]
+        assert [entry["faultCode"] for entry in found] == [expected.code], found
+        assert expected.app_says in found[0]["output"]
+        return
     assert report["status"] == "fail"
     # 503, as a health endpoint should; or 200 from an app that hides it, which a note names
     assert status == (200 if expected.note else 503)

@@ -9,7 +9,9 @@ each ``{"question"}`` gets an ``{"answer"}`` through the answer cache, a second 
 that fails, an ``{"error"}`` and close code 1011).
 
 The answer cache is not critical to the app's health document: it warns there (HTTP 200), so
-the load balancer keeps the app in rotation and a user can still log in when it fails.
+the load balancer keeps the app in rotation and a user can still log in when it fails. The
+``db`` check goes through a second, small SQLAlchemy pool (the app's reporting), checked by the
+app's own code as many apps write it: its error text is what the document says.
 
 The app resolves names through its own resolv.conf, which the lab points at a different
 resolver than faultfinder's, like an app behind a VPC connector: the health checks go through
@@ -18,7 +20,8 @@ the app's clients, so they see that too.
 A mode file switches behaviour for scenarios: ``error`` (``/``, ``/login`` and the health
 documents answer 500), ``hang`` (they never answer until the mode changes; liveness ignores
 both), ``refuse-websocket`` (``/ws/ask`` answers its upgrade with 503), ``health-200`` (the
-health documents answer 200 whatever they say, as many apps do: load balancers keep routing).
+health documents answer 200 whatever they say, as many apps do: load balancers keep routing),
+``exhaust-pool`` (the app's own code holds every connection of its SQLAlchemy pool).
 ``LAB_FAIL_AT_STARTUP`` makes the app exit during start-up.
 Run with ``python -m faultfinder_lab.app --host H --port P``.
 """
@@ -40,13 +43,15 @@ import redis.asyncio as aioredis
 import uvicorn
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from sqlalchemy import URL, text
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from faultfinder.health import Health, asyncpg_check, redis_check
+from faultfinder.health import Health, asyncpg_check, function_check, redis_check
 from faultfinder_lab.accounts import (
     bearer,
     hash_password,
@@ -68,6 +73,8 @@ HEALTH_TTL = 0.5
 DETAILS_NETWORKS = ("127.0.0.0/8",)
 POOL_SIZE = 2
 REFUSE_WEBSOCKET = "refuse-websocket"
+EXHAUST_POOL = "exhaust-pool"
+ENGINE_POOL_SIZE = 2  # the SQLAlchemy pool the db check goes through
 HEALTH_200 = "health-200"
 
 Scope = MutableMapping[str, Any]
@@ -151,6 +158,41 @@ class Dependencies:
         self.redis = redis_client(config.redis_host, config.redis_port, config.redis_password)
         self.cache = redis_client(config.cache_host, config.cache_port, config.cache_password)
         self.users_ready = False
+        self.engine = create_async_engine(
+            URL.create(
+                "postgresql+asyncpg",
+                username=config.postgres_user,
+                password=config.postgres_password,
+                host=config.postgres_host,
+                port=config.postgres_port,
+                database=config.postgres_database,
+            ),
+            pool_size=ENGINE_POOL_SIZE,
+            max_overflow=0,
+            pool_timeout=CLIENT_TIMEOUT,
+            connect_args={"timeout": CLIENT_TIMEOUT},
+        )
+        self.held: list[AsyncConnection] = []  # the exhaust-pool mode's connections
+
+    async def select_one(self) -> None:
+        """The ``db`` check: ``SELECT 1`` through the SQLAlchemy pool, its errors as they come."""
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    async def obey_pool_mode(self) -> None:
+        """Hold every connection of the SQLAlchemy pool while the mode says so (a leak)."""
+        while True:
+            exhaust = self.config.mode() == EXHAUST_POOL
+            if exhaust and not self.held:
+                with suppress(Exception):
+                    for _ in range(ENGINE_POOL_SIZE):
+                        self.held.append(await self.engine.connect())
+            elif not exhaust and self.held:
+                for connection in self.held:
+                    with suppress(Exception):
+                        await connection.close()
+                self.held.clear()
+            await asyncio.sleep(0.2)
 
     async def open(self) -> None:
         """Connect the pool up front, as a real app does; if the database refuses now (a wrong
@@ -208,6 +250,10 @@ class Dependencies:
         return found
 
     async def close(self) -> None:
+        for connection in self.held:
+            with suppress(Exception):
+                await connection.close()
+        await self.engine.dispose()
         if self.pool is not None:
             self.pool.terminate()
         await self.redis.aclose()
@@ -223,6 +269,7 @@ def health_endpoints(dependencies: Dependencies) -> Health:
             redis_check("redis", dependencies.redis, timeout=CHECK_TIMEOUT),
             # Only /ws/ask needs it: when it fails the document warns, and stays 200.
             redis_check("cache", dependencies.cache, timeout=CHECK_TIMEOUT, critical=False),
+            function_check("db", dependencies.select_one, kind="postgresql", timeout=CHECK_TIMEOUT),
         ],
         ttl=HEALTH_TTL,
         deadline=HEALTH_DEADLINE,
@@ -367,9 +414,13 @@ def build_app(config: Config) -> Starlette:
             )
         await dependencies.open()
         app.state.dependencies = dependencies
+        holding = asyncio.create_task(dependencies.obey_pool_mode())
         try:
             yield
         finally:
+            holding.cancel()
+            with suppress(asyncio.CancelledError):
+                await holding
             await dependencies.close()
 
     health = obeying_mode(health_endpoints(dependencies), config)

@@ -63,6 +63,7 @@ class Expected:
     app_says: str = ""  # when seen from the app: words of the app's own error for it
     flow_step: str = ""  # the golden path's step that must fail; "" when it must pass
     note: str = ""  # words of a note the diagnosis must make on the app (component backend)
+    warns: tuple[str, ...] = ()  # components left degraded with a warning code (not down)
 
 
 @dataclass(frozen=True)
@@ -418,6 +419,22 @@ SCENARIOS: dict[str, Scenario] = {
             Expected("lb", "protocol.mismatch", Owner.CONFIGURATION),
         ),
         Scenario(
+            "app-pool-exhausted",
+            "the app's own code holds every connection of its SQLAlchemy pool (a leak); "
+            "PostgreSQL is fine, and HAProxy takes the app out of rotation on its 503",
+            _app_mode("exhaust-pool", settle=True),
+            _app_mode("ok", settle=False),
+            Expected(
+                "backend",
+                "app.pool_exhausted",
+                Owner.APPLICATION,
+                "backend",
+                ("lb",),
+                app_says="QueuePool limit of size 2 overflow 0 reached",
+                flow_step="login",
+            ),
+        ),
+        Scenario(
             "redis-blackholed",
             "a firewall rule drops every packet to Redis",
             _blackhole_redis,
@@ -555,6 +572,8 @@ SCENARIOS: dict[str, Scenario] = {
                 Owner.INFRASTRUCTURE,
                 symptoms=(GOLDEN_PATH,),
                 flow_step="ask",
+                # its document warns (a non-critical check fails) and answers 200
+                warns=("backend",),
             ),
         ),
         Scenario(

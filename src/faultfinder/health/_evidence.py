@@ -50,8 +50,14 @@ def _generic_code(error: BaseException, links: list[BaseException], target: str)
 
 
 def _text_code(links: list[BaseException]) -> str | None:
+    """What the errors' texts say, read as ``diagnose`` reads a check's output: the apps' own
+    words first (the log signatures: SQLAlchemy's "QueuePool limit … reached" is the app's
+    pool, not a network timeout), then the probers' error texts."""
+    from faultfinder.classify.signatures import classify  # RE2, only once a check has failed
+
     for link in links:
-        code = classify_text(describe(link))
+        text = describe(link)
+        code = classify(text) or classify_text(text)
         if code is not None:
             return code
     return None
