@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import math
 import re
 from typing import Protocol
 
@@ -18,6 +19,7 @@ UTC = datetime.UTC
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=UTC)
 _MILLISECOND = datetime.timedelta(milliseconds=1)
 
+MAX_DURATION = 366 * 86400.0  # seconds: a year is longer than anything faultfinder waits for
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _AGO = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(s|m|h|d)\s*$")
@@ -61,17 +63,24 @@ def now_ms() -> datetime.datetime:
 
 
 def parse_duration(value: object) -> float:
-    """``250ms``, ``3s``, ``1m``, ``2h``, ``7d`` or a bare number of seconds → seconds."""
+    """``250ms``, ``3s``, ``1m``, ``2h``, ``7d`` or a bare number of seconds → seconds: finite,
+    greater than zero, and at most ``MAX_DURATION`` (a year)."""
     if isinstance(value, bool):
         raise ValueError("a duration like 250ms, 3s or 1m")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str) and (match := _DURATION.match(value)):
-        seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-    else:
-        raise ValueError(f"{value!r} is not a duration like 250ms, 3s or 1m")
-    if seconds <= 0:
-        raise ValueError("a duration must be greater than zero")
+    try:
+        if isinstance(value, int | float):
+            seconds = float(value)
+        elif isinstance(value, str) and (match := _DURATION.match(value[:64])):
+            seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        else:  # a secret substituted here is masked where the error is reported (config)
+            shown = repr(value)[:40]
+            raise ValueError(f"{shown} is not a duration like 250ms, 3s or 1m")
+    except OverflowError:  # a 400-digit number
+        seconds = math.inf
+    if math.isnan(seconds) or seconds <= 0:
+        raise ValueError("a duration must be a number greater than zero")
+    if seconds > MAX_DURATION:
+        raise ValueError("a duration must be at most a year (366d)")
     return seconds
 
 

@@ -18,7 +18,11 @@ A probe's failure is never a ``FaultfinderError``: probers turn it into a fault 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Protocol
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class FaultfinderError(Exception):
@@ -31,15 +35,29 @@ class ConfigError(FaultfinderError):
     """A stack file that cannot be used; the message names file:line:key."""
 
     def __init__(self, message: str, *, file: str, line: int | None = None, key: str = "") -> None:
-        self.file = file
+        # One line, whatever the parser said or the file holds: a key with a line break in it
+        # could otherwise write a line of output of its own ("FAKE: all healthy").
+        self.file = _printable(file)
         self.line = line
-        self.key = key
-        message = " ".join(message.split())  # one line, whatever the parser said
+        self.key = _printable(key)
+        message = _printable(" ".join(message.split()))
         self.reason = message
-        where = file if line is None else f"{file}:{line}"
-        if key:
-            where = f"{where}: {key}"
+        where = self.file if line is None else f"{self.file}:{line}"
+        if self.key:
+            where = f"{where}: {self.key}"
         super().__init__(f"{where}: {message}")
+
+    def masked(self, redact: Callable[[str], str]) -> ConfigError:
+        """The same error with ``redact`` applied to what it quotes from the file."""
+        key = redact(self.key)
+        return ConfigError(redact(self.reason), file=self.file, line=self.line, key=key)
+
+
+def _printable(text: str) -> str:
+    """Control characters written as escapes (``\\n``), so the text stays on one line."""
+    if not _CONTROL.search(text):
+        return text
+    return _CONTROL.sub(lambda match: repr(match.group(0))[1:-1], text)
 
 
 class UsageError(FaultfinderError):

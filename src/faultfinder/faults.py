@@ -380,6 +380,14 @@ _CATALOGUE = (
         "Read the exception at the end of the traceback and fix the code path that raised it.",
     ),
     Fault(
+        "probe.unexpected_error",
+        Owner.UNKNOWN,
+        "faultfinder's prober met an error it has no rule for: the target answered in a way "
+        "nothing here reads (or a client library failed on it)",
+        "Check the target by hand (the evidence names the error), and report the answer that "
+        "caused it to faultfinder's maintainers so a rule can read it.",
+    ),
+    Fault(
         "dependency.failed",
         Owner.NONE,
         "this component fails because a component it depends on fails (a symptom)",

@@ -10,6 +10,7 @@ URLs (and the Basic credentials built from them), secret-looking query values, h
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import functools
 import re
@@ -115,6 +116,23 @@ def url_secrets(url: str | SplitResult) -> set[str]:
         found.add(base64.b64encode(pair.encode()).decode("ascii"))
     query = parse_qsl(parts.query)
     found.update(value for key, value in query if value and SECRET_NAME.search(key))
+    return found
+
+
+def header_secrets(value: str) -> set[str]:
+    """A header value's secrets: the value, and the credential inside an ``Authorization``
+    scheme (``Bearer TOKEN``, ``Basic BASE64`` and the password it encodes), which a server
+    may echo without the scheme word."""
+    found = {value}
+    scheme, _, credential = value.strip().partition(" ")
+    credential = credential.strip()
+    if not credential or not scheme.isalpha():
+        return found
+    found.add(credential)
+    if scheme.lower() == "basic":
+        with contextlib.suppress(ValueError, UnicodeDecodeError):
+            pair = base64.b64decode(credential, validate=True).decode()
+            found.update({pair, pair.partition(":")[2]} - {""})
     return found
 
 

@@ -297,3 +297,31 @@ async def test_a_storm_of_changes_is_described_in_batches_one_diagnosis_each(
     assert told == sorted(told), told
     batches = len(set(told))
     assert 1 < batches <= 100, batches
+
+
+async def test_an_error_behind_a_probe_is_counted_and_logged_once_and_probing_goes_on(
+    switchable_server: Starter, write_stack: Callable[..., Path],
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A bug behind one component's probe (here: taking its result raises, three times) must
+    not end that component's schedule: it was once dropped from monitoring in silence."""
+    target = switchable_server()
+    stack = fast_stack(write_stack, {"web": {"url": f"tcp://127.0.0.1:{target.port}"}})
+    caplog.set_level(logging.WARNING, "faultfinder.monitor")
+    monitor = Monitor(stack, agent="test")
+    observe = monitor.observe
+    broken = iter(range(3))
+
+    def observe_or_raise(*args: Any) -> None:
+        if next(broken, None) is not None:
+            raise RuntimeError("a bug behind the probe")
+        observe(*args)
+
+    monkeypatch.setattr(monitor, "observe", observe_or_raise)
+    await monitor.start()
+    try:
+        await until(lambda: len(monitor.recent("web")) >= 2, what="probes after the errors")
+        assert monitor.errors == {"web": 3}
+        assert caplog.text.count("probing web raised RuntimeError: a bug behind the probe") == 1
+    finally:
+        await monitor.stop()

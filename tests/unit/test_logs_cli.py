@@ -191,6 +191,25 @@ def test_the_stack_file_maps_labels_to_components_and_masks_secrets(
     assert set(forced["by_component"]) == {"edge"}
 
 
+def test_an_unknown_error_is_masked_before_it_becomes_a_template(
+    run_cli: Run, write_stack: StackWriter, tmp_path: Path
+) -> None:
+    """Templating replaces numbers and hex with <NUM> and <HEX>: run first, it would leave the
+    rest of a secret ("s3cr3t-") in the template for everyone to read."""
+    stack = write_stack(
+        {"cache": {"url": "redis://:s3cr3t-abcdef-123456@redis.internal:6379/0"}}
+    )
+    log = tmp_path / "app.log"
+    log.write_text("".join(
+        f"2024-05-01T12:00:0{n}Z ERROR replay {n} refused for key s3cr3t-abcdef-123456\n"
+        for n in range(3)
+    ))
+    document = run_cli("logs", str(log), "--stack", str(stack), "--json").json()
+    texts = [entry["template"] for entry in document["unclassified"]["templates"]]
+    assert texts, document["unclassified"]
+    assert not any("s3cr3t" in text for text in texts), texts
+
+
 def test_a_mapping_to_no_component_is_a_config_error(
     run_cli: Run, write_stack: StackWriter, app_log: Path
 ) -> None:

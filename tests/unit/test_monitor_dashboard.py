@@ -23,6 +23,7 @@ class StaticView:
 
     observations: dict[str, list[Reading]] = field(default_factory=dict)
     state: dict[str, tuple[Status, datetime.datetime]] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=dict)
 
     def latest(self) -> Mapping[str, Reading]:
         return {name: found[-1] for name, found in self.observations.items() if found}

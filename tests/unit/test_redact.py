@@ -31,3 +31,37 @@ def test_known_secrets_are_masked_everywhere_longest_first() -> None:
 def test_prose_with_secret_words_is_left_alone() -> None:
     text = "secret: NOAUTH or WRONGPASS: authentication rejected"
     assert INLINE(text) == text
+
+
+def test_every_form_of_a_stack_secret_is_masked() -> None:
+    """A percent-encoded URL password (the only way to write one with @ or /) in both forms,
+    the bare token of a Bearer header, and what a Basic header encodes."""
+    from faultfinder.config import parse_stack
+
+    text = (
+        "components:\n"
+        "  db: {url: 'postgresql://app:PgPw%40Enc-1212@db.internal/app'}\n"
+        "  api: {url: 'https://api.internal/', headers: {Authorization: 'Bearer tok-9f3a7c'}}\n"
+        "  old: {url: 'https://old.internal/',\n"
+        "        headers: {Authorization: 'Basic YWRtaW46QmFzaWMtUHctNDQ='}}\n"
+    )
+    stack = parse_stack(text, "s.yaml", {})
+    echoed = (
+        "login as app with PgPw@Enc-1212 (PgPw%40Enc-1212); the page said: invalid token "
+        "tok-9f3a7c; admin:Basic-Pw-44 YWRtaW46QmFzaWMtUHctNDQ="
+    )
+    masked = stack.redactor(echoed)
+    for secret in ("PgPw@Enc-1212", "PgPw%40Enc-1212", "tok-9f3a7c", "Basic-Pw-44",
+                   "YWRtaW46QmFzaWMtUHctNDQ="):
+        assert secret not in masked, masked
+
+
+def test_a_config_error_never_quotes_a_substituted_secret() -> None:
+    from faultfinder.config import parse_stack
+    from faultfinder.errors import ConfigError
+
+    text = "defaults: {timeout: '${DB_PASSWORD}'}\ncomponents: {}\n"
+    with pytest.raises(ConfigError) as raised:
+        parse_stack(text, "s.yaml", {"DB_PASSWORD": "FuzzDbPw-7788"})
+    assert "FuzzDbPw-7788" not in str(raised.value)
+    assert "defaults.timeout" in str(raised.value)

@@ -24,6 +24,12 @@ from faultfinder.validate.suggest import suggest
 URL_KINDS = sorted(name for name, scheme in SCHEMES.items() if scheme.url_schemes)
 
 
+def host_of(kind: str) -> str:
+    """A host for a URL of this kind: with a port when the kind has no default one (tcp)."""
+    return "example.test" if SCHEMES[kind].default_port or "tcp" not in SCHEMES[kind].rungs \
+        else "example.test:8123"
+
+
 def stack_of(url: str, **keys: object) -> str:
     extra = "".join(f"\n    {key}: {value}" for key, value in keys.items())
     return f"components:\n  target:\n    url: '{url}'{extra}\n"
@@ -33,11 +39,11 @@ def stack_of(url: str, **keys: object) -> str:
 def test_the_stack_file_reads_every_url_scheme_of_a_kind(kind: str) -> None:
     scheme = SCHEMES[kind]
     for url_scheme in scheme.url_schemes:
-        stack = parse_stack(stack_of(f"{url_scheme}://example.test/x"), "s.yaml", {})
+        stack = parse_stack(stack_of(f"{url_scheme}://{host_of(kind)}/x"), "s.yaml", {})
         component = stack.components["target"]
         assert component.kind == kind
         assert component.scheme is scheme
-        assert component.port == (scheme.default_port or 0)
+        assert component.port == (scheme.default_port or (8123 if ":" in host_of(kind) else 0))
         assert kind_of_url_scheme(url_scheme.upper()) == kind
 
 
@@ -106,7 +112,7 @@ def test_the_inside_view_joins_an_app_check_named_like_the_kind(kind: str) -> No
     text = (
         "components:\n"
         "  app: {url: 'http://app.test/health', health: true, depends_on: [dependency]}\n"
-        f"  dependency: {{url: '{kind}://dependency.test'}}\n"
+        f"  dependency: {{url: '{kind}://{host_of(kind).replace('example', 'dependency')}'}}\n"
     )
     stack = parse_stack(text, "s.yaml", {})
     for name in SCHEMES[kind].inside_names:
@@ -118,7 +124,7 @@ def test_the_inside_view_joins_an_app_check_named_like_the_kind(kind: str) -> No
 
 @pytest.mark.parametrize("kind", URL_KINDS)
 def test_validate_suggests_the_kinds_latency_bound(kind: str) -> None:
-    stack = parse_stack(stack_of(f"{kind}://example.test", timeout="10s"), "s.yaml", {})
+    stack = parse_stack(stack_of(f"{kind}://{host_of(kind)}", timeout="10s"), "s.yaml", {})
     code = SCHEMES[kind].timeout_code
     diagnosis = {
         "root_causes": [{"component": "target", "code": code, "vantage": "faultfinder"}],

@@ -52,6 +52,7 @@ class MemoryView:
     observations: list[Reading] = field(default_factory=list)
     state_changes: list[StateChange] = field(default_factory=list)
     current: Diagnosis | None = None
+    errors: dict[str, int] = field(default_factory=dict)
 
     def add(self, seconds: int, result: CheckResult) -> None:
         at = START + datetime.timedelta(seconds=seconds)

@@ -84,10 +84,15 @@ def chain(error: BaseException) -> list[BaseException]:
     return seen
 
 
+DESCRIBED = 300  # characters of an error's text kept: a server's error may claim megabytes
+
+
 def describe(error: BaseException) -> str:
-    """A one-line description of an exception without secrets from its arguments."""
-    text = str(error).strip() or type(error).__name__
-    return text.splitlines()[0]
+    """A one-line description of an exception without secrets from its arguments, at most
+    ``DESCRIBED`` characters of it."""
+    text = str(error)[: DESCRIBED * 4].strip() or type(error).__name__
+    line = text.splitlines()[0]
+    return line if len(line) <= DESCRIBED else line[: DESCRIBED - 1] + "…"
 
 
 def classify_resolve_error(host: str, error: BaseException) -> Finding | None:

@@ -1,4 +1,10 @@
-"""YAML loading that remembers the line of every mapping key, for file:line:key errors."""
+"""YAML loading that remembers the line of every mapping key, for file:line:key errors.
+
+Bounded for files written by hand under stress, or by anyone: nesting deeper than
+``MAX_DEPTH`` and a value YAML cannot build (``!!float abc``, a 400-digit number where a float
+is asked for) are YAML errors with their line, never a traceback; ``expanded`` counts what
+aliases expand to, so an alias bomb is refused before anything copies it.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +32,34 @@ class LineList(list[Any]):
         self.line = 1
 
 
+MAX_DEPTH = 64  # mappings and sequences within each other; a stack file needs about 8
+MAX_VALUES = 100_000  # values the document holds once every alias is expanded
+
+
 class _LineLoader(yaml.SafeLoader):
+    _depth = 0
+
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        # PyYAML composes recursively: a deep document would exhaust Python's stack first.
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested deeper than {MAX_DEPTH} levels", mark
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, TypeError, OverflowError) as error:  # `!!float abc` and the like
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read this value: {error}", node.start_mark
+            ) from None
+
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> LineDict:  # type: ignore[override]
         mapping = LineDict()
         mapping.line = node.start_mark.line + 1
@@ -68,6 +101,21 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _co
 def load(text: str) -> Any:
     """Parse YAML text; mappings come back as ``LineDict``, sequences as ``LineList``."""
     return yaml.load(text, Loader=_LineLoader)
+
+
+def expanded(document: Any, limit: int = MAX_VALUES) -> int:
+    """How many values ``document`` holds with every alias expanded, counting up to ``limit``
+    (and no further: a bomb of nine aliases nested nine deep would hold 387 million)."""
+    count = 0
+    pending = [document]
+    while pending and count <= limit:
+        node = pending.pop()
+        count += 1
+        if isinstance(node, dict):
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return count
 
 
 def _has(node: Any, part: str | int) -> bool:

@@ -17,7 +17,7 @@ from faultfinder.config import _yaml
 from faultfinder.config.spec import FlowSpec, StepSpec
 from faultfinder.errors import ConfigError
 from faultfinder.placeholders import references
-from faultfinder.redact import SECRET_NAME
+from faultfinder.redact import SECRET_NAME, header_secrets
 from faultfinder.schemes import URL_SCHEMES
 
 Path = tuple[str | int, ...]
@@ -75,7 +75,13 @@ def check_flow(name: str, flow: FlowSpec, file: str, document: Any) -> FlowSpec:
 
 
 def _check_url(url: str, path: Path, fail: Any) -> None:
-    parts = urlsplit(url)
+    if any(ord(character) < 0x20 or character == "\x7f" for character in url):
+        raise fail(path, "the URL holds a control character (a line break, a NUL)")
+    try:
+        parts = urlsplit(url)
+        parts.hostname  # noqa: B018 (a malformed bracketed address raises here)
+    except ValueError as error:
+        raise fail(path, f"not a valid URL: {error}") from None
     scheme = parts.scheme.lower()
     if scheme not in URL_SCHEMES:
         known = ", ".join(sorted(URL_SCHEMES))
@@ -114,7 +120,9 @@ def flow_secrets(flow: FlowSpec) -> set[str]:
     and passwords in step URLs. (What a step captures is hidden at run time.)"""
     found = {value for name, value in flow.variables.items() if value and SECRET_NAME.search(name)}
     for step in [*flow.steps, *flow.cleanup]:
-        found.update(value for value in step.headers.values() if value and "{" not in value)
+        for value in step.headers.values():
+            if value and "{" not in value:
+                found |= header_secrets(value)
         password = urlsplit(step.url).password
         if password and "{" not in password:
             found.add(password)

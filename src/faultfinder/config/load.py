@@ -21,9 +21,12 @@ from faultfinder.config.flows import check_flow, flow_secrets
 from faultfinder.config.spec import AlertSpec, ComponentSpec, LogsSpec, StackSpec, ValidationSpec
 from faultfinder.config.stack import Component, Stack, socket_path
 from faultfinder.errors import ConfigError
-from faultfinder.redact import SECRET_NAME, url_secrets
+from faultfinder.redact import SECRET_NAME, Redactor, header_secrets, url_secrets
 from faultfinder.schemes import URL_SCHEMES, kind_of_url_scheme
+from faultfinder.schemes import scheme as scheme_of
 
+MAX_FILE_CHARACTERS = 4 * 1024 * 1024
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # in a URL: a NUL cuts a host name short in libc
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -31,7 +34,8 @@ def load_stack(path: str | Path, environ: dict[str, str] | None = None) -> Stack
     """Read, substitute, validate and resolve a stack file; raises ``ConfigError``."""
     file = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        with Path(path).open(encoding="utf-8") as stream:
+            text = stream.read(MAX_FILE_CHARACTERS + 1)  # /dev/zero is a path too
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"cannot read the stack file: {_reason(error)}", file=file) from None
     return parse_stack(text, file, os.environ if environ is None else environ)
@@ -53,23 +57,34 @@ def component_from_url(name: str, url: str, *, timeout: float = 3.0, **options: 
 
 def parse_stack(text: str, file: str, environ: Any) -> Stack:
     """Validate stack-file text; ``file`` is only used to name errors."""
+    if len(text) > MAX_FILE_CHARACTERS:
+        raise ConfigError("larger than 4 MiB: no stack file is", file=file)
     try:
         document = _yaml.load(text)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else None
         raise ConfigError(f"not valid YAML: {error.problem}", file=file, line=line) from None
-    except yaml.YAMLError as error:
+    except (yaml.YAMLError, RecursionError) as error:
         raise ConfigError(f"not valid YAML: {error}", file=file) from None
     if not isinstance(document, dict):
         raise ConfigError("a stack file is a mapping with a `components` key", file=file, line=1)
+    if _yaml.expanded(document) > _yaml.MAX_VALUES:
+        raise ConfigError(
+            f"holds more than {_yaml.MAX_VALUES:,} values once its YAML aliases are expanded",
+            file=file,
+            line=1,
+        )
     secrets: set[str] = set()
-    substituted = _substitute(document, (), file, document, environ, secrets)
     try:
-        spec = StackSpec.model_validate(substituted)
-    except ValidationError as error:
-        raise _config_error(error, file, document) from None
-    stack = _resolve(spec, file, document)
+        substituted = _substitute(document, (), file, document, environ, secrets)
+        try:
+            spec = StackSpec.model_validate(substituted)
+        except ValidationError as error:
+            raise _config_error(error, file, document) from None
+        stack = _resolve(spec, file, document)
+    except ConfigError as error:  # a value in the message may be a secret substituted here
+        raise error.masked(Redactor(secrets)) from None
     found = secrets | _url_secrets(stack) | _watch_secrets(spec)
     for component in stack.components.values():
         if component.spec.flow is not None:
@@ -132,7 +147,8 @@ def _url_secrets(stack: Stack) -> set[str]:
     found: set[str] = set()
     for component in stack.components.values():
         found |= url_secrets(component.parts)
-        found.update(value for value in component.spec.headers.values() if value)
+        for value in component.spec.headers.values():
+            found |= header_secrets(value) if value else set()
     return found
 
 
@@ -142,7 +158,8 @@ def _watch_secrets(spec: StackSpec) -> set[str]:
     for url in [alert.url for alert in spec.alerts if alert.url] + [spec.history.store or ""]:
         found |= url_secrets(url)
     for alert in spec.alerts:
-        found.update(value for value in alert.headers.values() if value)
+        for value in alert.headers.values():
+            found |= header_secrets(value) if value else set()
         if alert.type == "slack" and alert.url:
             # an incoming-webhook URL's path is its token
             found.add(urlsplit(alert.url).path.strip("/"))
@@ -157,33 +174,12 @@ def _resolve(spec: StackSpec, file: str, document: Any) -> Stack:
             continue
         assert component_spec.url is not None  # ComponentSpec requires url or flow
         path: tuple[str | int, ...] = ("components", name, "url")
-        scheme = urlsplit(component_spec.url).scheme.lower()
-        kind = kind_of_url_scheme(scheme)
-        if kind is None:
-            raise ConfigError(
-                f"unknown scheme {scheme or '(none)'!r}; known: {', '.join(sorted(URL_SCHEMES))}",
-                file=file,
-                line=_yaml.line_of(document, path),
-                key=_dotted(path),
-            )
         try:
-            parts = urlsplit(component_spec.url)
-            port = parts.port
+            kind = _url_kind(component_spec.url)
         except ValueError as error:
             raise ConfigError(
-                f"not a valid URL: {error}",
-                file=file,
-                line=_yaml.line_of(document, path),
-                key=_dotted(path),
+                str(error), file=file, line=_yaml.line_of(document, path), key=_dotted(path)
             ) from None
-        if not parts.hostname and socket_path(kind, component_spec.url) is None:
-            raise ConfigError(
-                "the URL has no host (nor a Unix socket path)",
-                file=file,
-                line=_yaml.line_of(document, path),
-                key=_dotted(path),
-            )
-        del port
         components[name] = Component(
             name=name,
             kind=kind,
@@ -208,6 +204,33 @@ def _resolve(spec: StackSpec, file: str, document: Any) -> Stack:
         history=spec.history,
         logs=spec.logs,
     )
+
+
+def _url_kind(url: str) -> str:
+    """The kind a component's URL names; ``ValueError`` says why it is no URL faultfinder can
+    probe (an unknown scheme, a malformed address, no host, a port it cannot use)."""
+    if _CONTROL.search(url):
+        raise ValueError("the URL holds a control character (a line break, a NUL)")
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # a port that is no number, or out of range, raises here
+        host = parts.hostname  # so does a bracketed address that is no IPv6 address
+    except ValueError as error:
+        raise ValueError(f"not a valid URL: {error}") from None
+    scheme = parts.scheme.lower()
+    kind = kind_of_url_scheme(scheme)
+    if kind is None:
+        known = ", ".join(sorted(URL_SCHEMES))
+        raise ValueError(f"unknown scheme {scheme or '(none)'!r}; known: {known}")
+    socket = socket_path(kind, url)
+    if not host and socket is None:
+        raise ValueError("the URL has no host (nor a Unix socket path)")
+    if port == 0:
+        raise ValueError("port 0 is no port to connect to")
+    needs_port = "tcp" in scheme_of(kind).rungs and scheme_of(kind).default_port is None
+    if port is None and needs_port and socket is None:
+        raise ValueError(f"a {kind}:// URL needs a port (tcp://host:PORT)")
+    return kind
 
 
 def _flow_component(
@@ -320,26 +343,30 @@ def _check_references(spec: StackSpec, file: str, document: Any) -> None:
 
 
 def _find_cycle(edges: dict[str, list[str]]) -> list[str]:
-    """A cycle in the depends_on/via graph as a list of names (first repeated last), or []."""
-    visiting: list[str] = []
+    """A cycle in the depends_on/via graph as a list of names (first repeated last), or [].
+
+    A walk with a stack of its own, not recursion: a chain of a thousand components is a
+    stack file, not a crash."""
     done: set[str] = set()
-
-    def visit(name: str) -> list[str]:
-        if name in visiting:
-            return [*visiting[visiting.index(name) :], name]
-        if name in done:
-            return []
-        visiting.append(name)
-        for target in edges.get(name, []):
-            if cycle := visit(target):
-                return cycle
-        visiting.pop()
-        done.add(name)
-        return []
-
-    for name in sorted(edges):
-        if cycle := visit(name):
-            return cycle
+    for start in sorted(edges):
+        if start in done:
+            continue
+        path = [start]
+        on_path = {start}
+        walks = [iter(edges.get(start, []))]
+        while walks:
+            target = next(walks[-1], None)
+            if target is None:
+                walks.pop()
+                finished = path.pop()
+                on_path.discard(finished)
+                done.add(finished)
+            elif target in on_path:
+                return [*path[path.index(target) :], target]
+            elif target not in done:
+                path.append(target)
+                on_path.add(target)
+                walks.append(iter(edges.get(target, [])))
     return []
 
 

@@ -57,12 +57,16 @@ HttpHeaders = Annotated[dict[str, str], AfterValidator(_http_headers)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # NaN and infinity are no numbers a stack file means (a NaN compares false with every
+    # bound, so `pass_rate: .nan` would pass `ge=0, le=1`).
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
 
 
 class TlsOptions(_Strict):
     ca: str | None = None  # a PEM bundle to trust instead of the system store
-    min_days_left: int = 14  # fewer days left than this warns tls.expiring_soon
+    min_days_left: int = Field(default=14, ge=0, le=36_500)  # fewer days left warn
     server_name: str | None = None  # SNI and the name to verify, when the URL holds an address
 
     @field_validator("ca")
@@ -106,8 +110,8 @@ class Defaults(_Strict):
     tls: TlsOptions = TlsOptions()
     # watch (docs/watch.md): time between probes, and Gatus-style flap thresholds
     interval: Duration = 30.0
-    failure_threshold: int = Field(default=3, ge=1)  # failures in a row before "down"
-    success_threshold: int = Field(default=2, ge=1)  # successes in a row before "back up"
+    failure_threshold: int = Field(default=3, ge=1, le=10_000)  # failures in a row: "down"
+    success_threshold: int = Field(default=2, ge=1, le=10_000)  # successes in a row: "up"
 
 
 class ComponentSpec(_Strict):
@@ -131,8 +135,8 @@ class ComponentSpec(_Strict):
     command: list[str] | None = None  # Redis: a command to run after PING; its reply is checked
     query: str | None = None  # PostgreSQL: a query instead of SELECT 1; its first value is checked
     interval: Duration | None = None  # watch: overrides defaults.interval
-    failure_threshold: int | None = Field(default=None, ge=1)
-    success_threshold: int | None = Field(default=None, ge=1)
+    failure_threshold: int | None = Field(default=None, ge=1, le=10_000)
+    success_threshold: int | None = Field(default=None, ge=1, le=10_000)
 
     @model_validator(mode="after")
     def _url_or_flow(self) -> ComponentSpec:
@@ -175,15 +179,15 @@ class FlowSpec(_Strict):
 
 
 class TlsCriteria(_Strict):
-    min_days_left: int | None = Field(default=None, ge=0)
+    min_days_left: int | None = Field(default=None, ge=0, le=36_500)
 
 
 class Criteria(_Strict):
     """What ``validate`` asks of a component; set for all, per category or per component."""
 
-    consecutive: int | None = Field(default=None, ge=1)  # passes in a row
-    p95_ms: float | None = Field(default=None, gt=0)  # over the repetitions
-    max_ms: float | None = Field(default=None, gt=0)
+    consecutive: int | None = Field(default=None, ge=1, le=100_000)  # passes in a row
+    p95_ms: float | None = Field(default=None, gt=0, le=86_400_000)  # over the repetitions
+    max_ms: float | None = Field(default=None, gt=0, le=86_400_000)
     tls: TlsCriteria = TlsCriteria()
 
 

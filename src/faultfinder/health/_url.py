@@ -12,7 +12,7 @@ from faultfinder.config import Component, component_from_url
 from faultfinder.health._checks import Check, Observation, component_type_of, rounded
 from faultfinder.model import CheckResult, Grade
 from faultfinder.probe import probe_component, prober
-from faultfinder.redact import url_secrets
+from faultfinder.redact import header_secrets, url_secrets
 
 
 class UrlCheck(Check):
@@ -40,7 +40,8 @@ class UrlCheck(Check):
 
     def secrets(self) -> frozenset[str]:
         found = url_secrets(self.component.parts)
-        found.update(value for value in self.component.spec.headers.values() if value)
+        for value in self.component.spec.headers.values():
+            found |= header_secrets(value) if value else set()
         return frozenset(found)
 
 

@@ -108,7 +108,9 @@ class Summary:
         record = event.record
         component = self.attribution.component(record)
         if event.code is None:
-            template = self.miner.add(record.text)
+            # masked before it is generalised: a template that keeps part of a secret (the
+            # part no <NUM> or <HEX> replaced) would show it
+            template = self.miner.add(self.redactor(record.text))
             if template is None:
                 return
             tally = self.unclassified[template]

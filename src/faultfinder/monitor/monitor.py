@@ -23,6 +23,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from faultfinder.classify import describe as describe_error
 from faultfinder.clock import now_ms
 from faultfinder.config import Stack
 from faultfinder.diagnosis import diagnose
@@ -93,6 +94,8 @@ class Monitor:
         self._alerts_wanted = alerts
         self._graph = edges(stack)
         self._latest: dict[str, Reading] = {}
+        self.errors: dict[str, int] = {}  # component → errors behind its probe, since start
+        self._errors_logged: set[tuple[str, str]] = set()
         self._recent: dict[str, deque[Sample]] = {
             name: deque(maxlen=recent_size) for name in stack.components
         }
@@ -276,10 +279,28 @@ class Monitor:
 
         async def run() -> None:
             at = _now()
-            # no deadline of our own: probe_component keeps one and always returns
-            self.observe(name, at, await probe_component(component))
+            try:
+                # no deadline of our own: probe_component keeps one and always returns
+                self.observe(name, at, await probe_component(component))
+            except Exception as error:  # a bug behind the probe: keep scheduling, say so once
+                self._count_error(name, error)
 
         return run
+
+    def _count_error(self, name: str, error: Exception) -> None:
+        """An error behind a component's probe: counted (``faultfinder_probe_errors_total``) and
+        logged once per component and kind of error, so a loop of them does not flood the log."""
+        self.errors[name] = self.errors.get(name, 0) + 1
+        seen = (name, type(error).__name__)
+        if seen not in self._errors_logged:
+            self._errors_logged.add(seen)
+            log.warning(
+                "probing %s raised %s: %s (it keeps being probed; counted in "
+                "faultfinder_probe_errors_total)",
+                name,
+                type(error).__name__,
+                describe_error(error),
+            )
 
     def observe(self, name: str, at: datetime.datetime, result: CheckResult) -> None:
         """Take one result: keep it, feed flap control, and on a change diagnose and alert."""

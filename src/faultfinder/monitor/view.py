@@ -88,6 +88,11 @@ class MonitorView(Protocol):
         """State changes, oldest first."""
         ...
 
+    @property
+    def errors(self) -> Mapping[str, int]:
+        """Errors behind each component's probe since the monitor started (a bug's count)."""
+        ...
+
     def recent(self, component: str, limit: int = 60) -> Sequence[Reading]:
         """The newest observations of one component, oldest first (sparklines, charts)."""
         ...

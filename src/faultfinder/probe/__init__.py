@@ -15,7 +15,7 @@ import importlib
 from collections.abc import Awaitable, Callable
 from types import ModuleType
 
-from faultfinder.classify import Finding
+from faultfinder.classify import Finding, describe
 from faultfinder.config import Component, Stack
 from faultfinder.errors import ProbeFault
 from faultfinder.model import CheckResult
@@ -26,6 +26,9 @@ ClientClassifier = Callable[[str, BaseException], Finding | None]
 
 Prober = Callable[[Ladder], Awaitable[None]]
 
+# The code of a probe whose prober met an error no classifier reads (say, a client library's
+# own bug on a hostile answer): still a result, with the error as its evidence.
+UNEXPECTED = "probe.unexpected_error"
 # Past the deadline a prober gets this much longer to record its last rung before it is cut.
 _GRACE_SECONDS = 0.25
 # A flow keeps its own steps' deadlines; the net only catches a flow that overran them all.
@@ -67,6 +70,9 @@ async def probe_component(component: Component) -> CheckResult:
     except TimeoutError:
         ladder.evidence.append(f"the probe did not finish within {component.timeout:g}s")
         return ladder.result(component.scheme.timeout_code)
+    except Exception as error:  # no rule here reads it: a result all the same, never a crash
+        ladder.evidence.append(f"the prober raised {type(error).__name__}: {describe(error)}")
+        return ladder.result(UNEXPECTED)
     return ladder.result(None)
 
 

@@ -7,7 +7,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from faultfinder.classify import Finding
+from faultfinder.classify import Finding, describe
 from faultfinder.config import Component
 from faultfinder.errors import ProbeFault
 from faultfinder.model import Certificate, CheckResult, Phase, StepResult
@@ -16,6 +16,17 @@ T = TypeVar("T")
 
 
 Classifier = Callable[[BaseException], Finding | None]
+
+# What one result keeps of what a server said (docs/bounds.md): a rung's detail, an evidence
+# line, and how many evidence lines. A server's error may claim megabytes.
+DETAIL_LIMIT = 300
+EVIDENCE_LIMIT = 1000
+EVIDENCE_LINES = 20
+
+
+def bounded(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, the cut marked."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class Ladder:
@@ -65,7 +76,9 @@ class Ladder:
             raise ProbeFault(self.component.scheme.timeout_code_at(layer), text) from None
         except Exception as error:
             finding = classify(error)
-            if finding is None:
+            if finding is None:  # probe_component makes it probe.unexpected_error
+                unread = f"{type(error).__name__}: {describe(error)}"
+                self._record(layer, started, ok=False, detail=unread)
                 raise
             found = ProbeFault.of(finding)
             self._record(layer, started, ok=False, detail=found.detail, evidence=found.evidence)
@@ -76,12 +89,14 @@ class Ladder:
     def _record(
         self, layer: str, started: float, *, ok: bool, detail: str, evidence: str = ""
     ) -> None:
-        self.phases.append(Phase(layer, ok, (time.perf_counter() - started) * 1000, detail))
+        took = (time.perf_counter() - started) * 1000
+        self.phases.append(Phase(layer, ok, took, bounded(detail, DETAIL_LIMIT)))
         if evidence:
-            self.evidence.append(evidence)
+            self.evidence.append(bounded(evidence, EVIDENCE_LIMIT))
 
     def result(self, code: str | None) -> CheckResult:
         component = self.component
+        evidence = [bounded(line, EVIDENCE_LIMIT) for line in self.evidence[:EVIDENCE_LINES]]
         return CheckResult(
             component=component.name,
             kind=component.kind,
@@ -89,7 +104,7 @@ class Ladder:
             phases=tuple(self.phases),
             code=code,
             warning=self.warning,
-            evidence=tuple(self.evidence),
+            evidence=tuple(evidence),
             status_code=self.status_code,
             certificate=self.certificate,
             addresses=self.addresses,

@@ -28,7 +28,7 @@ from faultfinder.errors import UsageError
 from faultfinder.model import CheckResult
 from faultfinder.monitor.view import MonitorView
 from faultfinder.probe import probe_component, prober
-from faultfinder.redact import INLINE, Redactor, url_secrets
+from faultfinder.redact import INLINE, Redactor, header_secrets, url_secrets
 from faultfinder.schemes import SCHEMES
 from faultfinder.serve.blackbox import render_probe
 from faultfinder.serve.collector import (
@@ -125,7 +125,10 @@ def _debug(result: CheckResult, metrics: bytes, component: Component) -> str:
     lines += [f"  code: {result.code or 'none'}", "", "Evidence:"]
     lines += [f"  {line}" for line in result.evidence]
     lines += ["", "Metrics that would have been returned:", metrics.decode()]
-    return Redactor(url_secrets(component.parts))("\n".join(lines))
+    secrets = url_secrets(component.parts)
+    for value in component.spec.headers.values():  # --modules headers: tokens, often
+        secrets |= header_secrets(value) if value else set()
+    return Redactor(secrets)("\n".join(lines))
 
 
 def create_app(

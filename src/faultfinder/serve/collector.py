@@ -69,6 +69,15 @@ class MonitorCollector:
         for (name, result), count in sorted(self.tally.update().items()):
             probes.add_metric([name, result], float(count))
         yield probes
+        errors = CounterMetricFamily(
+            "faultfinder_probe_errors",
+            "Errors behind the component's probe since this agent started (a bug: it is still "
+            "probed; the log says what)",
+            labels=["component"],
+        )
+        for name, count in sorted(self.view.errors.items()):
+            errors.add_metric([name], float(count))
+        yield errors
         latest = self.view.latest()
         states = self.view.states()
         diagnosis = self.view.diagnosis()

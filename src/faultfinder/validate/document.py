@@ -115,7 +115,7 @@ def load_document(path: str, schema: str) -> dict[str, Any]:
         document = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as error:
         raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
-    except (UnicodeDecodeError, ValueError) as error:
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
         raise UsageError(f"{path} is not a JSON document: {error}") from None
     if not isinstance(document, dict) or document.get("schema") != schema:
         raise UsageError(f"{path} is not a {schema} document")

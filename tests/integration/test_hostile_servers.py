@@ -1,0 +1,125 @@
+"""Servers that answer in ways no rule reads never crash a probe, and what they say is kept to
+a bounded size (docs/bounds.md).
+
+Each server here is hostile on purpose, on loopback: a Redis that sends a line with no end, a
+PostgreSQL whose error claims megabytes of text. The probe ends by its deadline with a code:
+``probe.unexpected_error`` when no rule reads the answer, its evidence the error it met.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import struct
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from tests.servers.listener import LoopbackServer, serve
+
+Answer = Callable[[socket.socket], None]
+
+
+@contextlib.contextmanager
+def hostile(answer: Answer) -> Iterator[LoopbackServer]:
+    """A loopback server that reads what the client sends first, then ``answer``s."""
+
+    def handle(server: LoopbackServer, connection: socket.socket) -> None:
+        def talk() -> None:
+            with connection, contextlib.suppress(OSError):
+                connection.settimeout(5)
+                connection.recv(65536)
+                answer(connection)
+
+        threading.Thread(target=talk, daemon=True).start()
+
+    with serve(LoopbackServer, handle, "hostile-server") as server:
+        yield server
+
+
+def endless_redis_line(connection: socket.socket) -> None:
+    """A simple-string reply that never ends: 1 MiB of ``x`` and no CRLF."""
+    connection.sendall(b"+" + b"x" * (1 << 20))
+
+
+def huge_postgres_error(connection: socket.socket) -> None:
+    """The answer to the start-up: an ErrorResponse whose message is 8 MiB."""
+    text = b"C28P01\x00SFATAL\x00M" + b"m" * (8 << 20) + b"\x00\x00"
+    connection.sendall(b"E" + struct.pack("!I", len(text) + 4) + text)
+
+
+@pytest.fixture
+def diagnose(write_stack: Any, run_cli: Any) -> Any:
+    def run(url: str) -> dict[str, Any]:
+        result = run_cli("diagnose", str(write_stack({"target": {"url": url}})), "--json")
+        assert result.status == 1, result.out
+        target: dict[str, Any] = result.component("target")
+        return target
+
+    return run
+
+
+def test_a_redis_line_without_an_end_is_a_result_not_a_crash(diagnose: Any) -> None:
+    with hostile(endless_redis_line) as server:
+        target = diagnose(f"redis://127.0.0.1:{server.port}/0")
+    assert target["code"] == "probe.unexpected_error"
+    assert target["phases"][-1]["layer"] == "redis"
+    assert any("the prober raised" in line for line in target["evidence"])
+
+
+def test_a_postgresql_error_of_megabytes_is_cut_to_size(diagnose: Any) -> None:
+    with hostile(huge_postgres_error) as server:
+        target = diagnose(f"postgresql://app@127.0.0.1:{server.port}/app?sslmode=disable")
+    assert target["code"] == "postgres.auth_failed"  # SQLSTATE 28P01, whatever the text
+    assert max(len(line) for line in target["evidence"]) <= 1000
+    assert len(target["phases"][-1]["detail"]) <= 300
+
+
+def test_a_body_nested_past_any_depth_is_no_json_not_a_crash(
+    write_stack: Any, run_cli: Any
+) -> None:
+    deep = b"[" * 100_000
+
+    def answer(connection: socket.socket) -> None:
+        head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(deep)}\r\n\r\n".encode()
+        connection.sendall(head + deep)
+
+    with hostile(answer) as server:
+        stack = write_stack({"api": {"url": f"http://127.0.0.1:{server.port}/",
+                                     "expect": {"json": {"$.status": "ok"}}}})
+        result = run_cli("diagnose", str(stack), "--json")
+    assert result.status == 1
+    api = result.component("api")
+    assert api["code"] == "http.unexpected_body"
+    assert "is not JSON" in api["phases"][-1]["detail"]
+
+
+def test_an_endless_body_is_read_to_256_kib_and_no_further(
+    write_stack: Any, run_cli: Any
+) -> None:
+    def answer(connection: socket.socket) -> None:
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000000000\r\n\r\n")
+        chunk = b"y" * 65536
+        for _ in range(200):  # 12.5 MiB, far more than is read
+            connection.sendall(chunk)
+
+    with hostile(answer) as server:
+        stack = write_stack({"api": {"url": f"http://127.0.0.1:{server.port}/"}})
+        result = run_cli("diagnose", str(stack), "--json")
+    assert result.status == 0, result.out
+    assert result.component("api")["http_status"] == 200
+
+
+def test_ten_megabytes_of_headers_are_no_response(write_stack: Any, run_cli: Any) -> None:
+    def answer(connection: socket.socket) -> None:
+        header = b"X-Filler: " + b"z" * 1000 + b"\r\n"
+        connection.sendall(b"HTTP/1.1 200 OK\r\n" + header * 10_000)
+
+    with hostile(answer) as server:
+        stack = write_stack({"api": {"url": f"http://127.0.0.1:{server.port}/"}})
+        result = run_cli("diagnose", str(stack), "--json")
+    api = result.component("api")
+    assert api["code"] == "http.no_response"
+    assert max(len(line) for line in api["evidence"]) <= 1000
