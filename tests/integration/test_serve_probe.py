@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime
 import time
 from collections.abc import Callable
@@ -255,3 +256,30 @@ def test_same_certificate_series_as_blackbox_exporter(
     assert ours.labels("probe_tls_version_info") == theirs.labels("probe_tls_version_info")
     assert datetime.datetime.fromtimestamp(ours.value("probe_ssl_earliest_cert_expiry"),
                                            datetime.UTC).year >= datetime.datetime.now().year
+
+
+def test_a_storm_past_max_probes_is_refused_at_once_and_health_still_answers(
+    asgi_server: AsgiFactory, silent_server: Any
+) -> None:
+    """Probes at a hung port hold a connection each until their deadline: past --max-probes
+    the rest are refused with 503 at once, and /-/healthy and /metrics answer throughout."""
+    served = asgi_server.start(create_app(max_probes=3))
+    target = f"127.0.0.1:{silent_server.port}"
+
+    def probe_hung() -> int:
+        # the silent port accepts, then never answers the request: the probe waits it out
+        response = httpx.get(served.url("/probe"), params={"target": target,
+                             "module": "http_2xx"}, timeout=15, trust_env=False)
+        return response.status_code
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        storm = [pool.submit(probe_hung) for _ in range(8)]
+        time.sleep(0.3)  # the storm is in flight
+        healthy = httpx.get(served.url("/-/healthy"), timeout=5, trust_env=False)
+        statuses = sorted(future.result() for future in storm)
+    assert healthy.status_code == 200
+    assert statuses.count(503) >= 5  # at most three were probed
+    assert statuses.count(200) <= 3
+    metrics = httpx.get(served.url("/metrics"), timeout=5, trust_env=False).text
+    busy = f"faultfinder_probe_requests_busy_total {float(statuses.count(503))}"
+    assert busy in metrics, metrics

@@ -200,6 +200,13 @@ def _serve(commands: Any) -> None:
     serve.add_argument(
         "--refresh", default="5s", metavar="DURATION", help="how often the dashboard reloads"
     )
+    serve.add_argument(
+        "--max-probes",
+        type=int,
+        default=200,
+        metavar="N",
+        help="/probe requests probed at once; more are refused with 503 (default 200)",
+    )
 
 
 def _logs(commands: Any) -> None:

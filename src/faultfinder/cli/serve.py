@@ -32,6 +32,8 @@ def run(args: argparse.Namespace) -> int:
         refresh = parse_duration(args.refresh)
     except ValueError as error:
         raise UsageError(f"--refresh: {error}") from None
+    if not 1 <= args.max_probes <= 100_000:
+        raise UsageError("--max-probes: between 1 and 100000")
     modules = Modules(load_modules(args.modules)) if args.modules else Modules()
     stack = load_stack(args.stack) if args.stack else None
     listener = bind(host, port)
@@ -49,7 +51,8 @@ async def _serve(
     ProcessCollector(registry=registry)  # the agent's own CPU and memory, as exporters do
     PlatformCollector(registry=registry)
     if stack is None:
-        return await _run(create_app(registry=registry, modules=modules), listener)
+        app = create_app(registry=registry, modules=modules, max_probes=args.max_probes)
+        return await _run(app, listener)
 
     store = None if args.no_history else await open_store(store_url(stack, args.store))
     try:
@@ -62,6 +65,7 @@ async def _serve(
             modules=modules,
             background=monitor.run,  # started and stopped (history flushed) by the lifespan
             refresh_seconds=refresh,
+            max_probes=args.max_probes,
         )
         return await _run(app, listener)
     finally:

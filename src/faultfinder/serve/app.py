@@ -52,6 +52,11 @@ and <a href="/metrics">/metrics</a> are served.</p></body></html>
 """
 
 
+# /probe requests probed at once; more are refused with 503 (blackbox_exporter's users ask for
+# such a limit: a scrape storm at hung targets holds a connection and memory each).
+DEFAULT_MAX_PROBES = 200
+
+
 class _Endpoints:
     def __init__(
         self,
@@ -62,8 +67,11 @@ class _Endpoints:
         stack_name: str,
         redactor: Redactor,
         refresh_seconds: float,
+        max_probes: int,
     ) -> None:
         self.registry = registry
+        self.max_probes = max_probes
+        self.in_flight = 0  # /probe requests being probed now
         self.modules = modules
         self.requests = requests
         self.monitor = monitor
@@ -88,7 +96,19 @@ class _Endpoints:
         except UsageError as error:
             self.requests.reject()
             return PlainTextResponse(f"{error}\n", status_code=400)
-        result = await probe_component(component)
+        if self.in_flight >= self.max_probes:
+            # A storm of probes at hung targets would hold a socket and memory each until its
+            # deadline: refused at once instead, so /metrics and /-/healthy stay answered.
+            self.requests.refuse_busy()
+            return PlainTextResponse(
+                f"{self.in_flight} probes are in flight, the most --max-probes allows: try again\n",
+                status_code=503,
+            )
+        self.in_flight += 1
+        try:
+            result = await probe_component(component)
+        finally:
+            self.in_flight -= 1
         self.requests.count(name, result.ok)
         metrics = render_probe(result, self.modules.modules[name].prober)
         if params.get("debug") == "true":
@@ -140,6 +160,7 @@ def create_app(
     modules: Modules | None = None,
     background: Background | None = None,
     refresh_seconds: float = 5.0,
+    max_probes: int = DEFAULT_MAX_PROBES,
 ) -> Starlette:
     """The app. ``registry`` gets the app's collectors (a fresh one when not given: never the
     global registry); ``background`` (the monitor's run loop) runs for the app's lifetime."""
@@ -150,7 +171,14 @@ def create_app(
     if monitor is not None:
         registry.register(MonitorCollector(monitor, tally))
     endpoints = _Endpoints(
-        registry, modules or Modules(), requests, monitor, stack_name, redactor, refresh_seconds
+        registry,
+        modules or Modules(),
+        requests,
+        monitor,
+        stack_name,
+        redactor,
+        refresh_seconds,
+        max_probes,
     )
     routes: list[BaseRoute] = [
         Route("/probe", endpoints.probe),

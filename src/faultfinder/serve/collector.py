@@ -246,6 +246,7 @@ class ProbeRequests:
         self._lock = threading.Lock()  # collect() runs in the exposition thread
         self._counts: Counter[tuple[str, str]] = Counter()
         self._rejected = 0
+        self._busy = 0
 
     def count(self, module: str, ok: bool) -> None:
         with self._lock:
@@ -255,9 +256,13 @@ class ProbeRequests:
         with self._lock:
             self._rejected += 1
 
+    def refuse_busy(self) -> None:
+        with self._lock:
+            self._busy += 1
+
     def collect(self) -> Iterator[Metric]:
         with self._lock:
-            counts, rejected = dict(self._counts), self._rejected
+            counts, rejected, busy = dict(self._counts), self._rejected, self._busy
         probes = CounterMetricFamily(
             "faultfinder_probe_requests",
             "/probe requests answered, by module and whether the probe succeeded",
@@ -270,4 +275,9 @@ class ProbeRequests:
             "faultfinder_probe_requests_rejected",
             "/probe requests refused with 400: unknown module, missing or malformed target",
             value=float(rejected),
+        )
+        yield CounterMetricFamily(
+            "faultfinder_probe_requests_busy",
+            "/probe requests refused with 503: as many probes as --max-probes were in flight",
+            value=float(busy),
         )
