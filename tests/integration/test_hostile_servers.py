@@ -123,3 +123,37 @@ def test_ten_megabytes_of_headers_are_no_response(write_stack: Any, run_cli: Any
     api = result.component("api")
     assert api["code"] == "http.no_response"
     assert max(len(line) for line in api["evidence"]) <= 1000
+
+
+def streaming_bulk_string(connection: socket.socket) -> None:
+    """``$1000000000`` and then bytes for as long as anyone reads them."""
+    connection.sendall(b"$1000000000\r\n")
+    with contextlib.suppress(OSError):
+        for _ in range(4096):  # up to 256 MiB, unless the reader hangs up first
+            connection.sendall(b"a" * 65536)
+
+
+def nested_arrays(connection: socket.socket) -> None:
+    connection.sendall(b"*1\r\n" * 200_000)
+
+
+def endless_array(connection: socket.socket) -> None:
+    connection.sendall(b"*1000000000\r\n" + b":1\r\n" * 50_000)
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"),
+    [
+        (streaming_bulk_string, "the server sent a bulk string of 1,000,000,000 bytes"),
+        (nested_arrays, "the server sent arrays nested past any depth"),
+        (endless_array, "the server sent a reply of more than 10,000 elements"),
+    ],
+)
+def test_a_redis_reply_past_the_bounds_is_a_fault_read_no_further(
+    diagnose: Any, answer: Answer, says: str
+) -> None:
+    with hostile(answer) as server:
+        target = diagnose(f"redis://127.0.0.1:{server.port}/0")
+    assert target["code"] == "redis.error"
+    assert any(says in line for line in target["evidence"]), target["evidence"]
+    assert target["duration_ms"] < 2000  # refused at once, long before the 2 s deadline

@@ -12,8 +12,10 @@ from urllib.parse import parse_qs, unquote
 
 import redis.asyncio as aioredis
 import redis.exceptions as redis_errors
+from redis._parsers import _AsyncRESP3Parser
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.maint_notifications import MaintNotificationsConfig
 
 from faultfinder.classify import (
     Finding,
@@ -30,6 +32,43 @@ from faultfinder.probe._steps import join_host_port, reach
 from faultfinder.probe.identify import what_speaks
 
 PROBE_KEY = "faultfinder:probe"
+# What one reply may hold (docs/bounds.md): a hostile server's "$1000000000" would otherwise be
+# read whole, and "*1" nested 200,000 deep would be followed all the way down.
+REPLY_BYTES = 1 << 20  # one bulk string
+REPLY_LINES = 10_000  # lines of one reply: every element of its arrays, however nested
+
+
+class ReplyTooLarge(redis_errors.InvalidResponse):
+    """A reply past the bounds above: a fault with its evidence, never the memory spent."""
+
+
+class _BoundedParser(_AsyncRESP3Parser):
+    """redis-py's own parser (RESP3, which redis-py speaks to any Redis 6 or newer), refusing a
+    reply past the bounds before reading it."""
+
+    _lines = 0
+
+    async def read_response(
+        self, disable_decoding: bool = False, push_request: bool = False
+    ) -> Any:
+        self._lines = 0
+        try:
+            return await super().read_response(
+                disable_decoding=disable_decoding, push_request=push_request
+            )
+        except RecursionError:  # arrays nested deeper than Python's stack, before the line bound
+            raise ReplyTooLarge("the server sent arrays nested past any depth") from None
+
+    async def _readline(self) -> bytes:
+        self._lines += 1
+        if self._lines > REPLY_LINES:
+            raise ReplyTooLarge(f"the server sent a reply of more than {REPLY_LINES:,} elements")
+        return await super()._readline()
+
+    async def _read(self, length: int) -> bytes:
+        if length > REPLY_BYTES:
+            raise ReplyTooLarge(f"the server sent a bulk string of {length:,} bytes")
+        return await super()._read(length)
 
 
 async def probe(ladder: Ladder) -> None:
@@ -66,7 +105,10 @@ async def ping(ladder: Ladder, address: str) -> None:
         ssl_ca_certs=component.tls.ca if tls else None,
         # the TLS rung verified the certificate against the name; this connection uses the address
         ssl_check_hostname=False,
+        # a parser of our own (bounded); a probe needs no maintenance notifications
+        maint_notifications_config=MaintNotificationsConfig(enabled=False),
     )
+    client.connection_pool.connection_kwargs["parser_class"] = _BoundedParser
 
     async def run() -> str:
         try:
@@ -140,6 +182,8 @@ def classify_error(target: str, error: BaseException) -> Finding | None:
 def _no_redis_reply(error: BaseException) -> bool:
     """No reply a Redis server ever gives to PING: a close before any reply, or bytes that are
     not RESP (redis-py's "Protocol Error")."""
+    if isinstance(error, ReplyTooLarge):  # a Redis reply, only far too large
+        return False
     if isinstance(error, redis_errors.InvalidResponse):
         return True
     return type(error) is redis_errors.ConnectionError and "closed by server" in str(error)
