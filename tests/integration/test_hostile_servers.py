@@ -11,32 +11,11 @@ from __future__ import annotations
 import contextlib
 import socket
 import struct
-import threading
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from tests.servers.listener import LoopbackServer, serve
-
-Answer = Callable[[socket.socket], None]
-
-
-@contextlib.contextmanager
-def hostile(answer: Answer) -> Iterator[LoopbackServer]:
-    """A loopback server that reads what the client sends first, then ``answer``s."""
-
-    def handle(server: LoopbackServer, connection: socket.socket) -> None:
-        def talk() -> None:
-            with connection, contextlib.suppress(OSError):
-                connection.settimeout(5)
-                connection.recv(65536)
-                answer(connection)
-
-        threading.Thread(target=talk, daemon=True).start()
-
-    with serve(LoopbackServer, handle, "hostile-server") as server:
-        yield server
+from tests.servers.hostile import Answer, hostile
 
 
 def endless_redis_line(connection: socket.socket) -> None:
@@ -45,8 +24,8 @@ def endless_redis_line(connection: socket.socket) -> None:
 
 
 def huge_postgres_error(connection: socket.socket) -> None:
-    """The answer to the start-up: an ErrorResponse whose message is 8 MiB."""
-    text = b"C28P01\x00SFATAL\x00M" + b"m" * (8 << 20) + b"\x00\x00"
+    """The answer to the start-up: an ErrorResponse of 900 KiB, within the 1 MiB bound."""
+    text = b"C28P01\x00SFATAL\x00M" + b"m" * (900 << 10) + b"\x00\x00"
     connection.sendall(b"E" + struct.pack("!I", len(text) + 4) + text)
 
 
@@ -69,7 +48,7 @@ def test_a_redis_line_without_an_end_is_a_result_not_a_crash(diagnose: Any) -> N
     assert any("the prober raised" in line for line in target["evidence"])
 
 
-def test_a_postgresql_error_of_megabytes_is_cut_to_size(diagnose: Any) -> None:
+def test_a_postgresql_error_within_the_bound_is_read_and_cut_to_size(diagnose: Any) -> None:
     with hostile(huge_postgres_error) as server:
         target = diagnose(f"postgresql://app@127.0.0.1:{server.port}/app?sslmode=disable")
     assert target["code"] == "postgres.auth_failed"  # SQLSTATE 28P01, whatever the text

@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import ssl
+from typing import cast
 from urllib.parse import parse_qs, unquote
 
 import asyncpg
@@ -29,6 +30,7 @@ from faultfinder.classify.protocols import describe as describe_speaker
 from faultfinder.errors import ProbeFault
 from faultfinder.probe._answer import mismatch
 from faultfinder.probe._ladder import Ladder
+from faultfinder.probe._postgres_frames import FramedLoop, ReplyTooLarge
 from faultfinder.probe._steps import join_host_port, reach, server_name
 from faultfinder.probe.identify import what_speaks
 
@@ -58,6 +60,16 @@ async def select_one(ladder: Ladder, address: str) -> None:
         # Time is kept back to ask what answers, should the server be no PostgreSQL: an HTTP
         # server waits for the rest of a request after the 8-byte SSLRequest, in silence.
         kept = min(IDENTIFY_RESERVE, ladder.remaining() / 4)
+        framed = FramedLoop(asyncio.get_running_loop())
+        try:
+            return await exchange(tls, kept, framed)
+        except Exception as error:
+            if framed.refused is None:
+                raise
+            await _over_bound(ladder, address, framed.refused, error)
+            raise
+
+    async def exchange(tls: ssl.SSLContext | str, kept: float, framed: FramedLoop) -> str:
         try:
             async with asyncio.timeout(max(ladder.remaining() - kept, 0.001)):
                 connection = await asyncpg.connect(
@@ -69,6 +81,7 @@ async def select_one(ladder: Ladder, address: str) -> None:
                     ssl=tls,
                     timeout=max(ladder.remaining() - kept, 0.001),
                     server_settings={"application_name": "faultfinder"},
+                    loop=cast(asyncio.AbstractEventLoop, framed),
                 )
         except (TimeoutError, ConnectionError) as error:
             if isinstance(error, TimeoutError) or "rejected SSL upgrade" in str(error):
@@ -126,6 +139,18 @@ def verify_context(ladder: Ladder, sslmode: str, sslrootcert: str) -> ssl.SSLCon
     context.check_hostname = sslmode == "verify-full"
     context.name = server_name(ladder)
     return context
+
+
+async def _over_bound(
+    ladder: Ladder, address: str, refused: ReplyTooLarge, error: BaseException
+) -> None:
+    """Raise the fault for a message past the bounds: ``protocol.mismatch`` when its first byte
+    is no PostgreSQL message and another protocol answers, else ``postgres.error``."""
+    if not refused.from_postgresql:
+        await _other_protocol(ladder, address, error)
+    where = ladder.component.socket_path or join_host_port(address, ladder.component.port)
+    detail = f"{refused}; read no further"
+    raise ProbeFault("postgres.error", detail, f"postgres at {where}: {detail}") from error
 
 
 async def _other_protocol(ladder: Ladder, address: str, error: BaseException) -> None:
