@@ -4,6 +4,7 @@ secrets, damaged input, and following a growing file."""
 from __future__ import annotations
 
 import gzip
+import json
 import queue
 import random
 import signal
@@ -167,6 +168,38 @@ def test_stdin_and_a_gcloud_array(tmp_path: Path) -> None:
         )
         assert completed.returncode == 1, completed.stderr
         assert b'"name": "<stdin>"' in completed.stdout
+
+
+def peak_memory_of_logs(source: Path) -> tuple[dict[str, object], int]:
+    """``faultfinder logs SOURCE --json`` in a process of its own: the document and the
+    process's peak RSS in KiB."""
+    measure = (
+        "import json, resource, sys\n"
+        "from faultfinder.cli import main\n"
+        "status = main(['logs', sys.argv[1], '--json'])\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", measure, str(source)],
+                               capture_output=True, text=True, timeout=120, check=False)
+    return json.loads(completed.stdout), int(completed.stderr.split()[-1])
+
+
+def test_a_gzip_of_one_json_array_is_read_an_entry_at_a_time(tmp_path: Path) -> None:
+    """A gcloud-shaped array of 150,000 small entries (10 MB inflated; read whole, 41 MB more at
+    the peak): the peak memory is that of an array a hundred times smaller, within 20 MB."""
+    quiet = '{"textPayload": "GET /healthz 200", "severity": "INFO"}'
+    failing = json.dumps({"textPayload": DNS, "severity": "ERROR"})
+
+    def array(entries: int) -> Path:
+        path = tmp_path / f"array-{entries}.json.gz"
+        path.write_bytes(gzip.compress(f"[{', '.join([quiet] * entries)}, {failing}]".encode()))
+        return path
+
+    small, small_peak = peak_memory_of_logs(array(1_500))
+    large, large_peak = peak_memory_of_logs(array(150_000))
+    assert (large["lines"], large["matched"]) == (150_001, 1)  # read to its last entry
+    assert small["lines"] == 1_501
+    assert large_peak - small_peak < 20_000, (small_peak, large_peak)  # KiB; read whole: +41 MB
 
 
 def test_the_stack_file_maps_labels_to_components_and_masks_secrets(

@@ -63,7 +63,9 @@ def test_messages_pass_whole_in_reads_of_any_size(size: int) -> None:
     for at in range(0, len(stream), size):
         framed.data_received(stream[at : at + size])
     assert bytes(inner.data) == stream
-    assert framed.messages == 3 and framed.left == 0 and not transport.aborted
+    assert framed.messages == 3
+    assert framed.left == 0
+    assert not transport.aborted
 
 
 def test_a_header_split_between_reads_is_still_refused() -> None:
@@ -91,7 +93,8 @@ def test_a_first_byte_no_postgresql_sends_is_a_stranger() -> None:
     framed, _, transport = frames()
     framed.data_received(b"-ERR unknown command\r\n")  # Redis, read as a header
     assert transport.aborted
-    assert framed.refused is not None and not framed.refused.from_postgresql
+    assert framed.refused is not None
+    assert not framed.refused.from_postgresql
 
 
 def test_an_impossible_length_is_refused() -> None:

@@ -2,17 +2,16 @@
 share.
 
 Besides lines, a source may be one JSON array of entries: what ``gcloud logging read
---format=json`` prints. It is read whole (such exports are small; a sink's export to a bucket
-is JSON lines and streams like any other log).
+--format=json`` prints. It is read an entry at a time (logs/arrays.py), as lines are.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterator, Sequence
 
 from faultfinder.classify.signatures import classify
+from faultfinder.logs.arrays import NotAnArray, entries
 from faultfinder.logs.records import parse_entry, path_labels
 from faultfinder.logs.scanner import Event, Scanner
 from faultfinder.logs.sources import (
@@ -24,7 +23,6 @@ from faultfinder.logs.sources import (
 )
 from faultfinder.logs.summary import SourceStats, Summary
 
-MAX_ARRAY_BYTES = 512 << 20
 _ARRAY_START = re.compile(rb"\s*\[\s*[{\]]")  # "[{" or "[]", not "[2024-05-01 …] [INFO]"
 
 
@@ -73,25 +71,39 @@ def _scan(scanner: Scanner, blocks: Iterator[bytes], warnings: list[str]) -> Non
     if not _ARRAY_START.match(first):
         _scan_lines(scanner, _chain(first, blocks))
         return
-    document = bytearray(first)
-    for block in blocks:
-        document += block
-        if len(document) > MAX_ARRAY_BYTES:
-            warnings.append(f"{scanner.source}: a JSON array over 512 MiB: scanned as lines")
-            _scan_lines(scanner, _chain(bytes(document), blocks))
-            return
+    counted = _Counted(blocks)
+    number = 0
     try:
-        entries = json.loads(bytes(document).decode("utf-8", "replace"))
-    except (ValueError, RecursionError) as error:
-        warnings.append(f"{scanner.source}: not a valid JSON array ({error}): scanned as lines")
-        _scan_lines(scanner, iter((bytes(document),)))
-        return
-    scanner.bytes = len(document)
-    for number, entry in enumerate(entries, 1):
-        if isinstance(entry, dict):
-            record = parse_entry(entry, scanner.source, number, scanner.labels)
-            scanner.entry(classify(record.text), record)
-    scanner.lines = len(entries)
+        for number, entry in enumerate(entries(first, counted), 1):
+            if isinstance(entry, dict):
+                record = parse_entry(entry, scanner.source, number, scanner.labels)
+                scanner.entry(classify(record.text), record)
+    except NotAnArray as stop:
+        warnings.append(
+            f"{scanner.source}: not a valid JSON array after {number:,} entries ({stop}): "
+            "the rest scanned as lines"
+        )
+        scanner.lines = number
+        _scan_lines(scanner, stop.rest)
+        number = scanner.lines
+    scanner.lines = number
+    scanner.bytes = len(first) + counted.bytes
+
+
+class _Counted:
+    """The blocks, counting their bytes."""
+
+    def __init__(self, blocks: Iterator[bytes]) -> None:
+        self.blocks = blocks
+        self.bytes = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        block = next(self.blocks)
+        self.bytes += len(block)
+        return block
 
 
 def _scan_lines(scanner: Scanner, blocks: Iterator[bytes]) -> None:
