@@ -8,7 +8,9 @@ PostgreSQL whose error claims megabytes of text. The probe ends by its deadline 
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import socket
 import struct
 from typing import Any
@@ -136,3 +138,40 @@ def test_a_redis_reply_past_the_bounds_is_a_fault_read_no_further(
     assert target["code"] == "redis.error"
     assert any(says in line for line in target["evidence"]), target["evidence"]
     assert target["duration_ms"] < 2000  # refused at once, long before the 2 s deadline
+
+
+def websocket_upgrade(connection: socket.socket, request: bytes) -> None:
+    """Answer the upgrade ``request`` with 101 as RFC 6455 says (section 4.2.2)."""
+    key = next(line.split(b":", 1)[1].strip() for line in request.split(b"\r\n")
+               if line.lower().startswith(b"sec-websocket-key:"))
+    accept = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11")
+                              .digest())
+    connection.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                       b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+
+
+def test_a_websocket_message_past_1_mib_is_refused_at_its_header(
+    write_stack: Any, run_cli: Any
+) -> None:
+    """After the upgrade, a text frame whose header says 1 GB, then bytes for as long as anyone
+    reads them: the probe refuses it at the header (close 1009) and says so."""
+
+    def answer(connection: socket.socket) -> None:
+        request = connection.recv(65536)  # the upgrade request
+        if not request:  # the TCP rung's connection, closed without a word
+            return
+        websocket_upgrade(connection, request)
+        connection.recv(65536)  # the probe's message
+        connection.sendall(b"\x81\x7f" + struct.pack("!Q", 1 << 30))
+        with contextlib.suppress(OSError):
+            for _ in range(4096):
+                connection.sendall(b"w" * 65536)
+
+    with hostile(answer, read_first=False) as server:
+        stack = write_stack({"chat": {"url": f"ws://127.0.0.1:{server.port}/ws",
+                                      "send": "hello", "expect": {"message": "hi"}}})
+        result = run_cli("diagnose", str(stack), "--json")
+    chat = result.component("chat")
+    assert chat["code"] == "ws.unexpected_message"
+    assert "the server sent a message over the 1 MiB bound" in chat["phases"][-1]["detail"]
+    assert chat["duration_ms"] < 2000

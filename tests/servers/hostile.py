@@ -16,14 +16,16 @@ Answer = Callable[[socket.socket], None]
 
 
 @contextlib.contextmanager
-def hostile(answer: Answer) -> Iterator[LoopbackServer]:
-    """A loopback server that reads what the client sends first, then ``answer``s."""
+def hostile(answer: Answer, *, read_first: bool = True) -> Iterator[LoopbackServer]:
+    """A loopback server that reads what the client sends first (unless ``read_first`` is
+    False: the answer reads it), then ``answer``s."""
 
     def handle(server: LoopbackServer, connection: socket.socket) -> None:
         def talk() -> None:
             with connection, contextlib.suppress(OSError):
                 connection.settimeout(5)
-                connection.recv(65536)
+                if read_first:
+                    connection.recv(65536)
                 answer(connection)
 
         threading.Thread(target=talk, daemon=True).start()

@@ -8,6 +8,7 @@ import ssl
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as websocket_connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+from websockets.frames import CloseCode
 
 from faultfinder.classify import Finding, classify_os_error, classify_tls_error, describe
 from faultfinder.classify.responses import classify_response, summarize
@@ -23,6 +24,7 @@ from faultfinder.probe._steps import (
 from faultfinder.probe.http import USER_AGENT
 
 ABNORMAL_CLOSES = {1006, 1011, 1012, 1013}
+MAX_MESSAGE = 1 << 20  # one message, read from its frames' headers (websockets' own default)
 
 
 async def probe(ladder: Ladder) -> None:
@@ -49,6 +51,7 @@ async def upgrade(ladder: Ladder, address: str) -> None:
             open_timeout=None,
             ping_interval=None,
             close_timeout=max(ladder.remaining(), 0.001),
+            max_size=MAX_MESSAGE,
         ) as websocket:
             ladder.status_code = 101
             if spec.send is None:
@@ -104,6 +107,11 @@ def classify_websocket_error(ladder: Ladder, target: str, error: BaseException) 
         detail = f"upgrade answered {response.status_code} by the service, not 101"
         return Finding("ws.handshake_rejected", detail, f"{target}: {detail}: {finding.detail}")
     if isinstance(error, ConnectionClosed):
+        if error.sent is not None and error.sent.code == CloseCode.MESSAGE_TOO_BIG:
+            # websockets refused a frame past max_size at its header (docs/bounds.md)
+            bound = f"{MAX_MESSAGE >> 20} MiB"
+            detail = f"the server sent a message over the {bound} bound; read no further"
+            return Finding("ws.unexpected_message", detail, f"{target}: {detail}")
         received = error.rcvd
         if received is None:
             code, reason = 1006, "1006 (no close frame)"
