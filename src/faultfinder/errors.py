@@ -22,7 +22,8 @@ import re
 from collections.abc import Callable
 from typing import Protocol
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# C0, DEL and C1: a line break forges a line, an escape sequence drives the terminal.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class FaultfinderError(Exception):
@@ -37,10 +38,10 @@ class ConfigError(FaultfinderError):
     def __init__(self, message: str, *, file: str, line: int | None = None, key: str = "") -> None:
         # One line, whatever the parser said or the file holds: a key with a line break in it
         # could otherwise write a line of output of its own ("FAKE: all healthy").
-        self.file = _printable(file)
+        self.file = printable(file)
         self.line = line
-        self.key = _printable(key)
-        message = _printable(" ".join(message.split()))
+        self.key = printable(key)
+        message = printable(" ".join(message.split()))
         self.reason = message
         where = self.file if line is None else f"{self.file}:{line}"
         if self.key:
@@ -53,8 +54,9 @@ class ConfigError(FaultfinderError):
         return ConfigError(redact(self.reason), file=self.file, line=self.line, key=key)
 
 
-def _printable(text: str) -> str:
-    """Control characters written as escapes (``\\n``), so the text stays on one line."""
+def printable(text: str) -> str:
+    """Control characters written as escapes (``\\n``, ``\\x1b``), so the text stays on one
+    line and drives no terminal: what a file or a server says, before anyone reads it."""
     if not _CONTROL.search(text):
         return text
     return _CONTROL.sub(lambda match: repr(match.group(0))[1:-1], text)

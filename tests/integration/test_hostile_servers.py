@@ -11,13 +11,18 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import json
 import socket
+import ssl
 import struct
 from typing import Any
 
 import pytest
 
 from tests.servers.hostile import Answer, hostile
+from tests.servers.tls import Certificates
+
+COMPONENT_JSON = 64 << 10  # docs/bounds.md: one component's JSON, at most
 
 
 def endless_redis_line(connection: socket.socket) -> None:
@@ -37,6 +42,7 @@ def diagnose(write_stack: Any, run_cli: Any) -> Any:
         result = run_cli("diagnose", str(write_stack({"target": {"url": url}})), "--json")
         assert result.status == 1, result.out
         target: dict[str, Any] = result.component("target")
+        assert len(json.dumps(target)) < COMPONENT_JSON  # whatever the server said
         return target
 
     return run
@@ -175,3 +181,46 @@ def test_a_websocket_message_past_1_mib_is_refused_at_its_header(
     assert chat["code"] == "ws.unexpected_message"
     assert "the server sent a message over the 1 MiB bound" in chat["phases"][-1]["detail"]
     assert chat["duration_ms"] < 2000
+
+
+def test_a_server_s_words_are_shown_as_text_not_markup_or_escapes(
+    write_stack: Any, run_cli: Any
+) -> None:
+    """A Redis error holding rich markup ('[/]' once ended the whole diagnosis with MarkupError)
+    and a terminal escape sequence (clear the screen): the table shows both as text."""
+
+    def answer(connection: socket.socket) -> None:
+        connection.sendall(b"-ERR a [/] tag [bold]x\x1b[2J\xc2\x9b1m\r\n")  # ESC, then CSI (U+009B)
+
+    with hostile(answer) as server:
+        stack = write_stack({"cache": {"url": f"redis://127.0.0.1:{server.port}/0"}})
+        human = run_cli("diagnose", str(stack))
+        document = run_cli("diagnose", str(stack), "--json")
+    assert human.status == 1, human.err
+    assert "[/] tag [bold]x\\x1b[2J\\x9b1m" in human.out
+    assert "\x1b" not in human.out
+    assert "\x9b" not in human.out
+    assert document.component("cache")["phases"][-1]["detail"].endswith("\\x1b[2J\\x9b1m")
+
+
+def test_a_certificate_of_a_thousand_names_shows_a_hundred(
+    write_stack: Any, run_cli: Any, certificates: Certificates
+) -> None:
+    names = [f"n{number}.example.test" for number in range(1000)]
+    served = certificates.issue("thousand-names", *names)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(served.chain, served.key)
+
+    def answer(connection: socket.socket) -> None:
+        with context.wrap_socket(connection, server_side=True) as secured:
+            secured.recv(1)
+
+    with hostile(answer, read_first=False) as server:
+        stack = write_stack({"edge": {"url": f"tls://127.0.0.1:{server.port}",
+                                      "tls": {"ca": str(certificates.ca_file),
+                                              "server_name": "n999.example.test"}}})
+        result = run_cli("diagnose", str(stack), "--json")
+    assert result.status == 0, result.out
+    edge = result.component("edge")
+    assert edge["certificate"]["names"] == names[:100]
+    assert len(json.dumps(edge)) < COMPONENT_JSON

@@ -335,3 +335,23 @@ def test_follow_stops_by_itself(follow: Callable[..., _Follower], tmp_path: Path
     follower = follow(path, "--stop-after", "300ms", "--json")
     assert follower.process.wait(timeout=20) == 0
     follower.wait_for('"matched": 0')
+
+
+def test_colours_are_dropped_and_other_escapes_shown_as_text(run_cli: Run, tmp_path: Path) -> None:
+    """A coloured line (as uvicorn and structlog write to a terminal) and one that carries an
+    escape sequence of its own: the examples and templates hold no control character."""
+    log = tmp_path / "coloured.log"
+    log.write_text(
+        "2024-05-01T12:00:01Z \x1b[31mERROR\x1b[0m Connection refused\n"
+        "2024-05-01T12:00:02Z ERROR payment hook failed \x1b]0;owned\x07 for order 17\n"
+    )
+    result = run_cli("logs", str(log), "--json")
+    document = result.json()
+    refused = next(code for code in document["codes"] if code["code"] == "tcp.refused")
+    assert refused["examples"][0]["text"].endswith("ERROR Connection refused")
+    assert "\x1b" not in result.out
+    assert "\x07" not in result.out
+    templates = [entry["template"] for entry in document["unclassified"]["templates"]]
+    assert templates == ["ERROR payment hook failed \\x1b]<NUM>;owned\\x07 for order <NUM>"]
+    human = run_cli("logs", str(log))
+    assert "\x1b" not in human.out

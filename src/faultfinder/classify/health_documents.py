@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from faultfinder.classify.texts import classify_text
+from faultfinder.errors import printable
 from faultfinder.faults import FAULTS
 from faultfinder.model import Grade
 
@@ -392,4 +393,5 @@ def _text(value: object, limit: int = OUTPUT_LIMIT) -> str:
     if value is None:
         return ""
     text = value if isinstance(value, str) else json.dumps(value, default=str)
+    text = printable(" ".join(text.split()))  # an app's words, on one line and inert
     return text if len(text) <= limit else text[: limit - 1] + "…"

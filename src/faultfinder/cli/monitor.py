@@ -17,10 +17,9 @@ import os
 import signal
 import sys
 
-from rich.console import Console
 from rich.live import Live
 
-from faultfinder import eventloop
+from faultfinder import eventloop, terminal
 from faultfinder.clock import parse_duration
 from faultfinder.config import Stack, load_stack
 from faultfinder.errors import StoreError, UsageError
@@ -88,7 +87,7 @@ def _print_change(change: StateChange, stack: Stack) -> None:
 
 
 async def _dashboard(stack: Stack, monitor: Monitor, duration: float | None) -> None:
-    console = Console()
+    console = terminal.console()
     watching = asyncio.create_task(monitor.run(duration))
     with Live(console=console, auto_refresh=False, screen=False) as live:
         try:

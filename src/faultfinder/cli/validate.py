@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from rich.console import Console
 
-from faultfinder import eventloop
+from faultfinder import eventloop, terminal
 from faultfinder.cli.arguments import COMPONENT_KEYS, color
 from faultfinder.config import Stack, ValidationSpec, load_stack
 from faultfinder.diagnosis import run_diagnosis
@@ -64,7 +63,7 @@ def validate(args: argparse.Namespace) -> int:
     interactive = sys.stdout.isatty() and not args.json
     if interactive:
         total = rounds_needed(stack, spec) * len(stack.components)
-        with progress(total, Console()) as observe:
+        with progress(total, terminal.console()) as observe:
             validation = eventloop.run(
                 run_validation(stack, spec, on_check=observe, **_log_options(args))
             )

@@ -13,9 +13,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from rich.console import Console, Group
+from rich.console import Group
 from rich.text import Text
 
+from faultfinder import terminal
 from faultfinder.config import Stack
 from faultfinder.logs.collection import collect
 from faultfinder.logs.summary import Attribution, Summary
@@ -90,7 +91,7 @@ def render_section(logs: dict[str, Any], *, color: bool = False, width: int = 12
                 style="dim",
             )
         )
-    console = Console(
+    console = terminal.console(
         width=width, record=True, force_terminal=color, no_color=not color, file=io.StringIO()
     )
     console.print(Group(*lines))

@@ -6,10 +6,11 @@ import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from rich.console import Console, Group, RenderableType
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from faultfinder import terminal
 from faultfinder.faults import Owner
 
 _OWNER_STYLE = {
@@ -26,7 +27,7 @@ TEMPLATES_SHOWN = 10
 def render_text(
     document: dict[str, Any], *, width: int = 120, color: bool = False, rows: int = 40
 ) -> str:
-    console = Console(
+    console = terminal.console(
         width=width, record=True, force_terminal=color, no_color=not color, file=io.StringIO()
     )
     console.print(Group(*build(document, rows=rows)))

@@ -4,12 +4,14 @@ last seen, a per-minute timeline, redacted examples, and the unknown errors as t
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from faultfinder.errors import printable
 from faultfinder.faults import FAULTS
 from faultfinder.logs.records import Record
 from faultfinder.logs.scanner import Event, Window
@@ -20,6 +22,7 @@ from faultfinder.redact import INLINE, Redactor
 SCHEMA = "faultfinder.logs/v1"
 EXAMPLES = 3
 EXAMPLE_CHARACTERS = 400
+_COLOURS = re.compile(r"\x1b\[[0-9;]*m")  # SGR sequences: a coloured log line's colours
 UNCLASSIFIED = "unclassified"  # the timeline's key for errors no signature names
 # Labels that name what wrote a line, most telling first (Cloud Run, GKE, Functions, App
 # Engine, JSON loggers, systemd); the first one present names the component.
@@ -110,7 +113,7 @@ class Summary:
         if event.code is None:
             # masked before it is generalised: a template that keeps part of a secret (the
             # part no <NUM> or <HEX> replaced) would show it
-            template = self.miner.add(self.redactor(record.text))
+            template = self.miner.add(self.redactor(_one_line(record.text)))
             if template is None:
                 return
             tally = self.unclassified[template]
@@ -126,7 +129,7 @@ class Summary:
                 tally.examples.append(example)
 
     def example(self, record: Record, component: str) -> dict[str, Any]:
-        text = " ".join(record.text.split())  # one line, whatever the message held
+        text = _one_line(record.text)
         if len(text) > EXAMPLE_CHARACTERS:
             text = text[:EXAMPLE_CHARACTERS] + " …"
         return {
@@ -210,3 +213,8 @@ class Summary:
 
 def _components(counts: Counter[str]) -> dict[str, int]:
     return {name or "-": count for name, count in sorted(counts.items())}
+
+
+def _one_line(text: str) -> str:
+    """A message on one line, whatever it held: colours dropped, other escapes shown as text."""
+    return printable(" ".join(_COLOURS.sub("", text).split()))

@@ -13,11 +13,11 @@ import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from rich.console import Console, Group
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from faultfinder import clock
+from faultfinder import clock, terminal
 from faultfinder.clock import parse_duration, utc_iso
 from faultfinder.config import Stack
 from faultfinder.errors import UsageError
@@ -157,7 +157,7 @@ def _incidents(changes: Sequence[StateChange]) -> list[dict[str, Any]]:
 
 
 def render_text(document: dict[str, Any], redactor: Redactor = INLINE, width: int = 120) -> str:
-    console = Console(width=width, record=True, no_color=True, file=io.StringIO())
+    console = terminal.console(width=width, record=True, no_color=True, file=io.StringIO())
     console.print(_build(document))
     return redactor(console.export_text())
 

@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from faultfinder.classify import Finding, describe
 from faultfinder.config import Component
-from faultfinder.errors import ProbeFault
+from faultfinder.errors import ProbeFault, printable
 from faultfinder.model import Certificate, CheckResult, Phase, StepResult
 
 T = TypeVar("T")
@@ -25,7 +25,9 @@ EVIDENCE_LINES = 20
 
 
 def bounded(text: str, limit: int) -> str:
-    """``text`` cut to ``limit`` characters, the cut marked."""
+    """``text`` with its control characters escaped, cut to ``limit`` characters, the cut
+    marked: what a server says is shown as text, on one line."""
+    text = printable(text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

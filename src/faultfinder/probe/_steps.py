@@ -26,6 +26,8 @@ from faultfinder.probe._certificate import read_certificate
 from faultfinder.probe._ladder import Ladder
 from faultfinder.probe.identify import what_speaks
 
+SHOWN_ADDRESSES = 32  # of a lookup, in the result (a DNS answer over TCP may hold thousands)
+
 
 @dataclass
 class Connection:
@@ -76,7 +78,7 @@ async def resolve(ladder: Ladder) -> list[str]:
                 f"{ladder.component.timeout:g}s deadline: the resolver did not reply"
             )
         raise
-    ladder.addresses = tuple(addresses)
+    ladder.addresses = tuple(addresses[:SHOWN_ADDRESSES])  # every one is still tried
     ladder.timings["resolve"] = ladder.phases[-1].ms
     return addresses
 

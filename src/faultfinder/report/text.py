@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import io
 
-from rich.console import Console, Group
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from faultfinder import terminal
 from faultfinder.faults import FAULTS
 from faultfinder.model import ComponentReport, Diagnosis, Status
 from faultfinder.redact import INLINE, Redactor
@@ -99,7 +100,7 @@ def build(diagnosis: Diagnosis) -> Group:
 def render_text(
     diagnosis: Diagnosis, redactor: Redactor = INLINE, width: int = 120, color: bool = False
 ) -> str:
-    console = Console(
+    console = terminal.console(
         width=width, record=True, force_terminal=color, no_color=not color, file=io.StringIO()
     )
     # Redact before rendering too: the table wraps long cells, which can split a secret.

@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from faultfinder import terminal
 from faultfinder.model import CheckResult
 from faultfinder.redact import INLINE, Redactor
 from faultfinder.validate.criteria import percent
@@ -74,7 +75,7 @@ def build(document: dict[str, Any]) -> Group:
 def render_text(
     document: dict[str, Any], redactor: Redactor = INLINE, width: int = 120, color: bool = False
 ) -> str:
-    console = Console(
+    console = terminal.console(
         width=width, record=True, force_terminal=color, no_color=not color, file=io.StringIO()
     )
     # Redacted before rendering too: the table wraps long cells, which can split a secret.
