@@ -1,5 +1,5 @@
 """A PostgreSQL server whose messages claim far more than any answer needs is refused at the
-message's header (docs/bounds.md: 1 MiB a message, 16 MiB and 100,000 messages a connection),
+message's header (docs/bounds.md: 1 MiB a message, 4 MiB and 100,000 messages a connection),
 whichever way the connection goes: plain, after an SSLRequest answered ``N``, inside TLS.
 
 The servers are hostile on purpose, on loopback. Before these bounds, an ErrorResponse claiming

@@ -109,3 +109,16 @@ def test_the_message_count_is_bounded() -> None:
     framed.data_received(AUTH_OK + READY * CONNECTION_MESSAGES)
     assert transport.aborted
     assert f"more than {CONNECTION_MESSAGES:,} messages" in str(framed.refused)
+
+
+def test_the_bytes_of_a_connection_are_bounded() -> None:
+    """Rows of half a MiB each, every one within the message bound: past 4 MiB in all, no more."""
+    row = message(b"D", b"\x00\x01" + struct.pack("!I", 512 << 10) + b"r" * (512 << 10))
+    framed, _, transport = frames()
+    framed.data_received(AUTH_OK)
+    for _ in range(7):  # 3.5 MiB
+        framed.data_received(row)
+    assert not transport.aborted
+    framed.data_received(row)
+    assert transport.aborted
+    assert str(framed.refused) == "the server sent more than 4 MiB"

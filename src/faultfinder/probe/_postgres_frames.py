@@ -20,7 +20,7 @@ from asyncpg import protocol as asyncpg_protocol
 # What one connection may carry (docs/bounds.md). A probe asks for one value; no honest answer
 # comes near these.
 MESSAGE_BYTES = 1 << 20  # one message
-CONNECTION_BYTES = 16 << 20  # every message of one connection
+CONNECTION_BYTES = 4 << 20  # every message of one connection
 CONNECTION_MESSAGES = 100_000  # e.g. an endless stream of NoticeResponse or ParameterStatus
 
 # The first message a server sends in answer to a start-up (protocol v3): an Authentication

@@ -25,6 +25,7 @@ from faultfinder.probe.http import USER_AGENT
 
 ABNORMAL_CLOSES = {1006, 1011, 1012, 1013}
 MAX_MESSAGE = 1 << 20  # one message, read from its frames' headers (websockets' own default)
+MAX_QUEUED = 4  # messages read ahead of the probe (websockets' default, 16, is 16 MiB)
 
 
 async def probe(ladder: Ladder) -> None:
@@ -52,6 +53,7 @@ async def upgrade(ladder: Ladder, address: str) -> None:
             ping_interval=None,
             close_timeout=max(ladder.remaining(), 0.001),
             max_size=MAX_MESSAGE,
+            max_queue=MAX_QUEUED,
         ) as websocket:
             ladder.status_code = 101
             if spec.send is None:
