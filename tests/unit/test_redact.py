@@ -65,3 +65,13 @@ def test_a_config_error_never_quotes_a_substituted_secret() -> None:
         parse_stack(text, "s.yaml", {"DB_PASSWORD": "FuzzDbPw-7788"})
     assert "FuzzDbPw-7788" not in str(raised.value)
     assert "defaults.timeout" in str(raised.value)
+
+
+def test_a_password_the_prober_reads_from_the_environment_is_masked() -> None:
+    """A URL without a password leaves it to libpq's PGPASSWORD, which the prober reads: the
+    value is a secret of the stack though the file never names it."""
+    from faultfinder.config import parse_stack
+
+    text = "components:\n  db: {url: 'postgresql://app@db.internal/app'}\n"
+    stack = parse_stack(text, "s.yaml", {"PGPASSWORD": "EnvPgPw-3141"})
+    assert stack.redactor("password EnvPgPw-3141 was refused") == "password *** was refused"

@@ -27,6 +27,7 @@ from faultfinder.schemes import scheme as scheme_of
 
 MAX_FILE_CHARACTERS = 4 * 1024 * 1024
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # in a URL: a NUL cuts a host name short in libc
+CLIENT_SECRETS = ("PGPASSWORD",)  # read by a prober from the environment, never named in the file
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -85,7 +86,7 @@ def parse_stack(text: str, file: str, environ: Any) -> Stack:
         stack = _resolve(spec, file, document)
     except ConfigError as error:  # a value in the message may be a secret substituted here
         raise error.masked(Redactor(secrets)) from None
-    found = secrets | _url_secrets(stack) | _watch_secrets(spec)
+    found = secrets | _url_secrets(stack) | _watch_secrets(spec) | _client_secrets(environ)
     for component in stack.components.values():
         if component.spec.flow is not None:
             found |= flow_secrets(component.spec.flow)
@@ -141,6 +142,12 @@ def _is_secret_position(path: tuple[str | int, ...], text: str, match: re.Match[
         return True
     before = text[: match.start()]
     return "://" in before and "@" in text[match.end() :] and "/" not in before.split("://", 1)[1]
+
+
+def _client_secrets(environ: Any) -> set[str]:
+    """What the client libraries read from the environment when a URL gives no password
+    (libpq's ``PGPASSWORD``, which the PostgreSQL prober honours)."""
+    return {value for name in CLIENT_SECRETS if (value := environ.get(name))}
 
 
 def _url_secrets(stack: Stack) -> set[str]:
