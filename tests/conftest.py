@@ -18,3 +18,10 @@ def pytest_asyncio_loop_factories(
 ) -> Mapping[str, Callable[[], asyncio.AbstractEventLoop]]:
     """In-process async tests run on the loop the commands use (faultfinder.eventloop)."""
     return {"loop": loop_factory() or asyncio.new_event_loop}
+
+
+def pytest_report_header(config: Any) -> str:
+    """The fuzzers' seed and size, so a failing run can be run again exactly."""
+    from tests.unit.test_config_fuzz import EXAMPLES, SEED
+
+    return f"stack-file fuzzer: seed {SEED} (FAULTFINDER_FUZZ_SEED), {EXAMPLES:,} examples"
