@@ -23,7 +23,7 @@ MASK = "***"
 # A name (an environment variable, a query parameter) whose value is a secret.
 SECRET_NAME = re.compile(r"pass|secret|token|key|auth|credential|pwd", re.IGNORECASE)
 # Credentials that appear inline in text even when we never saw them configured.
-_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^:/@\s]+):([^@/\s]+)@")
+_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^:/@\s]*):([^@/\s]+)@")  # redis://:pw@
 _AUTHORIZATION = re.compile(r"(?i)\b(authorization\s*[:=]\s*(?:bearer|basic)\s+)\S+")
 # key=value pairs as in DSNs and query strings ("password: x" is too often prose)
 _KEY_VALUE = re.compile(r"(?i)\b((?:password|passwd|pwd|secret|token|api[_-]?key)=)[^\s&,;'\"]+")

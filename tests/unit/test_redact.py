@@ -11,6 +11,7 @@ from faultfinder.redact import INLINE, Redactor
     ("text", "hidden"),
     [
         ("connect to postgresql://app:hunter2@db/app failed", "hunter2"),
+        ("Error connecting to redis://:S3cret-pw@cache:6379/0", "S3cret-pw"),  # no user name
         ("GET /x?token=abc123&page=2", "abc123"),
         ("password=s3cr3t host=db", "s3cr3t"),
         ("Authorization: Bearer eyJhbGciOi.payload.sig", "eyJhbGciOi.payload.sig"),
