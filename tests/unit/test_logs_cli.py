@@ -3,6 +3,7 @@ secrets, damaged input, and following a growing file."""
 
 from __future__ import annotations
 
+import datetime
 import gzip
 import json
 import queue
@@ -355,3 +356,156 @@ def test_colours_are_dropped_and_other_escapes_shown_as_text(run_cli: Run, tmp_p
     assert templates == ["ERROR payment hook failed \\x1b]<NUM>;owned\\x07 for order <NUM>"]
     human = run_cli("logs", str(log))
     assert "\x1b" not in human.out
+
+
+# ------------------------------------------------------------------------------ --events
+
+EVENT_KEYS = ["code", "component", "line", "owner", "source", "text", "time"]
+
+
+def test_events_are_one_json_object_per_line_with_a_code(run_cli: Run, app_log: Path) -> None:
+    result = run_cli("logs", str(app_log), "--events")
+    assert result.status == 1  # as `logs`: a fault code was found
+    assert result.err == ""
+    lines = result.out.splitlines()
+    events = [json.loads(line) for line in lines]
+    assert [list(event) for event in events] == [EVENT_KEYS] * 4  # keys in a fixed order
+    assert lines[0] == json.dumps(events[0], sort_keys=True, ensure_ascii=False)
+    assert events[0] == {
+        "code": "dns.temporary_failure", "component": "", "line": 2, "owner": "infrastructure",
+        "source": str(app_log), "text": f"ERROR app: {DNS}", "time": "2024-05-01T12:00:02.000Z",
+    }
+    assert [(event["line"], event["code"]) for event in events] == [
+        (2, "dns.temporary_failure"), (3, "dns.temporary_failure"), (4, "tcp.refused"),
+        (5, "postgres.auth_failed"),
+    ]  # the unclassified error of line 6 has no code: no event
+    assert events[3]["text"] == (
+        "ERROR app: cannot reach postgresql://app:***@db:5432/app: password authentication "
+        'failed for user "app"'
+    )
+    assert "s3cr3t-pass" not in result.out
+
+
+def test_events_of_a_clean_log_a_code_filter_and_the_stack_s_secrets(
+    run_cli: Run, write_stack: StackWriter, tmp_path: Path, app_log: Path
+) -> None:
+    clean = tmp_path / "clean.log"
+    clean.write_text("2024-05-01T12:00:01Z INFO all good\n")
+    assert (run_cli("logs", str(clean), "--events").status, run_cli("logs", str(clean),
+            "--events").out) == (0, "")
+    only = run_cli("logs", str(app_log), "--events", "--code", "tcp.refused")
+    assert [json.loads(line)["code"] for line in only.out.splitlines()] == ["tcp.refused"]
+    stack = write_stack({"cache": {"url": "redis://:r3dis-Secret@redis.internal:6379/0"}},
+                        logs={"components": {"app.log": "cache"}})
+    log = tmp_path / "app.log"
+    log.write_text("2024-05-01T12:00:00Z ERROR AUTH r3dis-Secret: WRONGPASS invalid "
+                   "username-password pair\n")
+    masked = run_cli("logs", str(log), "--events", "--stack", str(stack))
+    event = json.loads(masked.out)
+    assert (event["component"], event["code"], event["owner"]) == (
+        "cache", "redis.auth_failed", "configuration"
+    )
+    assert event["text"] == "ERROR AUTH ***: WRONGPASS invalid username-password pair"
+    assert "r3dis-Secret" not in masked.out
+
+
+def test_events_and_json_are_two_outputs(run_cli: Run, app_log: Path) -> None:
+    result = run_cli("logs", str(app_log), "--events", "--json")
+    assert result.status == 2
+    assert result.err.strip() == (
+        "faultfinder: error: --events and --json are two outputs: give one"
+    )
+
+
+def test_events_warn_on_stderr_and_keep_stdout_to_events(run_cli: Run, tmp_path: Path) -> None:
+    cut = tmp_path / "cut.log.gz"
+    compressed = gzip.compress(APP_LOG.encode() + b"2024-05-01T12:05:00Z INFO x\n" * 20_000)
+    cut.write_bytes(compressed[: len(compressed) // 2])
+    result = run_cli("logs", str(cut), "--events")
+    assert result.status == 1
+    assert len([json.loads(line) for line in result.out.splitlines()]) == 4
+    assert result.err == (
+        f"faultfinder: warning: {cut}: the compressed stream ends early (truncated gzip); "
+        "scanned what came before it\n"
+    )
+
+
+def test_events_stream_as_a_followed_file_grows(
+    follow: Callable[..., _Follower], tmp_path: Path
+) -> None:
+    """Each event is written (and flushed) when its line is found, not at the end."""
+    path = tmp_path / "growing.log"
+    path.write_text("2024-05-01T12:00:00Z INFO booting\n")
+    follower = follow(path, "--events", "--stop-after", "60s")
+    follower.wait_for("following")
+    with path.open("a") as log:
+        log.write("2024-05-01T12:00:01Z ERROR Error 111 connecting to 127.0.0.1:1. "
+                  "Connection refused.\n")
+    follower.wait_for('"code": "tcp.refused"')
+    assert follower.process.poll() is None  # still following: the line came as it was found
+    follower.process.send_signal(signal.SIGINT)
+    assert follower.process.wait(timeout=20) == 1
+    follower.saw("")
+    assert not any("with a fault code" in line for line in follower.seen)  # no summary
+
+
+def peak_memory_of_events(source: Path) -> tuple[int, int]:
+    """``faultfinder logs SOURCE --events`` in a process of its own: the lines it wrote and
+    its peak RSS in KiB."""
+    measure = (
+        "import io, resource, sys\n"
+        "from faultfinder.cli import main\n"
+        "sys.stdout = io.TextIOWrapper(open('/dev/null', 'wb'))\n"
+        "status = main(['logs', sys.argv[1], '--events'])\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, status, file=sys.stderr)\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", measure, str(source)],
+                               capture_output=True, text=True, timeout=300, check=False)
+    peak, status = completed.stderr.split()[-2:]
+    return int(status), int(peak)
+
+
+def test_events_take_the_same_memory_for_a_thousand_lines_as_for_a_hundred_thousand(
+    tmp_path: Path,
+) -> None:
+    """A summary keeps a timeline entry per minute; the events keep nothing: 100,000 failures,
+    each in a minute of its own (70 days of them), in the memory of 1,000."""
+
+    def log(lines: int) -> Path:
+        path = tmp_path / f"failures-{lines}.log"
+        start = 1_714_564_800  # 2024-05-01T12:00Z
+        with path.open("w") as out:
+            for n in range(lines):
+                when = datetime.datetime.fromtimestamp(start + 60 * n, datetime.UTC)
+                out.write(f"{when:%Y-%m-%dT%H:%M:%SZ} ERROR app: {DNS}\n")
+        return path
+
+    small_status, small_peak = peak_memory_of_events(log(1_000))
+    large_status, large_peak = peak_memory_of_events(log(100_000))
+    assert (small_status, large_status) == (1, 1)
+    assert large_peak - small_peak < 8_000, (small_peak, large_peak)  # KiB
+
+
+def test_an_example_is_masked_before_it_is_cut(
+    run_cli: Run, write_stack: StackWriter, tmp_path: Path
+) -> None:
+    """Cut first, a secret straddling the 400th character would leave its start in the
+    example, which neither the stack's secret nor the user:password@ pattern recognises."""
+    stack = write_stack({"cache": {"url": "redis://:S3cretS3cretS3cret@redis.internal:6379/0"}})
+    log = tmp_path / "app.log"
+    padding = "x" * 370
+    log.write_text(
+        f"2024-05-01T12:00:00Z ERROR {padding} redis://:S3cretS3cretS3cret@cache:6379 "
+        "Connection refused\n"
+        f"2024-05-01T12:00:01Z ERROR {padding} postgresql://app:hunter2hunter2@db:5432 "
+        "Connection refused\n"
+    )
+    for args in (["--json"], ["--events"]):
+        result = run_cli("logs", str(log), "--stack", str(stack), *args)
+        assert "S3cr" not in result.out, result.out
+        assert "hunt" not in result.out, result.out
+    document = run_cli("logs", str(log), "--stack", str(stack), "--json").json()
+    assert [example["text"] for example in document["codes"][0]["examples"]] == [
+        f"ERROR {padding} redis://:***@cache:6379 …",
+        f"ERROR {padding} postgresql://app:***@db …",
+    ]  # masked, then cut at 400 characters

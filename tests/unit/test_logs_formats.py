@@ -29,7 +29,13 @@ EXPECTED: dict[str, tuple[int, dict[str, tuple[int, dict[str, int]]], list[str]]
             "dns.temporary_failure": (2, {"checkout": 2}),
             "platform.memory_exceeded": (1, {"search": 1}),
         },
-        ["GET <URL> <NUM>"],  # the request log's 503: an error, but no signature's
+        [],  # the request log's 503 is a failed request (``requests``), not an unknown error
+    ),
+    "cloud-run-requests.jsonl": (
+        8,
+        # the app's line is at INFO, its message says "failed": the error field has the code
+        {"dns.temporary_failure": (1, {"checkout": 1})},
+        [],
     ),
     "gke-sink-export.jsonl": (
         6,

@@ -199,3 +199,24 @@ def test_templates_merge_differing_words() -> None:
     for user in ("alice", "bob", "carol"):
         miner.add(f"login refused for {user} from the admin console")
     assert [t.text for t in miner.templates] == ["login refused for <*> from the admin console"]
+
+
+@pytest.mark.parametrize(
+    ("message", "masked"),
+    [
+        # two apostrophes on a line once made one "string" of the words between them
+        ("ERROR couldn't reach the ledger, it wasn't up",
+         "ERROR couldn't reach the ledger, it wasn't up"),
+        ("the server's cache isn't warm: key 'user_id' missing",
+         "the server's cache isn't warm: key <STR> missing"),
+        ("users' sessions dropped for 'eu-west' and 'us-east'",
+         "users' sessions dropped for <STR> and <STR>"),
+        ("KeyError: 'user_id'", "KeyError: <STR>"),
+        ('can\'t open "/var/lib/app/it\'s.db"', "can't open <STR>"),
+    ],
+)
+def test_an_apostrophe_in_a_word_is_not_a_quote(message: str, masked: str) -> None:
+    assert mask(message) == masked
+    miner = TemplateMiner()
+    miner.add(message)
+    assert miner.templates[0].text == masked

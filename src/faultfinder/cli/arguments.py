@@ -236,4 +236,10 @@ def _logs(commands: Any) -> None:
         help="with --follow: stop after this long (30s, 5m); else at --until or Ctrl-C",
     )
     logs.add_argument("--json", action="store_true", help="print the faultfinder.logs/v1 document")
+    logs.add_argument(
+        "--events",
+        action="store_true",
+        help="print each line with a fault code as it is found, one JSON object a line "
+        "(JSON Lines), instead of the summary",
+    )
     logs.add_argument("--color", choices=("auto", "always", "never"), default="auto")

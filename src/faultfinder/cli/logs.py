@@ -1,5 +1,6 @@
 """``faultfinder logs SOURCE…``: the failure signatures in logs, with the probes' fault codes.
 
+The summary (text or ``--json``), or with ``--events`` each line with a code as it is found.
 Exit status: 0 when no fault code was found, 1 when one was, 2 for a bad call, an unreadable
 source or a bad stack file. Unclassified errors are reported but do not change the status.
 """
@@ -11,6 +12,7 @@ import json
 import signal
 import sys
 import time
+from collections.abc import Callable
 
 from faultfinder import clock
 from faultfinder.cli.arguments import color
@@ -18,10 +20,11 @@ from faultfinder.clock import parse_duration, parse_when
 from faultfinder.config import load_stack
 from faultfinder.errors import UsageError
 from faultfinder.faults import FAULTS
-from faultfinder.logs.collection import collect
+from faultfinder.logs.collection import Sink, collect
+from faultfinder.logs.events import EventLines
 from faultfinder.logs.render import render_text
 from faultfinder.logs.scanner import Event, Window
-from faultfinder.logs.summary import Attribution, Summary
+from faultfinder.logs.summary import Attribution, Summary, example
 from faultfinder.redact import INLINE, Redactor
 
 
@@ -29,6 +32,10 @@ def run(args: argparse.Namespace) -> int:
     unknown = sorted(set(args.code) - set(FAULTS))
     if unknown:
         raise UsageError(f"unknown fault code: {', '.join(unknown)} (see docs/faults.md)")
+    if args.events and args.json:
+        raise UsageError("--events and --json are two outputs: give one")
+    if args.follow and len(args.sources) != 1:
+        raise UsageError("--follow follows one source")
     window = Window(
         since=parse_when(args.since) if args.since else None,
         until=parse_when(args.until) if args.until else None,
@@ -38,14 +45,17 @@ def run(args: argparse.Namespace) -> int:
     if args.stack:
         stack = load_stack(args.stack)
         mapping, redactor = dict(stack.logs.components), stack.redactor
-    summary = Summary(Attribution(mapping, args.component), redactor, window)
+    attribution = Attribution(mapping, args.component)
     codes = frozenset(args.code)
-    if args.follow:
-        if len(args.sources) != 1:
-            raise UsageError("--follow follows one source")
-        _follow(args, summary, codes)
-    else:
-        collect(args.sources, summary, codes=codes)
+    if args.events:
+        events = EventLines(sys.stdout, attribution, redactor, window)
+        _scan(args, events, codes, None)
+        for source in events.sources:  # stdout holds events only
+            for warning in source.warnings:
+                print(f"faultfinder: warning: {warning}", file=sys.stderr)
+        return 1 if events.matched else 0
+    summary = Summary(attribution, redactor, window)
+    _scan(args, summary, codes, None if args.json else _live_line(attribution, redactor))
     document = summary.document()
     if args.json:
         print(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False))
@@ -54,15 +64,46 @@ def run(args: argparse.Namespace) -> int:
     return 1 if document["matched"] else 0
 
 
-def _follow(args: argparse.Namespace, summary: Summary, codes: frozenset[str]) -> None:
+def _scan(
+    args: argparse.Namespace,
+    sink: Sink,
+    codes: frozenset[str],
+    live: Callable[[Event], None] | None,
+) -> None:
+    if args.follow:
+        _follow(args, sink, codes, live)
+    else:
+        collect(args.sources, sink, codes=codes)
+
+
+def _live_line(attribution: Attribution, redactor: Redactor) -> Callable[[Event], None]:
+    """What ``--follow`` prints of each event as it is found: ``TIME CODE COMPONENT TEXT``."""
+
+    def live(event: Event) -> None:
+        shown = example(event.record, attribution.component(event.record), redactor)
+        print(
+            f"{shown['time'] or '-'} {event.code or 'unclassified'} "
+            f"{shown['component'] or '-'} {shown['text']}",
+            flush=True,
+        )
+
+    return live
+
+
+def _follow(
+    args: argparse.Namespace,
+    sink: Sink,
+    codes: frozenset[str],
+    live: Callable[[Event], None] | None,
+) -> None:
     """Follow the one source until ``--stop-after``, ``--until`` (by the wall clock) or
-    SIGINT/SIGTERM, printing each event as it is found; the summary comes after, in every case.
-    """
+    SIGINT/SIGTERM, ``live`` seeing each event as it is found (``--events`` prints them
+    itself); the summary, if any, comes after, in every case."""
     try:
         deadline = time.monotonic() + parse_duration(args.stop_after) if args.stop_after else None
     except ValueError as error:
         raise UsageError(f"--stop-after: {error}") from None
-    until = summary.window.until
+    until = sink.window.until
     signalled: list[int] = []
 
     def stop() -> bool:
@@ -72,15 +113,6 @@ def _follow(args: argparse.Namespace, summary: Summary, codes: frozenset[str]) -
             or (until is not None and clock.now() >= until)
         )
 
-    def live(event: Event) -> None:
-        component = summary.attribution.component(event.record)
-        example = summary.example(event.record, component)
-        print(
-            f"{example['time'] or '-'} {event.code or 'unclassified'} "
-            f"{example['component'] or '-'} {example['text']}",
-            flush=True,
-        )
-
     previous = {
         number: signal.signal(number, lambda received, frame: signalled.append(received))
         for number in (signal.SIGINT, signal.SIGTERM)
@@ -88,7 +120,7 @@ def _follow(args: argparse.Namespace, summary: Summary, codes: frozenset[str]) -
     try:
         if not args.json:
             print(f"following {args.sources[0]} …", file=sys.stderr, flush=True)
-        collect(args.sources, summary, codes=codes, follow=stop, live=None if args.json else live)
+        collect(args.sources, sink, codes=codes, follow=stop, live=live)
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)

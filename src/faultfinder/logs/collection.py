@@ -1,5 +1,5 @@
-"""Scan sources into a ``Summary``: the one loop the ``logs`` command and ``diagnose --logs``
-share.
+"""Scan sources into a ``Summary`` (or ``--events``' writer): the one loop the ``logs`` command
+and ``diagnose --logs`` share.
 
 Besides lines, a source may be one JSON array of entries: what ``gcloud logging read
 --format=json`` prints. It is read an entry at a time (logs/arrays.py), as lines are.
@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
+from typing import Protocol, TypeVar
 
-from faultfinder.classify.signatures import classify
 from faultfinder.logs.arrays import NotAnArray, entries
+from faultfinder.logs.codes import code_of
 from faultfinder.logs.records import parse_entry, path_labels
-from faultfinder.logs.scanner import Event, Scanner
+from faultfinder.logs.scanner import Event, Scanner, Window
 from faultfinder.logs.sources import (
     STDIN,
     display_name,
@@ -21,20 +22,33 @@ from faultfinder.logs.sources import (
     open_source,
     read_blocks,
 )
-from faultfinder.logs.summary import SourceStats, Summary
+from faultfinder.logs.summary import SourceStats
 
 _ARRAY_START = re.compile(rb"\s*\[\s*[{\]]")  # "[{" or "[]", not "[2024-05-01 …] [INFO]"
 
 
+class Sink(Protocol):
+    """What a scan goes into: a ``Summary``, or ``--events``' writer."""
+
+    window: Window
+    sources: list[SourceStats]
+    untimed: int
+
+    def add(self, event: Event) -> None: ...
+
+
+S = TypeVar("S", bound=Sink)
+
+
 def collect(
     names: Sequence[str],
-    summary: Summary,
+    summary: S,
     *,
     codes: frozenset[str] = frozenset(),
     follow: Callable[[], bool] | None = None,
     live: Callable[[Event], None] | None = None,
     use_re2: bool = True,
-) -> Summary:
+) -> S:
     """Scan every source in turn into ``summary``. With ``follow`` (a function that says when
     to stop) the one source is followed as it grows; ``live`` sees each event as it is found."""
 
@@ -77,7 +91,7 @@ def _scan(scanner: Scanner, blocks: Iterator[bytes], warnings: list[str]) -> Non
         for number, entry in enumerate(entries(first, counted), 1):
             if isinstance(entry, dict):
                 record = parse_entry(entry, scanner.source, number, scanner.labels)
-                scanner.entry(classify(record.text), record)
+                scanner.entry(*code_of(record))
     except NotAnArray as stop:
         warnings.append(
             f"{scanner.source}: not a valid JSON array after {number:,} entries ({stop}): "

@@ -3,15 +3,19 @@
 The shape is recognised per line, so one stream may mix them:
 
 - JSON objects: Google Cloud Logging's export (``textPayload``/``jsonPayload``, ``severity``,
-  ``timestamp``, ``resource.labels``), journald's ``journalctl -o json`` (``MESSAGE``,
-  ``PRIORITY``, ``__REALTIME_TIMESTAMP``), Docker's json-file driver (``log``, ``stream``,
-  ``time``), and any JSON-lines logger (``message``/``msg``, ``level``, ``time``…);
-- Kubernetes' CRI log format: ``<RFC 3339 time> <stdout|stderr> <F|P> <message>``;
+  ``timestamp``, ``resource.labels``, a request log's ``httpRequest.status``), journald's
+  ``journalctl -o json`` (``MESSAGE``, ``PRIORITY``, ``__REALTIME_TIMESTAMP``), Docker's
+  json-file driver (``log``, ``stream``, ``time``), loguru's ``serialize=True`` (``record``), and
+  any JSON-lines logger (``message``/``msg``, ``level``, ``time``…), with the fields that carry
+  its error (``fields``);
+- a container tool's prefix in front of the container's own line (``prefixes``: the CRI
+  format, ``kubectl logs --prefix``, ``docker logs -t``), the line itself plain or JSON;
 - plain text, with a leading time in one of the shapes ``times.leading_time`` knows.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping
@@ -20,6 +24,8 @@ from datetime import datetime
 from typing import Any
 
 from faultfinder.classify.signatures import ERROR_TEXT
+from faultfinder.logs.fields import error_fields, lookup
+from faultfinder.logs.prefixes import Peeled, peel
 from faultfinder.logs.times import from_microseconds, leading_time, parse_timestamp, without_time
 
 MAX_TEXT = 64 * 1024  # characters of a message kept; the rest of a huge line is dropped
@@ -53,7 +59,6 @@ _LEVEL_IN_TEXT = re.compile(
     r"|PANIC|ALERT|EMERG)(?:$|[\s\]>):|])",
     re.IGNORECASE,
 )
-_CRI = re.compile(r"^([0-9]{4}-[0-9]{2}-[0-9]{2}T\S+) (stdout|stderr) ([FP]) ?(.*)$", re.DOTALL)
 # Kubernetes' node log paths name the pod, namespace and container.
 _CONTAINER_LOG = re.compile(
     r"/containers/(?P<pod_name>[^_/]+)_(?P<namespace_name>[^_/]+)_(?P<container_name>.+)-[0-9a-f]{64}\.log"
@@ -64,6 +69,7 @@ _MESSAGE_KEYS = ("message", "msg", "MESSAGE", "log", "textPayload", "text", "eve
 _TIME_KEYS = ("timestamp", "time", "ts", "@timestamp", "datetime", "date", "asctime", "t")
 _LEVEL_KEYS = ("severity", "level", "levelname", "log.level", "lvl", "loglevel")
 _LABEL_KEYS = ("service", "component", "app", "logger", "container_name", "pod_name")
+_LOGURU_TIME = ("time.timestamp", "time.repr")
 _PAYLOADS = ("textPayload", "jsonPayload", "protoPayload")
 _JOURNALD_LABELS = ("_SYSTEMD_UNIT", "SYSLOG_IDENTIFIER", "_HOSTNAME", "_COMM")
 
@@ -78,16 +84,56 @@ class Record:
     time: datetime | None = None
     severity: str | None = None  # one of SEVERITIES
     labels: Mapping[str, str] = field(default_factory=dict)
+    details: tuple[str, ...] = ()  # a structured entry's error fields, besides its message
+    status: int | None = None  # a request log's HTTP status
 
     @property
     def is_error(self) -> bool:
-        """Whether the record is an error: by its severity, or without one by its words."""
+        """Whether the record is an error: by its severity, or without one by its words (in
+        its message or its error fields)."""
+        if self.severity is None and self.details:
+            return any(says_error(text, None) for text in (self.text, *self.details))
         return says_error(self.text, self.severity)
+
+    @property
+    def failed_request(self) -> bool:
+        """A request log's entry for a request the server failed (5xx)."""
+        return self.status is not None and 500 <= self.status <= 599
 
 
 def parse_line(raw: bytes, source: str, line: int, path_labels: Mapping[str, str]) -> Record:
     """A raw line (without its newline) → its record, whatever its shape."""
-    text = raw[: MAX_TEXT * 4].decode("utf-8", "replace")[:MAX_TEXT].rstrip("\r")
+    text = _decoded(raw)
+    peeled = peel(text)
+    when = parse_timestamp(peeled.stamp) if peeled.stamp else None
+    if peeled.stamp and when is None:  # a word shaped like a date, not a runtime's time
+        peeled, when = Peeled(text), None
+    labels: Mapping[str, str] = path_labels
+    if peeled.labels:
+        labels = _with_workload({**path_labels, **peeled.labels})
+    return _own_line(peeled.message, source, line, labels, when)
+
+
+def plain_message(raw: bytes) -> str | None:
+    """The message of a plain line, through its prefixes, cheaply (no time is built); None
+    for a JSON line, whose message only a full parse can find."""
+    if raw.lstrip()[:1] == b"{":
+        return None
+    message = peel(_decoded(raw)).message
+    if message.lstrip()[:1] == "{":
+        return None
+    return without_time(message)
+
+
+def _decoded(raw: bytes) -> str:
+    return raw[: MAX_TEXT * 4].decode("utf-8", "replace")[:MAX_TEXT].rstrip("\r")
+
+
+def _own_line(
+    text: str, source: str, line: int, labels: Mapping[str, str], when: datetime | None
+) -> Record:
+    """A container's (or any program's) own line, JSON or plain; ``when`` is the time a
+    wrapper gave it."""
     stripped = text.lstrip()
     if stripped.startswith("{"):
         try:
@@ -95,24 +141,11 @@ def parse_line(raw: bytes, source: str, line: int, path_labels: Mapping[str, str
         except (ValueError, RecursionError):
             document = None
         if isinstance(document, dict):
-            return parse_entry(document, source, line, path_labels)
-    cri = _CRI.match(text)
-    if cri:
-        when = parse_timestamp(cri.group(1))
-        if when is not None:
-            labels = {**path_labels, "stream": cri.group(2)}
-            return _plain(cri.group(4), source, line, labels, when)
-    return _plain(text, source, line, path_labels, None)
-
-
-def plain_message(raw: bytes) -> str | None:
-    """The message of a plain or CRI line, cheaply (no time is built); None for a JSON line,
-    whose message only a full parse can find."""
-    if raw.lstrip()[:1] == b"{":
-        return None
-    text = raw[: MAX_TEXT * 4].decode("utf-8", "replace")[:MAX_TEXT].rstrip("\r")
-    cri = _CRI.match(text)
-    return without_time(cri.group(4) if cri else text)
+            record = parse_entry(document, source, line, labels)
+            if record.time is None and when is not None:
+                return dataclasses.replace(record, time=when)
+            return record
+    return _plain(text, source, line, labels, when)
 
 
 def says_error(message: str, severity: str | None) -> bool:
@@ -136,7 +169,7 @@ def parse_entry(
     if "log" in entry and "stream" in entry and isinstance(entry["log"], str):
         # Docker's json-file driver: the container's own line, as written
         labels = {**path_labels, "stream": str(entry["stream"])}
-        return _plain(
+        return _own_line(
             entry["log"].rstrip("\n"), source, line, labels, parse_timestamp(entry.get("time"))
         )
     if "logName" in entry or any(key in entry for key in _PAYLOADS):
@@ -167,12 +200,12 @@ def _with_workload(labels: dict[str, str]) -> dict[str, str]:
 def _plain(
     text: str, source: str, line: int, labels: Mapping[str, str], when: datetime | None
 ) -> Record:
-    own_time, message = leading_time(text)
+    own_time, message = leading_time(text, when)
     return Record(
         source=source,
         line=line,
         text=message,
-        time=when or own_time,
+        time=own_time,
         severity=_severity_in_text(message),
         labels=labels,
     )
@@ -199,7 +232,10 @@ def _cloud_logging(entry: Mapping[str, Any], source: str, line: int) -> Record:
     _with_workload(labels)
     if isinstance(entry.get("logName"), str):
         labels["log_name"] = entry["logName"].rsplit("/", 1)[-1].replace("%2F", "/")
-    text = _cloud_logging_text(entry)
+    if isinstance(payload, dict):
+        text, details = _structured(payload)
+    else:
+        text, details = _cloud_logging_text(entry), ()
     when = parse_timestamp(entry.get("timestamp")) or parse_timestamp(entry.get("receiveTimestamp"))
     return Record(
         source=source,
@@ -208,13 +244,21 @@ def _cloud_logging(entry: Mapping[str, Any], source: str, line: int) -> Record:
         time=when,
         severity=_severity(entry.get("severity")),
         labels=labels,
+        details=details,
+        status=_status(entry.get("httpRequest")),
     )
 
 
+def _status(request: object) -> int | None:
+    """A request log's ``httpRequest.status`` (a number; a string of digits is read too)."""
+    status = request.get("status") if isinstance(request, dict) else None
+    if isinstance(status, str) and status.isdigit():
+        status = int(status)
+    return status if isinstance(status, int) and not isinstance(status, bool) else None
+
+
 def _cloud_logging_text(entry: Mapping[str, Any]) -> str:
-    payload = entry.get("jsonPayload")
-    if isinstance(payload, dict):
-        return _payload_text(payload)
+    """The message of an entry without a jsonPayload."""
     if "textPayload" in entry:
         return _text(entry["textPayload"])
     audit = entry.get("protoPayload")
@@ -230,14 +274,24 @@ def _cloud_logging_text(entry: Mapping[str, Any]) -> str:
     return _text(entry)
 
 
-def _payload_text(payload: Mapping[str, Any]) -> str:
+def _structured(payload: Mapping[str, Any]) -> tuple[str, tuple[str, ...]]:
+    """A structured payload's message and error fields. Without a message its error fields
+    stand for it; without either, the whole payload, as JSON, is the message."""
+    message = _message(payload)
+    details = error_fields(payload, message or "")
+    if message is None:
+        return ("", details) if details else (_text(payload), ())
+    return message, details
+
+
+def _message(payload: Mapping[str, Any]) -> str | None:
     """A structured payload's message; a Kubernetes event's ``reason`` goes in front of it."""
     for key in _MESSAGE_KEYS:
         if key in payload and payload[key] not in (None, ""):
             message = _text(payload[key])
             reason = payload.get("reason")
             return f"{reason}: {message}" if isinstance(reason, str) and reason else message
-    return _text(payload)
+    return None
 
 
 def _journald(entry: Mapping[str, Any], source: str, line: int) -> Record:
@@ -261,11 +315,14 @@ def _journald(entry: Mapping[str, Any], source: str, line: int) -> Record:
 def _json_lines(
     entry: Mapping[str, Any], source: str, line: int, path_labels: Mapping[str, str]
 ) -> Record:
-    text = _payload_text(entry)
+    loguru = entry.get("record")
+    if isinstance(loguru, dict) and isinstance(loguru.get("level"), dict):
+        return _loguru(entry, loguru, source, line, path_labels)
+    text, details = _structured(entry)
     when = next(
         (parse_timestamp(entry[key]) for key in _TIME_KEYS if entry.get(key) is not None), None
     )
-    level = next((entry[key] for key in _LEVEL_KEYS if entry.get(key) is not None), None)
+    level = next((found for key in _LEVEL_KEYS if (found := lookup(entry, key)) is not None), None)
     labels = {**path_labels}
     labels.update({key: value for key, value in _strings(entry).items() if key in _LABEL_KEYS})
     return Record(
@@ -275,6 +332,38 @@ def _json_lines(
         time=when,
         severity=_severity(level),
         labels=labels,
+        details=details,
+    )
+
+
+def _loguru(
+    entry: Mapping[str, Any],
+    record: Mapping[str, Any],
+    source: str,
+    line: int,
+    path_labels: Mapping[str, str],
+) -> Record:
+    """loguru's ``serialize=True``: ``{"text": <the formatted line>, "record": {"message",
+    "level": {"name"}, "time": {"timestamp"}, "exception": {"type", "value"}, "extra"…}}``.
+    ``text`` holds the traceback when there is one, so it is an error field too."""
+    text = _text(record.get("message", ""))
+    when = next(
+        (parse_timestamp(lookup(record, key)) for key in _LOGURU_TIME if lookup(record, key)),
+        None,
+    )
+    labels = {**path_labels}
+    labels.update(
+        {key: value for key, value in _strings(record.get("extra")).items() if key in _LABEL_KEYS}
+    )
+    details = error_fields({"exception": record.get("exception"), "stack": entry.get("text")}, text)
+    return Record(
+        source=source,
+        line=line,
+        text=text,
+        time=when,
+        severity=_severity(lookup(record, "level.name")),
+        labels=labels,
+        details=details,
     )
 
 

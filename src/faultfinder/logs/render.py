@@ -18,8 +18,10 @@ _OWNER_STYLE = {
     Owner.APPLICATION: "red",
     Owner.CONFIGURATION: "yellow",
 }
-# Timeline buckets, in minutes: the narrowest that keeps the timeline within its rows.
-_BUCKETS = (1, 2, 5, 10, 15, 30, 60, 120, 360, 720, 1440, 10080)
+# Timeline buckets, in minutes: the narrowest that keeps the timeline within its rows; past a
+# day, as many whole days as it takes (a log may span years).
+_BUCKETS = (1, 2, 5, 10, 15, 30, 60, 120, 360, 720, 1440)
+_DAY = 1440
 _BAR = 40
 TEMPLATES_SHOWN = 10
 
@@ -50,6 +52,9 @@ def build(document: dict[str, Any], *, rows: int = 40) -> list[RenderableType]:
         parts.append(_codes_table(document))
         owners = ", ".join(f"{owner} {count}" for owner, count in document["by_owner"].items())
         parts.append(Text(f"by owner: {owners}"))
+    requests = document.get("requests")
+    if requests and requests["count"]:
+        parts.append(_requests(requests))
     if document["timeline"]:
         parts.extend(_timeline(document["timeline"], rows))
     for entry in document["codes"]:
@@ -74,8 +79,21 @@ def _headline(document: dict[str, Any]) -> Text:
         f"{unclassified['count']:,} unclassified errors in "
         f"{len(unclassified['templates'])} templates"
     )
+    requests = document.get("requests")
+    if requests and requests["count"]:
+        text.append(f", {requests['count']:,} failed requests (5xx)")
     if document["since"] or document["until"]:
         text.append(f"  (from {document['since'] or 'the start'} to {document['until'] or 'now'})")
+    return text
+
+
+def _requests(requests: dict[str, Any]) -> Text:
+    """The request log's view: how many requests the server answered with each 5xx."""
+    statuses = ", ".join(f"{status} ×{count:,}" for status, count in requests["by_status"].items())
+    components = ", ".join(f"{name} {count}" for name, count in requests["components"].items())
+    text = Text("failed requests (request log): ", style="bold")
+    text.append(f"{statuses} from {components}, ")
+    text.append(f"{_short(requests['first_seen'])} to {_short(requests['last_seen'])} UTC")
     return text
 
 
@@ -104,26 +122,25 @@ def _short(when: str | None) -> str:
 
 def _timeline(timeline: list[dict[str, Any]], rows: int) -> list[RenderableType]:
     minutes = {
-        datetime.strptime(entry["minute"], "%Y-%m-%dT%H:%MZ").replace(tzinfo=UTC): entry["counts"]
+        datetime.strptime(entry["minute"], "%Y-%m-%dT%H:%MZ").replace(tzinfo=UTC): {
+            **entry["counts"],
+            **{f"HTTP {status}": n for status, n in entry.get("requests", {}).items()},
+        }
         for entry in timeline
     }
-    first, last = min(minutes), max(minutes)
-    span = int((last - first).total_seconds() // 60) + 1
-    width = next((size for size in _BUCKETS if span / size <= rows), _BUCKETS[-1])
-    buckets: dict[datetime, dict[str, int]] = {}
-    start = _floor(first, width)
-    bucket = start
-    while bucket <= last:  # every bucket in the span, empty ones too: a gap is information
-        buckets[bucket] = {}
-        bucket += timedelta(minutes=width)
+    start, width, count = grid(min(minutes), max(minutes), rows)
+    # every bucket in the span, empty ones too: a gap is information
+    buckets: list[dict[str, int]] = [{} for _ in range(count)]
     for minute, counts in minutes.items():
-        target = buckets.setdefault(_floor(minute, width), {})
-        for code, count in counts.items():
-            target[code] = target.get(code, 0) + count
-    peak = max((sum(counts.values()) for counts in buckets.values()), default=1) or 1
-    label = "minute" if width == 1 else f"{width} minutes"
-    lines: list[RenderableType] = [Text(f"timeline (UTC, one row per {label})", style="bold")]
-    for when, counts in sorted(buckets.items()):
+        target = buckets[_index(minute, start, width)]
+        for code, number in counts.items():
+            target[code] = target.get(code, 0) + number
+    peak = max((sum(counts.values()) for counts in buckets), default=1) or 1
+    lines: list[RenderableType] = [
+        Text(f"timeline (UTC, one row per {_width(width)})", style="bold")
+    ]
+    for index, counts in enumerate(buckets):
+        when = start + timedelta(minutes=width * index)
         total = sum(counts.values())
         row = Text(f"{when:%Y-%m-%d %H:%M}  ")
         row.append("█" * max(1 if total else 0, round(_BAR * total / peak)), style="red")
@@ -135,12 +152,35 @@ def _timeline(timeline: list[dict[str, Any]], rows: int) -> list[RenderableType]
     return lines
 
 
-def _floor(when: datetime, minutes: int) -> datetime:
-    since_midnight = when.hour * 60 + when.minute
-    if minutes >= 1440:
-        return when.replace(hour=0, minute=0)
-    floored = since_midnight - since_midnight % minutes
-    return when.replace(hour=floored // 60, minute=floored % 60)
+def grid(first: datetime, last: datetime, rows: int) -> tuple[datetime, int, int]:
+    """The timeline's buckets from ``first`` to ``last`` (minutes): the first bucket's start,
+    the buckets' width in minutes (the narrowest of ``_BUCKETS``, else whole days) and how
+    many there are, never more than ``rows``, whatever the span."""
+    rows = max(rows, 1)
+    for width in _BUCKETS:
+        since_midnight = first.hour * 60 + first.minute
+        floored = since_midnight - since_midnight % width
+        start = first.replace(hour=floored // 60, minute=floored % 60)
+        count = _index(last, start, width) + 1
+        if count <= rows:
+            return start, width, count
+    start = first.replace(hour=0, minute=0)
+    days = (last - start).days + 1
+    per_row = max(2, -(-days // rows))  # ⌈days / rows⌉ days a row: ⌈days / per_row⌉ ≤ rows
+    return start, per_row * _DAY, _index(last, start, per_row * _DAY) + 1
+
+
+def _index(when: datetime, start: datetime, width: int) -> int:
+    return int((when - start).total_seconds() // 60) // width
+
+
+def _width(minutes: int) -> str:
+    if minutes == 1:
+        return "minute"
+    if minutes >= _DAY and minutes % _DAY == 0:
+        days = minutes // _DAY
+        return "day" if days == 1 else f"{days} days"
+    return f"{minutes} minutes"
 
 
 def _code_details(entry: dict[str, Any]) -> list[RenderableType]:

@@ -28,6 +28,7 @@ from faultfinder.classify.signatures import (
     classify,
     prefilter_source,
 )
+from faultfinder.logs.codes import TRACEBACK, code_of
 from faultfinder.logs.records import (
     MAX_TEXT,
     Record,
@@ -40,6 +41,9 @@ from faultfinder.logs.tracebacks import Trace, read_chain
 MAX_LINE = 1 << 20  # a longer line is scanned in pieces of this size
 MAX_PENDING = 8 << 20  # a traceback still open after this much is counted as it stands
 LOOKBACK_LINES = 100  # how far up a line without a time looks for one
+# A request log's 5xx ("status": 503 in its httpRequest): what the access log says of an outage,
+# at whatever severity the entry was written.
+FAILED_REQUEST = r'"status" ?: ?"?5[0-9][0-9]\b'
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,7 @@ class Window:
 
 @cache
 def prefilter(use_re2: bool = True) -> tuple[Searcher, str]:
-    return compile_bytes(prefilter_source(), use_re2=use_re2)
+    return compile_bytes(f"{prefilter_source()}|{FAILED_REQUEST}", use_re2=use_re2)
 
 
 class Scanner:
@@ -164,8 +168,9 @@ class Scanner:
         text = record.text
         if text.lstrip().startswith(TRACEBACK_LINKS):
             return end + 1
-        code = classify(text)
-        if code == "app.traceback" and "\n" not in text and TRACEBACK_HEADER in text:
+        code, record = code_of(record)
+        header = record.text == text and "\n" not in text and TRACEBACK_HEADER in text
+        if code == TRACEBACK and header:  # a traceback written line by line follows
             trace = read_chain(buffer, end + 1, limit, self._text_of, final=final)
             if trace is None:
                 return None
@@ -207,7 +212,7 @@ class Scanner:
 
     def _emit(self, code: str | None, record: Record) -> None:
         if code is None:
-            if self.codes or not record.is_error:
+            if self.codes or not (record.is_error or record.failed_request):
                 return
         elif self.codes and code not in self.codes:
             return

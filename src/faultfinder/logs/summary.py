@@ -1,5 +1,6 @@
 """Events → the ``faultfinder.logs/v1`` document: counts by code, component and owner, first and
-last seen, a per-minute timeline, redacted examples, and the unknown errors as templates.
+last seen, a per-minute timeline, redacted examples, the unknown errors as templates, and the
+requests a request log says the server failed (5xx), counted by status.
 """
 
 from __future__ import annotations
@@ -104,12 +105,18 @@ class Summary:
         self.timeline: dict[str, Counter[str]] = defaultdict(Counter)
         self.miner = TemplateMiner()
         self.unclassified: dict[Template, _Tally] = defaultdict(_Tally)
+        self.requests = _Tally()
+        self.statuses: Counter[int] = Counter()
+        self.requests_timeline: dict[str, Counter[int]] = defaultdict(Counter)
         self.sources: list[SourceStats] = []
         self.untimed = 0
 
     def add(self, event: Event) -> None:
         record = event.record
         component = self.attribution.component(record)
+        if event.code is None and record.failed_request:
+            self._request(record, component)
+            return
         if event.code is None:
             # masked before it is generalised: a template that keeps part of a secret (the
             # part no <NUM> or <HEX> replaced) would show it
@@ -128,17 +135,22 @@ class Summary:
             if all(example["text"] != seen["text"] for seen in tally.examples):
                 tally.examples.append(example)
 
+    def _request(self, record: Record, component: str) -> None:
+        """A failed request (a 5xx in a request log): the access log's view of the outage, kept
+        apart from the errors a program wrote."""
+        status = record.status or 0
+        self.requests.add(record.time)
+        self.requests.components[component] += 1
+        self.statuses[status] += 1
+        if record.time is not None:
+            self.requests_timeline[minute_of(record.time)][status] += 1
+        if len(self.requests.examples) < EXAMPLES:
+            example = self.example(record, component)
+            if all(example["text"] != seen["text"] for seen in self.requests.examples):
+                self.requests.examples.append(example)
+
     def example(self, record: Record, component: str) -> dict[str, Any]:
-        text = _one_line(record.text)
-        if len(text) > EXAMPLE_CHARACTERS:
-            text = text[:EXAMPLE_CHARACTERS] + " …"
-        return {
-            "time": iso(record.time),
-            "source": record.source,
-            "line": record.line,
-            "component": component,
-            "text": self.redactor(text),
-        }
+        return example(record, component, self.redactor)
 
     @property
     def matched(self) -> int:
@@ -169,11 +181,31 @@ class Summary:
                 name: {"count": sum(counts.values()), "codes": dict(sorted(counts.items()))}
                 for name, counts in sorted(components.items())
             },
-            "timeline": [
-                {"minute": minute, "counts": dict(sorted(counts.items()))}
-                for minute, counts in sorted(self.timeline.items())
-            ],
+            "timeline": self._timeline(),
             "unclassified": self._unclassified(),
+            "requests": self._requests(),
+        }
+
+    def _timeline(self) -> list[dict[str, Any]]:
+        """Per minute, the lines by code; a minute with failed requests has them by status
+        under ``requests``."""
+        timeline = []
+        for minute in sorted({*self.timeline, *self.requests_timeline}):
+            entry: dict[str, Any] = {"minute": minute, "counts": _sorted(self.timeline.get(minute))}
+            if minute in self.requests_timeline:
+                entry["requests"] = _by_status(self.requests_timeline[minute])
+            timeline.append(entry)
+        return timeline
+
+    def _requests(self) -> dict[str, Any]:
+        tally = self.requests
+        return {
+            "count": tally.count,
+            "by_status": _by_status(self.statuses),
+            "first_seen": iso(tally.first),
+            "last_seen": iso(tally.last),
+            "components": _components(tally.components),
+            "examples": tally.examples,
         }
 
     def _code(self, code: str, tally: _Tally) -> dict[str, Any]:
@@ -211,8 +243,33 @@ class Summary:
         }
 
 
+def example(record: Record, component: str, redactor: Redactor) -> dict[str, Any]:
+    """One line as the output shows it: on one line, secrets masked, then cut to
+    ``EXAMPLE_CHARACTERS`` (masked first: a cut through a secret would leave its start, which
+    no pattern recognises any more)."""
+    text = redactor(_one_line(record.text))
+    if len(text) > EXAMPLE_CHARACTERS:
+        text = text[:EXAMPLE_CHARACTERS] + " …"
+    return {
+        "time": iso(record.time),
+        "source": record.source,
+        "line": record.line,
+        "component": component,
+        "text": text,
+    }
+
+
 def _components(counts: Counter[str]) -> dict[str, int]:
     return {name or "-": count for name, count in sorted(counts.items())}
+
+
+def _sorted(counts: Counter[str] | None) -> dict[str, int]:
+    return dict(sorted(counts.items())) if counts else {}
+
+
+def _by_status(counts: Counter[int]) -> dict[str, int]:
+    """Counts by HTTP status, keyed by the status as text (JSON keys are strings)."""
+    return {str(status): count for status, count in sorted(counts.items())}
 
 
 def _one_line(text: str) -> str:

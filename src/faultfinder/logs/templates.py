@@ -35,7 +35,9 @@ _MASKS = (
         ),
         "<HEX>",
     ),
-    (re.compile(r"\"[^\"]{0,200}\"|'[^']{0,200}'"), "<STR>"),
+    # A quote opens and closes a string only at a word's edge: the apostrophe of "couldn't" or
+    # "server's" is part of its word, not the start of a string running to the next quote.
+    (re.compile(r"\"[^\"]{0,200}\"|(?<!\w)'[^']{0,200}'(?!\w)"), "<STR>"),
     (re.compile(r"(?<![A-Za-z0-9])[-+]?[0-9]+([.,][0-9]+)?"), "<NUM>"),  # 3.5ms → <NUM>ms
 )
 

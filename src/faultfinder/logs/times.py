@@ -44,15 +44,21 @@ _LEADING = (
 )
 
 
-def leading_time(text: str) -> tuple[datetime | None, str]:
-    """The time a line starts with, and the line without it (the message)."""
+def leading_time(text: str, exact: datetime | None = None) -> tuple[datetime | None, str]:
+    """The time a line starts with, and the line without it (the message).
+
+    ``exact`` is the time a wrapper gave the line (a container runtime's, with its zone): it
+    stands in for a line without a time, and for a time without a zone, which is only a guess
+    in this machine's zone; a line's own time with a zone is kept."""
     for pattern in _LEADING:
         match = pattern.match(text)
         if match:
             when = _from_parts(match)
             if when is not None:
+                if exact is not None and not match.groupdict().get("zone"):
+                    when = exact
                 return when, text[match.end() :].lstrip(" \t:-|")
-    return None, text
+    return exact, text
 
 
 def without_time(text: str) -> str:
