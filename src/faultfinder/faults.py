@@ -80,6 +80,17 @@ _CATALOGUE = (
         "Check the target's listen backlog and crash logs, and any middlebox that resets.",
     ),
     Fault(
+        "tcp.closed_mid_session",
+        Owner.UNKNOWN,
+        "an established connection was closed or reset mid-session, not at set-up: the peer "
+        "restarted, failed over or crashed, something in between (a NAT, a load balancer, a "
+        "firewall) dropped it after an idle timeout, or a client went away",
+        "Look at the peer's log at that moment (a restart, a failover, a crash), and compare "
+        "the idle timeouts in between with how long the client keeps idle connections; have "
+        "the client's pool check or recycle them (pool_pre_ping, a maximum idle time, TCP "
+        "keepalives) and retry the request once.",
+    ),
+    Fault(
         "socket.missing",
         Owner.CONFIGURATION,
         "no Unix socket at that path: nothing created it there (the server or proxy that "
@@ -349,6 +360,23 @@ _CATALOGUE = (
         "per instance); lower the concurrency or raise the memory limit.",
     ),
     Fault(
+        "platform.no_instance_available",
+        Owner.INFRASTRUCTURE,
+        "the platform had no instance to give the request and aborted it (Cloud Run's 429 or "
+        "500): the maximum number of instances is reached, or new ones could not start fast "
+        "enough for a burst",
+        "Raise the maximum instances (or the quota behind it), keep minimum instances warm for "
+        "bursts, shorten the start-up, and check that instances do not fail to start.",
+    ),
+    Fault(
+        "platform.container_exited",
+        Owner.APPLICATION,
+        "the container's main process exited by itself with a failure status (Cloud Run's "
+        '"Container called exit(1)."), at start-up or while serving',
+        "Read the instance's own log lines just before the exit: the exception, the missing "
+        "setting or dependency that stopped it; a server must keep running until SIGTERM.",
+    ),
+    Fault(
         "app.degraded",
         Owner.APPLICATION,
         "the service answers, but its health document says it is degraded (warn): a check "
@@ -372,6 +400,24 @@ _CATALOGUE = (
         "the application's own connection pool had no free connection within its timeout",
         "Find what holds the connections (slow queries, sessions never returned, a hung "
         "dependency); size the pool to the concurrency and the server's connection limit.",
+    ),
+    Fault(
+        "app.worker_timeout",
+        Owner.APPLICATION,
+        "the server's supervisor killed a worker that held one request past its timeout "
+        "(gunicorn's WORKER TIMEOUT, uWSGI's HARAKIRI): the request hung or was too slow",
+        "Find what the request waited for (a slow query, a hung dependency without a timeout "
+        "of its own, a blocking call in an async worker); give dependencies timeouts shorter "
+        "than the worker's, or raise the worker timeout if the work is legitimately long.",
+    ),
+    Fault(
+        "app.fd_exhausted",
+        Owner.APPLICATION,
+        "a process ran out of file descriptors (EMFILE, Too many open files): it holds more "
+        "sockets and files than its limit allows, usually a leak or one client per request",
+        "Count what the process holds (ls /proc/PID/fd, lsof): close files and responses, "
+        "reuse one HTTP or database client instead of one per request; raise the limit "
+        "(ulimit -n, LimitNOFILE) only if the count is legitimate.",
     ),
     Fault(
         "app.traceback",

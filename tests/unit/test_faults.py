@@ -27,6 +27,10 @@ CONTRACT_OWNERS = {
     "redis.readonly": "infrastructure", "redis.max_clients": "infrastructure",
     "redis.timeout": "infrastructure", "ws.handshake_rejected": "application",
     "ws.closed_abnormally": "unknown", "dependency.failed": "none",
+    # issue 14's log-only codes
+    "tcp.closed_mid_session": "unknown", "platform.no_instance_available": "infrastructure",
+    "platform.container_exited": "application", "app.worker_timeout": "application",
+    "app.fd_exhausted": "application",
 }
 DOCS = Path(__file__).parents[2] / "docs" / "faults.md"
 CONTRACT = Path(__file__).parents[2] / "docs" / "contract.md"

@@ -77,6 +77,36 @@ EXPECTED: dict[str, tuple[int, dict[str, tuple[int, dict[str, int]]], list[str]]
         {"platform.startup_failed": (2, {"-": 2}), "platform.memory_exceeded": (1, {"-": 1})},
         [],
     ),
+    # issue 14's families in a JSON-lines logger's shape (message/msg, level, service) …
+    "json-lines-families.jsonl": (
+        10,
+        {
+            "dns.nxdomain": (1, {"orders": 1}),  # musl through libpq
+            "dns.temporary_failure": (1, {"auth": 1}),  # Go's resolver, no "on RESOLVER"
+            "tcp.refused": (1, {"cart": 1}),  # Envoy's reset reason
+            "tcp.closed_mid_session": (1, {"orders": 1}),  # libpq's EOF
+            "app.worker_timeout": (1, {"orders": 1}),
+            "app.fd_exhausted": (1, {"orders": 1}),
+            "ws.handshake_rejected": (1, {"cart": 1}),
+        },
+        [],  # gunicorn's "  timeout: 30" without a level is no error
+    ),
+    # … and in Cloud Logging's (textPayload, jsonPayload.message, Cloud Run's request log)
+    "cloud-logging-families.jsonl": (
+        12,
+        {
+            "platform.no_instance_available": (1, {"checkout": 1}),
+            "platform.startup_failed": (1, {"checkout": 1}),
+            "platform.container_exited": (1, {"checkout": 1}),  # exit(1); exit(0) is none
+            "dns.nxdomain": (1, {"checkout": 1}),
+            "http.no_response": (1, {"gateway": 1}),
+            "tls.handshake_failed": (1, {"checkout": 1}),
+            "postgres.starting_up": (1, {"checkout": 1}),
+            "platform.memory_exceeded": (1, {"checkout": 1}),
+            "app.worker_timeout": (1, {"checkout": 1}),
+        },
+        [],
+    ),
 }
 
 

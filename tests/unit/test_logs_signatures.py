@@ -13,6 +13,7 @@ from faultfinder.classify import classify_text
 from faultfinder.classify.engine import compile_bytes
 from faultfinder.classify.signatures import SIGNATURES, classify, classify_each, prefilter_source
 from faultfinder.faults import FAULTS
+from faultfinder.logs.records import message_says_error
 from tests.servers import require_binary
 
 # (line, code). Lines marked "real" are what our own servers and clients printed (the
@@ -146,6 +147,211 @@ LINES = [
     # real: an unhandled exception's traceback header; a Go panic
     ("Traceback (most recent call last):", "app.traceback"),
     ("goroutine 1 [running]:", "app.traceback"),
+    #
+    # Issue 14: failure lines copied from public bug reports and the libraries' own sources.
+    #
+    # Resolvers other than glibc's. musl (src/network/gai_strerror.c: EAI_NONAME is "Name does
+    # not resolve", EAI_AGAIN "Try again"), the default of Alpine images:
+    ('ERROR:coe_assembly.init:(psycopg2.OperationalError) could not translate host name '
+     '"postgres" to address: Name does not resolve', "dns.nxdomain"),  # opensanctions #44
+    ('OperationalError: could not translate host name "xxx.us-east-1.rds.amazonaws.com" to '
+     "address: Try again", "dns.temporary_failure"),  # github.com/psycopg/psycopg2 issue #659
+    ("Resolving service-name-svc (service-name-svc)... failed: Name does not resolve.",
+     "dns.nxdomain"),  # github.com/alpinelinux/docker-alpine issue #207 (wget)
+    ("socket.gaierror: [Errno -3] Try again", "dns.temporary_failure"),  # musl, as Python says
+    # Go's resolver, without and with "on RESOLVER"
+    ('level=fatal msg="Redis connection error: dial tcp: lookup redis: i/o timeout"',
+     "dns.temporary_failure"),  # github.com/authelia/authelia issue #4880
+    ("unable to check for database state: dial tcp: lookup port=5432: no such host",
+     "dns.nxdomain"),  # github.com/elwinar/rambler issue #23
+    ('2024-10-14T17:03:33Z ERR Expectation failed error="failed to establish a tcp connection, '
+     'caused by: dial tcp: lookup postgres on 127.0.0.11:53: no such host"',
+     "dns.nxdomain"),  # github.com/IQSS/dataverse pull request #10915
+    # Windows sockets (WinError.h: WSAECONNREFUSED 10061, WSAETIMEDOUT 10060,
+    # WSAECONNRESET 10054, WSAHOST_NOT_FOUND 11001, WSATRY_AGAIN 11002), as Python prints them
+    ("ConnectionRefusedError: [WinError 10061] No connection could be made because the target "
+     "machine actively refused it", "tcp.refused"),  # github.com/0vercl0k/paracosme issue #2
+    ("Error: ConnectionError: HTTPConnectionPool(host='affinitysutton.com', port=80): Max "
+     "retries exceeded with url: / (Caused by <class 'socket.error'>: [Errno 10061] No "
+     "connection could be made because the target machine actively refused it)",
+     "tcp.refused"),  # github.com/wummel/linkchecker issue #487 (Python 2)
+    ("TimeoutError: [WinError 10060] A connection attempt failed because the connected party "
+     "did not properly respond after a period of time, or established connection failed "
+     "because connected host has failed to respond",
+     "tcp.timeout"),  # github.com/keitaoouchi/easyimap issue #44
+    ("socket.gaierror: [Errno 11001] getaddrinfo failed",
+     "dns.nxdomain"),  # github.com/vmware/pyvmomi-community-samples issue #331
+    ("socket.gaierror: [Errno 11002] getaddrinfo failed", "dns.temporary_failure"),
+    ("ConnectionResetError: [WinError 10054] An existing connection was forcibly closed by the "
+     "remote host", "tcp.reset"),
+    # nginx resolving an upstream at start-up, and its own resolver at run time
+    # (ngx_resolver.c: 3 is "Host not found", 110 "Operation timed out")
+    ('2024/06/22 16:54:59 [emerg] 1#1: host not found in upstream "pipedfrontend:80" in '
+     "/etc/nginx/conf.d/pipedfrontend.conf:2", "dns.nxdomain"),  # TeamPiped/Piped issue #3679
+    ("2019/09/03 08:03:06 [error] 368#368: *5 wordpress could not be resolved (3: Host not "
+     "found), client: 10.0.0.9, server: www.example.test",
+     "dns.nxdomain"),  # github.com/linuxserver/reverse-proxy-confs issue #87
+    ("2022/09/29 12:33:28 [error] 9726#9726: *1 [lua] main.lua:28: request failed: example.com "
+     "could not be resolved (110: Operation timed out), ",
+     "dns.temporary_failure"),  # github.com/ledgetech/lua-resty-http issue #280
+    #
+    # Proxies' own logs. Real: HAProxy 2.6.12's access log (option httplog) in front of a slow
+    # server, a server that closes, a closed port and a backend with no server; the state's
+    # case decides (doc/configuration.txt, "Session state at disconnection")
+    ('127.0.0.1:54658 [04/Dec/2026:05:39:13.876] f app/s1 0/0/0/-1/1001 504 198 - - sH-- '
+     '1/1/0/0/0 0/0 "GET /slow HTTP/1.1"', "proxy.upstream_timeout"),
+    ('127.0.0.1:54666 [04/Dec/2026:05:39:14.894] f app/s1 0/0/0/-1/0 502 209 - - SH-- '
+     '1/1/0/0/0 0/0 "GET /close HTTP/1.1"', "http.no_response"),
+    ('127.0.0.1:54680 [04/Dec/2026:05:39:14.901] f dead/s2 0/0/-1/-1/3007 503 217 - - SC-- '
+     '1/1/0/0/3 0/0 "GET /dead HTTP/1.1"', "tcp.refused"),
+    ('127.0.0.1:53894 [04/Dec/2026:05:39:17.918] f none/<NOSRV> 0/-1/-1/-1/0 503 217 - - SC-- '
+     '1/1/0/0/0 0/0 "GET /none HTTP/1.1"', "proxy.no_healthy_upstream"),
+    # HAProxy's HTTP log example (doc/configuration.txt, "HTTP log format") with the states
+    # sC (timeout connect) and SD (the server's connection died during the data)
+    ("Feb  6 12:14:14 localhost haproxy[14389]: 10.0.1.2:33317 [06/Feb/2009:12:14:14.655] "
+     "http-in static/srv1 10/0/-1/-1/3010 503 212 - - sC-- 1/1/1/1/3 0/0 {1wt.eu} {} "
+     '"GET /index.html HTTP/1.1"', "tcp.timeout"),
+    ("Feb  6 12:14:14 localhost haproxy[14389]: 10.0.1.2:33317 [06/Feb/2009:12:14:14.655] "
+     "http-in static/srv1 10/0/30/69/20109 200 2750 - - SD-- 1/1/1/1/0 0/0 {1wt.eu} {} "
+     '"GET /index.html HTTP/1.1"', "tcp.closed_mid_session"),
+    ("[ALERT]    (1) : backend 'be_app' has no server available!", "proxy.no_healthy_upstream"),
+    # Envoy's local reply and its reset reason (source/common/http/utility.cc)
+    ("upstream connect error or disconnect/reset before headers. reset reason: connection "
+     "failure, transport failure reason: delayed connect error: 111",
+     "tcp.refused"),  # github.com/ygalblum/quadlet-demo issue #8
+    ("Unexpected response: upstream connect error or disconnect/reset before headers. reset "
+     "reason: connection failure, transport failure reason: delayed connect error: 113",
+     "tcp.unreachable"),  # github.com/consul-up/examples issue #2
+    ('Error sending heartbeat: status: Unavailable, message: "upstream connect error or '
+     "disconnect/reset before headers. reset reason: remote connection failure, transport "
+     'failure reason: delayed connect error: 113"',
+     "tcp.unreachable"),  # github.com/jito-labs/shredstream-proxy issue #34
+    ("upstream connect error or disconnect/reset before headers. reset reason: connection "
+     "timeout", "tcp.timeout"),  # utility.cc's ConnectionTimeout
+    ("upstream connect error or disconnect/reset before headers. reset reason: connection "
+     "termination", "http.no_response"),  # github.com/istio/istio issue #47052
+    ("Error Upstream connect error or disconnect/reset before headers. reset reason: remote "
+     "reset", "http.no_response"),  # github.com/abyssparanoia/rapid-go issue #197
+    ("upstream connect error or disconnect/reset before headers. reset reason: overflow",
+     "proxy.no_healthy_upstream"),  # github.com/ProletRevDicta/Prolet issue #1131
+    ("upstream connect error or disconnect/reset before headers. reset reason: connection "
+     "failure", "proxy.no_healthy_upstream"),  # github.com/kserve/website issue #236
+    # Envoy's access log (its default format): the response flags after the status
+    ('"GET /v1/status HTTP/1.1" 503 UC upstream_reset_before_response_started'
+     '{connection_termination} - "-" 0 95 0 - "10.90.16.220" "Apache-HttpClient/4.5.1 '
+     '(Java/1.8.0_372)"', "http.no_response"),  # github.com/istio/istio issue #45802
+    ('[2023-11-02T10:00:00.000Z] "GET /api/cart HTTP/1.1" 503 UF,URX 0 91 3 - "-" "curl/8.5.0" '
+     '"5f2a" "cart" "10.4.1.7:8080"', "proxy.no_healthy_upstream"),  # envoyproxy/envoy #30706
+    ('[2024-05-01T12:00:00.000Z] "GET /api/cart HTTP/1.1" 503 UH 0 19 0 - "-" "curl/8.5.0" '
+     '"5f2a" "cart" "-"', "proxy.no_healthy_upstream"),
+    ('[2024-05-01T12:00:00.000Z] "GET /api/report HTTP/1.1" 504 UT 0 24 15001 - "-" '
+     '"curl/8.5.0" "5f2a" "report" "10.4.1.8:8080"', "proxy.upstream_timeout"),
+    # real: nginx 1.22's error.log for an upstream that closes before its headers and one that
+    # closes mid-body; in public reports, a reset while reading the headers
+    ('2026/12/04 05:39:27 [error] 4129#4129: *1 upstream prematurely closed connection while '
+     'reading response header from upstream, client: 127.0.0.1, server: , request: "GET /close '
+     'HTTP/1.1", upstream: "http://127.0.0.1:18081/close", host: "127.0.0.1:18090"',
+     "http.no_response"),
+    ('2026/12/04 05:39:27 [error] 4129#4129: *3 upstream prematurely closed connection while '
+     'reading upstream, client: 127.0.0.1, server: , request: "GET /mid HTTP/1.1", upstream: '
+     '"http://127.0.0.1:18082/mid", host: "127.0.0.1:18090"', "tcp.closed_mid_session"),
+    ('2022/04/15 16:23:24 [error] 363970#0: *1337136 recv() failed (104: Connection reset by '
+     'peer) while reading response header from upstream, client: 10.0.0.9, server: _',
+     "http.no_response"),  # github.com/apache/apisix issue #6861
+    #
+    # Cloud Run's system and request logs (the request log's texts link their own section of
+    # cloud.google.com/run/docs/troubleshooting)
+    ("Container called exit(254).", "platform.container_exited"),  # shamblett/cloudruntest #1
+    ("The request failed because the instance could not start successfully.",
+     "platform.startup_failed"),
+    ("The request failed because either the HTTP response was malformed or connection to the "
+     "instance had an error. Additional troubleshooting documentation can be found at: "
+     "https://cloud.google.com/run/docs/troubleshooting#malformed-response-or-connection-error",
+     "proxy.no_healthy_upstream"),  # as the probe reads Cloud Run's 503 page (responses.py)
+    ("The request was aborted because there was no available instance.",
+     "platform.no_instance_available"),  # hashicorp/terraform-provider-google issue #13193
+    ("Error: The request was aborted because there was no available instance.",
+     "platform.no_instance_available"),  # github.com/firebase/firebase-functions issue #962
+    ("While handling this request, the container instance was found to be using too much "
+     "memory and was terminated. This is likely to cause a new container instance to be used "
+     "for the next request to this revision.", "platform.memory_exceeded"),
+    ('Default STARTUP TCP probe failed 1 time consecutively for container "scim" on port 3002. '
+     "The instance was not started.",
+     "platform.startup_failed"),  # github.com/1Password/scim-examples issue #309
+    #
+    # Managed databases: the Cloud SQL Auth Proxy (v1 and v2), the Go and Python connectors
+    ("2025/07/11 08:55:40 [my-project-id:us-central1:quickstart-instance] failed to connect to "
+     'instance: dial error: failed to dial (connection name = "my-project-id:us-central1:'
+     'quickstart-instance"): dial tcp 10.20.30.40:3307: i/o timeout',
+     "tcp.timeout"),  # github.com/GoogleCloudPlatform/cloud-sql-proxy issue #2467
+    ("couldn't connect to xxxxx: dial tcp 10.0.0.3:3307: getsockopt: connection timed out",
+     "tcp.timeout"),  # cloud-sql-proxy issue #164 (v1)
+    ("2024/01/08 23:08:44 [<project>:<region>:<instance>] failed to connect to instance: Dial "
+     'error: handshake failed (connection name = "<project>:<region>:<instance>"): context '
+     "deadline exceeded", "tls.handshake_failed"),  # cloud-sql-proxy issue #2081
+    ('failed to connect to instance: Dial error: handshake failed (connection name ="p:r:i") '
+     "tls: either ServerName or InsecureSkipVerify must be specified in the tls.Config",
+     "tls.handshake_failed"),  # cloud-sql-proxy issue #2447
+    ('time="2023-01-26T17:23:54Z" level=warning msg="Error dialing: refresh failed: context '
+     'deadline exceeded"', "tcp.timeout"),  # GoogleCloudPlatform/cloud-sql-go-connector #384
+    ("googleapi: Error 403: The client is not authorized to make this request., notAuthorized",
+     "app.permission_denied"),  # cloud-sql-proxy issue #154 (v1)
+    ('aiohttp.client_exceptions.ClientResponseError: 403, message="Forbidden: Authenticated IAM '
+     "principal does not seeem authorized to make API request. Verify 'Cloud SQL Admin API' is "
+     "enabled within your GCP project and 'Cloud SQL Client' role has been granted to IAM "
+     "principal.\", url=URL('https://sqladmin.googleapis.com/sql/v1beta4/projects/p/instances/"
+     "i/connectSettings')", "app.permission_denied"),  # cloud-sql-python-connector #1070
+    # PostgreSQL and libpq
+    ("psycopg2.OperationalError: terminating connection due to administrator command",
+     "postgres.starting_up"),  # github.com/psycopg/psycopg2 issue #215
+    ("psycopg2.errors.AdminShutdown: terminating connection due to administrator command",
+     "postgres.starting_up"),  # github.com/CSSS/csss-site issue #650
+    ('2024-09-27 13:40:00.833 UTC [277] FATAL:  role "directus" does not exist',
+     "postgres.auth_failed"),  # github.com/directus/directus issue #23753
+    ("psycopg2.OperationalError: SSL SYSCALL error: EOF detected",
+     "tcp.closed_mid_session"),  # github.com/fecgov/openFEC issue #6453
+    ("[service:catalog] 2021-03-20 05:33:01+0000 [-] server closed the connection unexpectedly",
+     "tcp.closed_mid_session"),  # github.com/anchore/anchore-engine issue #955
+    ("psycopg2.OperationalError: SSL connection has been closed unexpectedly",
+     "tcp.closed_mid_session"),  # github.com/aws-samples/dify-self-hosted-on-aws issue #5
+    ('pg_dump: error: connection to database "shop" failed: connection to server at '
+     '"pg_dump--proxy" (192.168.192.2), port 5432 failed: server closed the connection '
+     "unexpectedly", "tcp.reset"),  # cloud-sql-proxy issue #2081: dropped while set up
+    #
+    # Workers and sockets: gunicorn's arbiter (murder_workers, reap_workers), uWSGI's master
+    # (trigger_harakiri), uvicorn (protocols/websockets/*_impl.py, protocols/http/h11_impl.py)
+    ("[2024-05-01 12:00:00 +0000] [7] [CRITICAL] WORKER TIMEOUT (pid:23)", "app.worker_timeout"),
+    ("[2025-08-02 20:00:53 +0000] [3] [ERROR] Worker (pid:16) was sent SIGKILL! Perhaps out of "
+     "memory?", "platform.memory_exceeded"),
+    ("*** HARAKIRI ON WORKER 2 (pid: 4711, try: 1) ***", "app.worker_timeout"),
+    ("ERROR:    ASGI callable returned without sending handshake.", "ws.handshake_rejected"),
+    ("WARNING:  No supported WebSocket library detected. Please use \"pip install "
+     "'uvicorn[standard]'\", or install 'websockets' or 'wsproto' manually.",
+     "ws.handshake_rejected"),
+    # real: the websockets library (17.4) against a server answering 503 and one that drops
+    # the connection; its keepalive timeout and a server's 1011 (websockets/asyncio/connection.py)
+    ("websockets.exceptions.InvalidStatus: server rejected WebSocket connection: HTTP 503",
+     "ws.handshake_rejected"),
+    ("websockets.exceptions.InvalidStatusCode: server rejected WebSocket connection: HTTP 503",
+     "ws.handshake_rejected"),  # before websockets 14
+    ("websockets.exceptions.ConnectionClosedError: no close frame received or sent",
+     "ws.closed_abnormally"),
+    ("websockets.exceptions.ConnectionClosedError: sent 1011 (internal error) keepalive ping "
+     "timeout; no close frame received", "ws.closed_abnormally"),
+    ("websockets.exceptions.ConnectionClosedError: received 1011 (internal error); then sent "
+     "1011 (internal error)", "ws.closed_abnormally"),
+    # real: Python's EMFILE; nginx and Go in public reports (nginx on musl says "No file
+    # descriptors available")
+    ("OSError: [Errno 24] Too many open files", "app.fd_exhausted"),
+    ("2018/10/19 16:05:32 [crit] 42#42: accept4() failed (24: Too many open files)",
+     "app.fd_exhausted"),  # github.com/blekhmanlab/rxivist issue #210
+    ("http: Accept error: accept tcp 127.0.0.1:9090: accept4: too many open files",
+     "app.fd_exhausted"),  # github.com/Netflix-Skunkworks/aws-metadata-proxy issue #1
+    ("2021/07/08 12:43:00 [crit] 15#15: accept4() failed (24: No file descriptors available)",
+     "app.fd_exhausted"),  # github.com/hypothesis/h pull request #6770
+    # a write to a peer that already closed: Node's EPIPE (syscall write), Python's errno 32
+    ("Error: write EPIPE", "tcp.closed_mid_session"),
+    ("BrokenPipeError: [Errno 32] Broken pipe", "tcp.closed_mid_session"),
 ]
 
 # Lines that must name no code: the patterns carry their context.
@@ -159,6 +365,30 @@ NOISE = [
     "ERROR payment failed for order 1234: card declined",
     "INFO loading configuration from /etc/app.yaml",
 ]
+# Harmless lines of the issue-14 families: no code, and no unclassified error either.
+FAMILY_NOISE = [
+    # real HAProxy 2.6: a normal session; the client's abort and timeout (CD, cD) are no fault
+    '127.0.0.1:54646 [04/Dec/2026:05:39:13.876] f app/s1 0/0/0/1/1 200 101 - - ---- 1/1/0/0/0 '
+    '0/0 "GET / HTTP/1.1"',
+    '127.0.0.1:54700 [04/Dec/2026:05:40:00.000] f app/s1 0/0/0/12/1403 200 4096 - - CD-- '
+    '1/1/0/0/0 0/0 "GET /big HTTP/1.1"',
+    '127.0.0.1:54701 [04/Dec/2026:05:40:00.000] f app/s1 0/0/0/12/5001 200 4096 - - cD-- '
+    '1/1/0/0/0 0/0 "GET /big HTTP/1.1"',
+    # Envoy: the downstream client went away (DC), and a request with no flag at all
+    '[2024-05-01T12:00:00.000Z] "GET / HTTP/1.1" 0 DC 0 0 5 - "-" "curl/8.5.0" "5f2a" "api" '
+    '"10.4.1.7:8080"',
+    '[2024-05-01T12:00:00.000Z] "GET / HTTP/1.1" 200 - 0 12 3 2 "-" "curl/8.5.0" "5f2a" "api" '
+    '"10.4.1.7:8080"',
+    # Cloud Run: a job's task that finished (exit(0))
+    "Container called exit(0).",
+    # websockets: closes with a code that is no failure
+    "websockets.exceptions.ConnectionClosedOK: received 1000 (OK); then sent 1000 (OK)",
+    "websockets.exceptions.ConnectionClosedOK: received 1001 (going away); then sent 1001 "
+    "(going away)",
+    # uvicorn: an Upgrade it does not serve (h2c), not a WebSocket
+    "WARNING:  Unsupported upgrade request.",
+]
+NOISE += FAMILY_NOISE
 
 
 @pytest.mark.parametrize(("line", "code"), LINES)
@@ -169,6 +399,48 @@ def test_line_names_its_code(line: str, code: str | None) -> None:
 @pytest.mark.parametrize("line", NOISE)
 def test_noise_names_no_code(line: str) -> None:
     assert classify(line) is None
+
+
+# Lines with no level of their own that only look like errors: a setting's or a counter's name
+# is no error. gunicorn's arbiter logs its configuration at debug level as one message,
+# "Current configuration:" and then "  {name}: {value}" a line (arbiter.py); on stderr, or as
+# Cloud Run's entries, each line comes alone. kubectl describe prints a probe as
+# "delay=%ds timeout=%ds period=%ds #success=%d #failure=%d" (describe.go, DescribeProbe).
+SETTINGS = [
+    "  timeout: 30",
+    "  graceful_timeout: 30",
+    "  errorlog: /var/log/gunicorn/error.log",
+    "  timeout: 30\n  keepalive: 2\n  errorlog: -",
+    "    Liveness:       http-get http://:8080/healthz delay=10s timeout=1s period=10s "
+    "#success=1 #failure=3",
+    "    Readiness:      tcp-socket :5432 delay=0s timeout=5s period=10s #success=1 #failure=6",
+    "processed=1200 errors=0 retries=0",
+]
+# … while a line that says an error is still one, key-shaped or not
+ERRORS = [
+    "Upload failed: 413",
+    "timeout: the server did not answer",
+    "request timeout=30s exceeded",
+    "job failed after 3 attempts",
+    "  timeout: 30\nworker crashed",
+]
+
+
+@pytest.mark.parametrize("line", SETTINGS)
+def test_settings_are_no_errors(line: str) -> None:
+    assert classify(line) is None
+    assert message_says_error(line) is False
+
+
+@pytest.mark.parametrize("line", ERRORS)
+def test_errors_in_key_shapes_are_still_errors(line: str) -> None:
+    assert message_says_error(line) is True
+
+
+def test_noise_is_no_error_either() -> None:
+    """The harmless lines of the families above are not unclassified errors either."""
+    for line in FAMILY_NOISE:
+        assert message_says_error(line) is False, line
 
 
 def test_without_re2_the_same_codes() -> None:
@@ -183,6 +455,16 @@ def test_every_signature_has_a_line_and_a_catalogue_entry() -> None:
         assert signature.code in FAULTS, signature.code
         assert signature.code in tested, f"{signature.code} has no line in LINES"
         assert all(keyword == keyword.lower() for keyword in signature.keywords)
+
+
+def test_every_signature_is_the_first_match_of_a_line() -> None:
+    """Each signature, not only each code, names some line in LINES (so a pattern that an
+    earlier one always shadows is caught)."""
+    first = {
+        next(index for index, signature in enumerate(SIGNATURES) if signature.compiled.search(line))
+        for line, _ in LINES
+    }
+    assert first == set(range(len(SIGNATURES)))
 
 
 @pytest.mark.parametrize("use_re2", [True, False])
