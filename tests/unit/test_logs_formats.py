@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -127,6 +128,47 @@ def test_recorded_sample(run_cli: Run, name: str) -> None:
     assert found == codes
     assert [t["template"] for t in document["unclassified"]["templates"]] == templates
     assert document["sources"][0]["warnings"] == []
+
+
+# One line of each issue-14 family (tests/unit/test_logs_signatures.py cites each source), and
+# a harmless one: the same code whatever shape carries the line.
+FAMILY_LINES = [
+    ('could not translate host name "postgres" to address: Name does not resolve',
+     "dns.nxdomain"),
+    ('127.0.0.1:54666 [04/Dec/2026:05:39:14.894] f app/s1 0/0/0/-1/0 502 209 - - SH-- '
+     '1/1/0/0/0 0/0 "GET /close HTTP/1.1"', "http.no_response"),
+    ('127.0.0.1:53894 [04/Dec/2026:05:39:17.918] f none/<NOSRV> 0/-1/-1/-1/0 503 217 - - SC-- '
+     '1/1/0/0/0 0/0 "GET /none HTTP/1.1"', "proxy.no_healthy_upstream"),
+    ('[2024-05-01T12:00:00.000Z] "GET /api/cart HTTP/1.1" 503 UF,URX 0 91 3 - "-" "curl/8.5.0" '
+     '"5f2a" "cart" "10.4.1.7:8080"', "proxy.no_healthy_upstream"),
+    ("The request was aborted because there was no available instance.",
+     "platform.no_instance_available"),
+    ("failed to connect to instance: Dial error: handshake failed (connection name = "
+     '"p:r:i"): context deadline exceeded', "tls.handshake_failed"),
+    ("[2024-05-01 12:00:00 +0000] [7] [CRITICAL] WORKER TIMEOUT (pid:23)", "app.worker_timeout"),
+    ("OSError: [Errno 24] Too many open files", "app.fd_exhausted"),
+    ("  timeout: 30", None),  # gunicorn's configuration dump: no code, no error
+]
+
+
+def test_family_lines_name_their_code_in_every_shape(tmp_path: Path, run_cli: Run) -> None:
+    """A JSON-lines logger's message, a LogEntry's textPayload and its jsonPayload.message,
+    Docker's json-file (whose Go encoder writes "<" as "\\u003c"): the prefilter reads the raw,
+    escaped line, the signatures its message."""
+    resource = {"type": "cloud_run_revision", "labels": {"service_name": "checkout"}}
+    shapes: list[str] = []
+    for line, _ in FAMILY_LINES:
+        shapes.append(json.dumps({"message": line, "service": "checkout"}))
+        shapes.append(json.dumps({"textPayload": line, "resource": resource}))
+        shapes.append(json.dumps({"jsonPayload": {"message": line}, "resource": resource}))
+        shapes.append(json.dumps({"log": line + "\n", "stream": "stderr"}).replace("<", "\\u003c"))
+    path = tmp_path / "shapes.jsonl"
+    path.write_text("\n".join(shapes) + "\n")
+    document = run_cli("logs", str(path), "--json").json()
+    found = {entry["code"]: entry["count"] for entry in document["codes"]}
+    expected = Counter(code for _, code in FAMILY_LINES if code is not None)
+    assert found == {code: 4 * count for code, count in expected.items()}
+    assert document["unclassified"]["templates"] == []
 
 
 def test_cloud_run_entry_keeps_its_time_labels_and_owner(run_cli: Run) -> None:

@@ -14,7 +14,13 @@ benchmark can hand the very same patterns to ``grep -E -i``.
 Each signature also names its ``keywords``: lower-case literals, one of which is in every line
 the pattern matches. The scanner's prefilter searches only for keywords (and the generic error
 words below), so most lines of a log cost one search over a large block; a test checks every
-sample line the signatures match passes the prefilter.
+sample line the signatures match passes the prefilter. A keyword that holds one of the error
+words (``"connection attempt failed"``) costs the prefilter nothing: the word already lets the
+line through, and the literal is dropped from its alternation.
+
+The patterns are case-insensitive. Where only case tells two codes apart (HAProxy's
+termination states ``sC`` and ``SC``), a signature's ``refine`` reads the matched line again,
+case and all, and picks the code; grep and RE2 still read the pattern alike.
 """
 
 from __future__ import annotations
@@ -561,7 +567,8 @@ ERROR_PATTERNS: tuple[str, ...] = (r'"priority" ?: ?"[0-3]"', r'"message" ?: ?\[
 # by ``=`` and a number (``kubectl describe``'s probes, ``timeout=1s … #failure=3``; logfmt
 # counters, ``errors=0``). A value is a number (with a unit), a constant, ``-``, or one token
 # with a dot or slash (a path, a module, a host). Per line, so a multi-line message is read
-# line by line.
+# line by line. (Python's re only, look-arounds and all: it reads a parsed message, and is
+# never handed to grep or RE2.)
 _SETTING_VALUE = r"(-?[0-9][0-9.]*[a-z%]{0,3}|true|false|none|null|-|[^\s]*[/.][^\s]+)?"
 ERROR_TEXT = re.compile(
     r"(?m)^(?![ \t]*[a-z_][a-z0-9_.-]*[ \t]*[:=][ \t]*" + _SETTING_VALUE + r"[ \t]*$)"
