@@ -171,3 +171,21 @@ def test_status_before_the_first_diagnosis() -> None:
     document = status_document(view, "shop")
     assert (document["status"], document["verdict"], document["why"]) == ("unknown", None, [])
     assert [c["name"] for c in document["components"]] == ["db"]
+
+
+def test_an_agent_labels_every_series() -> None:
+    found = scrape(MonitorCollector(outage(), agent="eu-west", stack="shop"))
+    # the same names and labels as without --agent, each with agent= added
+    assert found.value("faultfinder_component_up", component="db", agent="eu-west") == 0
+    assert found.value("faultfinder_probe_phase_duration_seconds", component="web",
+                       layer="tls", agent="eu-west") == 0.003
+    assert found.labels("faultfinder_root_cause_info") == [
+        {"component": "db", "code": "tcp.refused", "layer": "tcp", "owner": "infrastructure",
+         "vantage": "faultfinder", "agent": "eu-west"}]
+    every = [dict(s.labels) for family in found.families.values() for s in family.samples]
+    assert every
+    assert all(labels.get("agent") == "eu-west" for labels in every)
+    assert found.labels("faultfinder_agent_info") == [{"agent": "eu-west", "stack": "shop"}]
+    without = scrape(MonitorCollector(outage()))
+    assert "faultfinder_agent_info" not in without.names()
+    assert all("agent" not in labels for labels in without.labels("faultfinder_component_up"))

@@ -189,7 +189,10 @@ def _serve(commands: Any) -> None:
         "else STACK's name with .history.db",
     )
     serve.add_argument(
-        "--agent", metavar="NAME", help="this agent's name in a shared history (default: host name)"
+        "--agent",
+        metavar="NAME",
+        help="this agent's name in a shared history (default: host name); given, every "
+        "/metrics series of the stack carries agent=NAME (a vantage point)",
     )
     serve.add_argument("--no-history", action="store_true", help="keep no history")
     serve.add_argument(

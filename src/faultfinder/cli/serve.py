@@ -66,6 +66,7 @@ async def _serve(
             background=monitor.run,  # started and stopped (history flushed) by the lifespan
             refresh_seconds=refresh,
             max_probes=args.max_probes,
+            agent=args.agent,  # only a name given on purpose labels the series
         )
         return await _run(app, listener)
     finally:

@@ -161,15 +161,17 @@ def create_app(
     background: Background | None = None,
     refresh_seconds: float = 5.0,
     max_probes: int = DEFAULT_MAX_PROBES,
+    agent: str | None = None,
 ) -> Starlette:
     """The app. ``registry`` gets the app's collectors (a fresh one when not given: never the
-    global registry); ``background`` (the monitor's run loop) runs for the app's lifetime."""
+    global registry); ``background`` (the monitor's run loop) runs for the app's lifetime;
+    ``agent`` labels every monitor series with this vantage point's name."""
     registry = registry if registry is not None else CollectorRegistry(auto_describe=False)
     requests = ProbeRequests()
     registry.register(requests)
     tally = ProbeTally(monitor) if monitor is not None else None
     if monitor is not None:
-        registry.register(MonitorCollector(monitor, tally))
+        registry.register(MonitorCollector(monitor, tally, agent=agent, stack=stack_name))
     endpoints = _Endpoints(
         registry,
         modules or Modules(),

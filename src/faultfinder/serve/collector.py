@@ -54,13 +54,41 @@ class ProbeTally:
 
 class MonitorCollector:
     """Per component: up, status, phase seconds, fault and warning info, certificate expiry,
-    probe and state-change counts; per stack: status, root causes, verdict."""
+    probe and state-change counts; per stack: status, root causes, verdict.
 
-    def __init__(self, view: MonitorView, tally: ProbeTally | None = None) -> None:
+    With ``agent`` (``serve --agent NAME``) every series also carries ``agent="NAME"``, so a
+    Prometheus scraping several agents holds each vantage point's view apart, and
+    ``faultfinder_agent_info`` names the agent's stack.
+    """
+
+    def __init__(
+        self,
+        view: MonitorView,
+        tally: ProbeTally | None = None,
+        *,
+        agent: str | None = None,
+        stack: str = "",
+    ) -> None:
         self.view = view
         self.tally = tally or ProbeTally(view)
+        self.agent = agent
+        self.stack = stack
 
     def collect(self) -> Iterator[Metric]:
+        if self.agent is None:
+            yield from self._collect()
+            return
+        for metric in self._collect():
+            yield _labelled(metric, "agent", self.agent)
+        info = GaugeMetricFamily(
+            "faultfinder_agent_info",
+            "This agent (a vantage point) and the stack it monitors",
+            labels=["agent", "stack"],
+        )
+        info.add_metric([self.agent, self.stack], 1.0)
+        yield info
+
+    def _collect(self) -> Iterator[Metric]:
         probes = CounterMetricFamily(
             "faultfinder_component_probes",
             "Probes of the component by this agent since it started, by result",
@@ -101,6 +129,13 @@ class MonitorCollector:
                 labels = [cause.component, cause.code, cause.layer, cause.owner, cause.vantage]
                 causes.add_metric(labels, 1.0)
             yield causes
+
+
+def _labelled(metric: Metric, label: str, value: str) -> Metric:
+    """The family with one more label on every sample (added last, so every family gets it
+    the same way without each building its label list twice)."""
+    metric.samples = [s._replace(labels={**s.labels, label: value}) for s in metric.samples]
+    return metric
 
 
 def _states(
