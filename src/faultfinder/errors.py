@@ -4,7 +4,8 @@
     ├── ConfigError             the stack file is wrong: carries file, line and key
     ├── UsageError              the command line asks for something that cannot be done
     ├── StoreError              the history store cannot be opened, migrated or read
-    └── AlertError              an alert channel could not deliver (logged, never fatal)
+    ├── AlertError              an alert channel could not deliver (logged, never fatal)
+    └── QueryError              Prometheus could not be queried (diagnose --prometheus)
 
     ProbeFault                  a rung failed, with its fault code: raised inside a prober,
                                 turned into a result by probe_component, never escapes it
@@ -100,3 +101,8 @@ class ProbeFault(Exception):
 
 class NoResponse(Exception):
     """The server closed the connection before its response was complete."""
+
+
+class QueryError(FaultfinderError):
+    """A metrics backend (Prometheus, Thanos, Mimir) could not be queried or answered nonsense:
+    unreachable, an HTTP error, a body that is not its JSON, an answer too large."""

@@ -12,7 +12,7 @@ import datetime
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from faultfinder.clock import utc_seconds
+from faultfinder.clock import utc_iso, utc_seconds
 from faultfinder.faults import Owner
 
 
@@ -170,6 +170,40 @@ class RootCause:
 
 
 @dataclass(frozen=True)
+class Vantage:
+    """One agent's latest view of one component (``diagnose --prometheus``): the status and
+    code that agent's own diagnosis gave it, and when it probed."""
+
+    agent: str
+    at: datetime.datetime
+    status: Status
+    code: str | None
+    layer: str | None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "agent": self.agent,
+            "at": utc_iso(self.at),
+            "status": self.status.value,
+            "code": self.code,
+            "layer": self.layer,
+        }
+
+
+@dataclass(frozen=True)
+class AgentSeen:
+    """An agent (a vantage point) Prometheus holds, when it last probed, and whether that is
+    too long ago to count (its view is then left out, never guessed)."""
+
+    name: str
+    last_probe: datetime.datetime
+    stale: bool
+
+    def to_json(self) -> dict[str, object]:
+        return {"name": self.name, "last_probe": utc_iso(self.last_probe), "stale": self.stale}
+
+
+@dataclass(frozen=True)
 class ComponentReport:
     """One component as the diagnosis sees it: its probe, status and place in the graph."""
 
@@ -179,6 +213,7 @@ class ComponentReport:
     symptom_of: tuple[str, ...] = ()
     critical: bool = False
     notes: tuple[str, ...] = ()
+    vantages: tuple[Vantage, ...] = ()  # diagnose --prometheus: each fresh agent's view
 
 
 @dataclass(frozen=True)
@@ -201,3 +236,4 @@ class Diagnosis:
     components: tuple[ComponentReport, ...]
     why: tuple[str, ...] = field(default=())
     notes: tuple[str, ...] = field(default=())
+    agents: tuple[AgentSeen, ...] = field(default=())  # diagnose --prometheus: every agent seen

@@ -7,6 +7,7 @@ Everything a test runs inside a namespace (servers, the CLI) talks only over tha
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import shutil
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import Process
+from tests.servers import Process, wait_for_port
 from tests.servers.common import CliResult, run_cli_process
 
 __all__ = ["netns"]
@@ -62,6 +63,15 @@ Server((sys.argv[1], int(sys.argv[2])), Handler).serve_forever()
 """
 
 
+def machine_listener(workdir: Path, port: int) -> Process:
+    """The same listener outside any namespace, on every address of the machine (``0.0.0.0``),
+    so each namespace linked with ``Namespace.link`` reaches it at its own outside address."""
+    process = Process([sys.executable, "-c", _LISTENER, "0.0.0.0", str(port)],
+                      log=workdir / f"machine-listener-{port}.log")
+    wait_for_port(port)
+    return process
+
+
 class Namespace:
     """One network namespace with ``lo`` up; ``close`` stops its processes and deletes it."""
 
@@ -72,6 +82,7 @@ class Namespace:
         self.workdir = workdir
         self.prefix: tuple[str, ...] = ("ip", "netns", "exec", self.name)
         self.processes: list[Process] = []
+        self.links: list[str] = []  # veth ends on the machine's side
         subprocess.run(["ip", "netns", "add", self.name], check=True)
         try:
             self.etc = NETNS_ETC / self.name
@@ -100,6 +111,23 @@ class Namespace:
         if waited.returncode != 0:
             logs = "\n".join(process.output()[-2000:] for process in self.processes)
             raise TimeoutError(f"{host}:{port} never accepted in {self.name}\n{logs}")
+
+    def link(self) -> tuple[str, str]:
+        """A veth pair between the machine and the namespace: (the machine's address, the
+        namespace's). A server the test starts outside on 0.0.0.0 is reachable from inside at
+        the first; one inside listening on the second is reachable from outside (Prometheus)."""
+        # A random /30 in 10.200.0.0/13: distinct across xdist workers and concurrent runs.
+        block = 0x0AC80000 + secrets.randbelow(1 << 17) * 4
+        outside, inside = (ipaddress.IPv4Address(block + 1), ipaddress.IPv4Address(block + 2))
+        host_end = f"ffh{secrets.token_hex(4)}"  # interface names: 15 characters at most
+        subprocess.run(["ip", "link", "add", host_end, "type", "veth", "peer", "name", "ffn0",
+                        "netns", self.name], check=True)
+        self.links.append(host_end)
+        subprocess.run(["ip", "addr", "add", f"{outside}/30", "dev", host_end], check=True)
+        subprocess.run(["ip", "link", "set", host_end, "up"], check=True)
+        self.run("ip", "addr", "add", f"{inside}/30", "dev", "ffn0")
+        self.run("ip", "link", "set", "ffn0", "up")
+        return str(outside), str(inside)
 
     def iptables(self, *rule: str) -> None:
         """Add a firewall rule in the namespace's own tables (gone with the namespace)."""
@@ -151,6 +179,8 @@ class Namespace:
         for process in reversed(self.processes):
             process.stop()
         subprocess.run(["ip", "netns", "delete", self.name], check=False, capture_output=True)
+        for link in self.links:  # deleting the namespace deletes the pair; this is in case not
+            subprocess.run(["ip", "link", "delete", link], check=False, capture_output=True)
         shutil.rmtree(NETNS_ETC / self.name, ignore_errors=True)
 
 

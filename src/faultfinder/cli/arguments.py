@@ -48,6 +48,24 @@ def _diagnose(commands: Any) -> None:
     run.add_argument(
         "--logs", action="append", default=[], metavar="SOURCE", help="cite these logs' fault codes"
     )
+    run.add_argument(
+        "--prometheus",
+        metavar="URL",
+        help="probe nothing: read every agent's view (serve --agent) from this Prometheus and "
+        "say which vantage points see each fault",
+    )
+    run.add_argument(
+        "--staleness",
+        default="5m",
+        metavar="DURATION",
+        help="with --prometheus: an agent that has not probed for this long is stale (default 5m)",
+    )
+    run.add_argument(
+        "--query-timeout",
+        default="10s",
+        metavar="DURATION",
+        help="with --prometheus: the deadline of the queries, all together (default 10s)",
+    )
     check = commands.add_parser("check", help="validate a stack file and exit")
     check.add_argument("stack", help="the stack file (YAML)")
 

@@ -11,8 +11,10 @@ import argparse
 
 from faultfinder import eventloop
 from faultfinder.cli.arguments import color
+from faultfinder.clock import parse_duration
 from faultfinder.config import Stack, load_stack
 from faultfinder.diagnosis import run_diagnosis
+from faultfinder.errors import QueryError, UsageError
 from faultfinder.model import Diagnosis, Status
 from faultfinder.report.json import render_json
 from faultfinder.report.text import render_text
@@ -25,7 +27,10 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "check":
         print(f"{args.stack}: ok ({len(stack.components)} components)")
         return 0
-    diagnosis = eventloop.run(run_diagnosis(stack))
+    if args.prometheus:
+        diagnosis = _from_prometheus(args, stack)
+    else:
+        diagnosis = eventloop.run(run_diagnosis(stack))
     if not args.logs:
         return _show(args, diagnosis, stack)
     # The logs' fault codes, cited next to the probes' (docs/logs.md); the log scanner and its
@@ -40,6 +45,35 @@ def run(args: argparse.Namespace) -> int:
         print(render_text(diagnosis, stack.redactor, color=colored), end="")
         print(evidence.render_section(logs, color=colored), end="")
     return EXIT_STATUS[diagnosis.status]
+
+
+def _from_prometheus(args: argparse.Namespace, stack: Stack) -> Diagnosis:
+    """Every agent's view through Prometheus, joined (docs/serve.md, "Several vantage points");
+    the Prometheus client is imported only when asked for."""
+    from faultfinder.diagnosis.vantages import diagnose_vantages
+    from faultfinder.serve.prometheus_api import read_views
+
+    staleness = _duration("--staleness", args.staleness)
+    timeout = _duration("--query-timeout", args.query_timeout)
+    views, now = read_views(args.prometheus, stack.components, staleness=staleness, timeout=timeout)
+    diagnosis = diagnose_vantages(stack, views, now=now, staleness=staleness)
+    if not diagnosis.components:
+        seen = ", ".join(agent.name for agent in diagnosis.agents) or "none"
+        raise QueryError(
+            f"no agent has probed {stack.name}'s components within {args.staleness} "
+            f"(agents Prometheus holds: {seen})"
+        )
+    return diagnosis
+
+
+def _duration(option: str, text: str) -> float:
+    try:
+        seconds = parse_duration(text)
+    except ValueError as error:
+        raise UsageError(f"{option}: {error}") from None
+    if seconds <= 0:
+        raise UsageError(f"{option}: must be more than 0")
+    return seconds
 
 
 def _show(args: argparse.Namespace, diagnosis: Diagnosis, stack: Stack) -> int:

@@ -98,7 +98,7 @@ def diagnose(
         stack=stack.name,
         started_at=started_at,
         duration_ms=duration_ms,
-        status=_stack_status(stack, reports),
+        status=stack_status(stack, reports),
         verdict=verdict(root_causes, [r for r in reports.values() if r.result.warning], penalty),
         root_causes=root_causes,
         components=tuple(reports[name] for name in sorted(reports)),
@@ -193,7 +193,7 @@ def _inside_cause(result: CheckResult, failures: Sequence[InsideFailure]) -> Roo
     explanation = (
         f"{vantage} sees {result.component} fail ({entry.meaning}), but faultfinder reaches "
         f"{result.component} fine: the fault is on {vantage}'s own path to it — "
-        f"{_path_hint(code)}."
+        f"{path_hint(code)}."
     )
     # Two vantage points disagree: that disagreement is the evidence, but it is indirect.
     confidence = 0.8 if first.check.code else 0.5
@@ -210,7 +210,7 @@ def _inside_cause(result: CheckResult, failures: Sequence[InsideFailure]) -> Roo
     )
 
 
-def _path_hint(code: str) -> str:
+def path_hint(code: str) -> str:
     layer = code.split(".", 1)[0]
     return {
         "dns": "its resolver (resolv.conf, the VPC connector's DNS, private zones)",
@@ -239,7 +239,7 @@ def _blind_spot(results: Mapping[str, CheckResult]) -> list[str]:
     return []
 
 
-def _stack_status(stack: Stack, reports: Mapping[str, ComponentReport]) -> Status:
+def stack_status(stack: Stack, reports: Mapping[str, ComponentReport]) -> Status:
     """Down when a critical component fails (or, with none marked critical, anything fails)."""
     down = [name for name, report in reports.items() if report.status is Status.DOWN]
     critical = {name for name, component in stack.components.items() if component.spec.critical}

@@ -14,7 +14,7 @@ SCHEMA = "faultfinder.diagnosis/v1"
 
 
 def diagnosis_document(diagnosis: Diagnosis) -> dict[str, Any]:
-    return {
+    document: dict[str, Any] = {
         "schema": SCHEMA,
         "stack": diagnosis.stack,
         "started_at": utc_iso(diagnosis.started_at),
@@ -30,6 +30,9 @@ def diagnosis_document(diagnosis: Diagnosis) -> dict[str, Any]:
         "why": list(diagnosis.why),
         "notes": list(diagnosis.notes),
     }
+    if diagnosis.agents:  # diagnose --prometheus: every vantage point, fresh or stale
+        document["agents"] = [agent.to_json() for agent in diagnosis.agents]
+    return document
 
 
 def _component(report: ComponentReport) -> dict[str, Any]:
@@ -58,6 +61,8 @@ def _component(report: ComponentReport) -> dict[str, Any]:
         data["certificate"] = result.certificate.to_json()
     if report.notes:
         data["notes"] = list(report.notes)
+    if report.vantages:
+        data["vantages"] = [vantage.to_json() for vantage in report.vantages]
     if result.steps:
         data["steps"] = [step.to_json() for step in result.steps]
         failed = next((step for step in result.steps if not step.ok and not step.cleanup), None)

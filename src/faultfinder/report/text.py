@@ -45,6 +45,8 @@ def _steps(report: ComponentReport) -> Text:
 
 def _detail(report: ComponentReport) -> str:
     result = report.result
+    if report.vantages:  # diagnose --prometheus: which agents see what
+        return _vantages(report)
     if report.symptom_of:
         own = result.failed_phase.detail if result.failed_phase else ""
         return f"symptom of {', '.join(report.symptom_of)}" + (f" — {own}" if own else "")
@@ -54,6 +56,14 @@ def _detail(report: ComponentReport) -> str:
     if result.warning:
         return result.evidence[-1] if result.evidence else result.warning
     return "; ".join(report.notes)
+
+
+def _vantages(report: ComponentReport) -> str:
+    failing = [f"{v.agent} ({v.code})" for v in report.vantages if v.code is not None]
+    fine = [v.agent for v in report.vantages if v.code is None]
+    parts = [f"fails from {', '.join(failing)}"] if failing else []
+    parts += [f"fine from {', '.join(fine)}"] if fine else []
+    return "; ".join(parts)
 
 
 def build(diagnosis: Diagnosis) -> Group:
