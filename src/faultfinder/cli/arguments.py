@@ -18,6 +18,7 @@ MODULES = {
     "history": "monitor",
     "serve": "serve",
     "logs": "logs",
+    "rules": "rules",
 }
 REPORT_FORMATS = ("json", "junit", "markdown")
 COMPONENT_KEYS = ("consecutive", "p95_ms", "max_ms", "tls.min_days_left")
@@ -34,7 +35,7 @@ def color(choice: str, *, interactive: bool | None = None) -> bool:
 
 def add_parsers(commands: Any) -> None:
     """Every built-in command's parser, in the order ``--help`` lists them."""
-    for add in (_diagnose, _validate, _monitor, _serve, _logs):
+    for add in (_diagnose, _validate, _monitor, _serve, _rules, _logs):
         add(commands)
 
 
@@ -228,6 +229,27 @@ def _serve(commands: Any) -> None:
         metavar="N",
         help="/probe requests probed at once; more are refused with 503 (default 200)",
     )
+
+
+def _rules(commands: Any) -> None:
+    rules = commands.add_parser(
+        "rules", help="write Prometheus alerting and recording rules for the stack's agents"
+    )
+    rules.add_argument("stack", help="the stack file (YAML)")
+    rules.add_argument(
+        "--for",
+        dest="down_for",
+        default="5m",
+        metavar="DURATION",
+        help="alert when a component has been down this long from an agent (default 5m)",
+    )
+    rules.add_argument(
+        "--changed-within",
+        default="5m",
+        metavar="DURATION",
+        help="a root cause newer than this is a change (default 5m)",
+    )
+    rules.add_argument("--out", metavar="FILE", help="write here instead of to stdout")
 
 
 def _logs(commands: Any) -> None:
