@@ -62,14 +62,19 @@ def test_a_fault_seen_from_one_agent_is_that_agents_path(
             defaults={"timeout": "1s", "interval": "250ms", "failure_threshold": 1,
                       "success_threshold": 1},
         )
+        # Another stack in the same Prometheus, with a component of the same name that fails:
+        # its agent says so (faultfinder_agent_info{stack="other"}) and is left out.
+        other = write_stack({"cache": {"url": f"tcp://cache.internal:{free_port()}"}},
+                            name="other", defaults={"interval": "250ms"})
         _, office_address = start_agent(office, stack, "office", office_inside)
         vpc_agent, vpc_address = start_agent(vpc, stack, "vpc", vpc_inside)
+        _, other_address = start_agent(office, other, "office-other", office_inside)
         prometheus = prometheus_server([
             {"job_name": "faultfinder", "static_configs": [
-                {"targets": [office_address, vpc_address]}]},
+                {"targets": [office_address, vpc_address, other_address]}]},
         ])
-        prometheus.wait_for('count(faultfinder_component_fault_info{component="cache"}) == 1')
-        prometheus.wait_for('count(faultfinder_probe_timestamp_seconds) == 4')
+        prometheus.wait_for('count(faultfinder_component_fault_info{component="cache"}) == 2')
+        prometheus.wait_for('count(faultfinder_probe_timestamp_seconds) == 5')
 
         status, document = diagnose(stack, prometheus, "--staleness", "30s")
         assert status == 1

@@ -55,7 +55,9 @@ def _from_prometheus(args: argparse.Namespace, stack: Stack) -> Diagnosis:
 
     staleness = _duration("--staleness", args.staleness)
     timeout = _duration("--query-timeout", args.query_timeout)
-    views, now = read_views(args.prometheus, stack.components, staleness=staleness, timeout=timeout)
+    views, now = read_views(
+        args.prometheus, stack.name, stack.components, staleness=staleness, timeout=timeout
+    )
     diagnosis = diagnose_vantages(stack, views, now=now, staleness=staleness)
     if not diagnosis.components:
         seen = ", ".join(agent.name for agent in diagnosis.agents) or "none"

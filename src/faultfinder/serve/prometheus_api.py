@@ -2,7 +2,7 @@
 
 ``serve --agent NAME`` exports each vantage point's view (``collector``); any Prometheus, or
 Thanos or Mimir (the same API), that scrapes several agents holds them all. This reads them
-with two instant queries at one moment (``GET /api/v1/query``, each with ``time`` and the
+with three instant queries at one moment (``GET /api/v1/query``, each with ``time`` and the
 query's own ``timeout``), under one deadline and a bound on the answer's size, and turns the
 samples into ``diagnosis.vantages.AgentView``s. Every failure is a ``QueryError``: one line.
 """
@@ -44,10 +44,11 @@ class Sample:
 
 
 def read_views(
-    url: str, components: Iterable[str], *, staleness: float, timeout: float
+    url: str, stack: str, components: Iterable[str], *, staleness: float, timeout: float
 ) -> tuple[list[AgentView], datetime.datetime]:
-    """Every agent's view of ``components`` that Prometheus at ``url`` holds, and the moment
-    both queries were evaluated at. ``timeout`` bounds the whole read, in seconds."""
+    """Every agent's view of the stack's ``components`` that Prometheus at ``url`` holds, and
+    the moment the queries were evaluated at. ``timeout`` bounds the whole read, in seconds.
+    An agent that says it monitors another stack (``faultfinder_agent_info``) is left out."""
     wanted = set(components)
     deadline = time.monotonic() + timeout
     moment = time.time()
@@ -64,8 +65,17 @@ def read_views(
         )
         names = "|".join(VIEW_SERIES)
         current = _query(client, url, f'{{__name__=~"{names}"}}', moment, deadline)
+        declared = _query(
+            client,
+            url,
+            f"last_over_time(faultfinder_agent_info[{int(remember)}s])",
+            moment,
+            deadline,
+        )
+    others = {agent_of(s.labels) for s in declared if s.labels.get("stack") != stack}
     at = datetime.datetime.fromtimestamp(moment, datetime.UTC)
-    return _views(probed, current, wanted), at
+    views = _views(probed, current, wanted)
+    return [view for view in views if view.agent not in others], at
 
 
 def agent_of(labels: Mapping[str, str]) -> str:
