@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.servers import Process, free_port, wait_until
+from tests.servers import Process, free_port
 from tests.servers.common import StackWriter, run_cli_process
 from tests.servers.exporters import Prometheus
 from tests.servers.netns import DEFAULT_HOSTS, Namespace, machine_listener
@@ -93,12 +93,11 @@ def test_a_fault_seen_from_one_agent_is_that_agents_path(
         assert [(a["name"], a["stale"]) for a in document["agents"]] == [
             ("office", False), ("vpc", False)]
 
-        # The vpc agent stops: after the staleness limit its view is listed, never guessed.
+        # The vpc agent stops: once Prometheus' scrape of it fails (its series marked stale),
+        # it is listed as stale, well within the staleness limit, and its view is not guessed.
         vpc_agent.stop()
         prometheus.wait_for('absent(faultfinder_component_up{agent="vpc"})')
-        wait_until(lambda: diagnose(stack, prometheus, "--staleness", "3s")[0] == 0,
-                   timeout=30, what="the stopped agent to go stale")
-        status, document = diagnose(stack, prometheus, "--staleness", "3s")
+        status, document = diagnose(stack, prometheus, "--staleness", "30s")
         assert status == 0
         assert [(a["name"], a["stale"]) for a in document["agents"]] == [
             ("office", False), ("vpc", True)]

@@ -60,6 +60,14 @@ def test_a_stale_agent_is_listed_not_guessed() -> None:
     assert diagnosis.notes[0].startswith("agent b has not probed within 60s")
 
 
+def test_an_agent_no_longer_scraped_is_stale_at_once() -> None:
+    gone = AgentView("b", "redis", NOW, None, None, scraped=False)  # only its last probe time
+    diagnosis = diagnose_vantages(STACK, [seen("a", "redis"), gone], now=NOW, staleness=60)
+    assert [(a.name, a.stale) for a in diagnosis.agents] == [("a", False), ("b", True)]
+    (redis,) = diagnosis.components
+    assert [v.agent for v in redis.vantages] == ["a"]  # b is not guessed healthy
+
+
 def test_a_component_no_fresh_agent_probed_is_noted() -> None:
     diagnosis = diagnose_vantages(STACK, [seen("a", "redis")], now=NOW, staleness=60)
     assert [r.result.component for r in diagnosis.components] == ["redis"]

@@ -6,8 +6,9 @@ already diagnosed what it probed (its root causes and symptoms); this joins thos
 - a fault seen from every fresh agent that probes the component is the component's own;
 - a fault seen from only some is on the path from those agents to it (their resolver,
   connector, firewall, route): a root cause whose ``vantage`` names them;
-- an agent whose latest probe is older than the staleness limit is listed, and its view left
-  out: never guessed from, neither as healthy nor as failing.
+- an agent whose latest probe is older than the staleness limit, or that no longer answers
+  Prometheus' scrapes, is listed, and its view left out: never guessed from, neither as
+  healthy nor as failing.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class AgentView:
     phases: tuple[Phase, ...] = ()
     duration_ms: float = 0.0
     cause_vantage: str | None = None  # a root cause in the agent's diagnosis, seen from here
+    scraped: bool = True  # Prometheus holds its series now (False: the agent stopped answering)
 
     @property
     def vantage(self) -> Vantage:
@@ -71,7 +73,8 @@ def diagnose_vantages(
     stale = {agent.name for agent in agents if agent.stale}
     fresh: dict[str, list[AgentView]] = {}
     for view in sorted(views, key=lambda v: (v.component, v.agent)):
-        if view.agent not in stale and view.at >= oldest and view.component in stack.components:
+        usable = view.scraped and view.at >= oldest and view.component in stack.components
+        if view.agent not in stale and usable:
             fresh.setdefault(view.component, []).append(view)
     graph = edges(stack)
     failing = {name for name, seen in fresh.items() if any(v.code for v in seen)}
@@ -105,9 +108,14 @@ def diagnose_vantages(
 
 def _agents(views: Sequence[AgentView], oldest: datetime.datetime) -> list[AgentSeen]:
     last: dict[str, datetime.datetime] = {}
+    scraped: set[str] = set()
     for view in views:
         last[view.agent] = max(view.at, last.get(view.agent, view.at))
-    return [AgentSeen(name, at, at < oldest) for name, at in sorted(last.items())]
+        if view.scraped:
+            scraped.add(view.agent)
+    return [
+        AgentSeen(name, at, at < oldest or name not in scraped) for name, at in sorted(last.items())
+    ]
 
 
 def _component(
@@ -213,8 +221,8 @@ def _notes(
     staleness: float,
 ) -> list[str]:
     notes = [
-        f"agent {agent.name} has not probed within {staleness:g}s (last at "
-        f"{utc_iso(agent.last_probe)}): its view is left out, not guessed"
+        f"agent {agent.name} has not probed within {staleness:g}s or no longer answers "
+        f"scrapes (last probe at {utc_iso(agent.last_probe)}): its view is left out, not guessed"
         for agent in agents
         if agent.stale
     ]

@@ -123,6 +123,9 @@ def _view(
         phases=phases,
         duration_ms=duration.value * 1000 if duration else 0.0,
         cause_vantage=cause.labels.get("vantage") if cause else None,
+        # A stopped agent's series are marked stale at its first failed scrape: gone from an
+        # instant query at once, while its last probe time is still within the limit.
+        scraped=duration is not None,
     )
 
 
