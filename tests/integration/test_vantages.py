@@ -87,6 +87,8 @@ def test_a_fault_seen_from_one_agent_is_that_agents_path(
         components = {c["name"]: c for c in document["components"]}
         cache = {v["agent"]: (v["status"], v["code"]) for v in components["cache"]["vantages"]}
         assert cache == {"office": ("healthy", None), "vpc": ("down", cause["code"])}
+        # vpc's probe stopped at its first rung: the phases shown are the failing agent's
+        assert [(p["layer"], p["ok"]) for p in components["cache"]["phases"]] == [("dns", False)]
         api = {v["agent"]: v["status"] for v in components["api"]["vantages"]}
         assert api == {"office": "healthy", "vpc": "healthy"}
         assert components["api"]["status"] == "healthy"

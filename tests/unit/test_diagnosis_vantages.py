@@ -6,7 +6,7 @@ import datetime
 
 from faultfinder.config import parse_stack
 from faultfinder.diagnosis.vantages import AgentView, diagnose_vantages
-from faultfinder.model import Status
+from faultfinder.model import Phase, Status
 
 STACK = parse_stack(
     "name: shop\n"
@@ -18,9 +18,16 @@ STACK = parse_stack(
 NOW = datetime.datetime(2026, 11, 28, 19, 0, tzinfo=datetime.UTC)
 
 
+# as Prometheus returns them: in no particular order
+PHASES = {"web": (Phase("http", True, 5.0), Phase("dns", True, 1.0), Phase("tls", True, 3.0),
+                  Phase("tcp", True, 2.0)),
+          "redis": (Phase("tcp", True, 2.0), Phase("dns", True, 1.0))}
+
+
 def seen(agent: str, component: str, code: str | None = None, layer: str | None = None,
          *, ago: float = 1.0, root: bool = True) -> AgentView:
     return AgentView(agent, component, NOW - datetime.timedelta(seconds=ago), code, layer,
+                     phases=PHASES[component], probe_ok=code is None,
                      cause_vantage="faultfinder" if code and root else None)
 
 
@@ -35,7 +42,10 @@ def test_seen_from_every_agent_is_the_components_own() -> None:
     assert cause.confidence == 0.95  # two vantage points agree
     web = next(r for r in diagnosis.components if r.result.component == "web")
     assert (web.code, web.symptom_of) == ("dependency.failed", ("redis",))
-    assert diagnosis.why[0].startswith("web fails")
+    # the phases come back in the ladder's order, the symptom's own failing rung the last
+    assert [(p.layer, p.ok) for p in web.result.phases] == [
+        ("dns", True), ("tcp", True), ("tls", True), ("http", False)]
+    assert diagnosis.why[0].startswith("web fails at http (dependency.failed) because redis")
 
 
 def test_seen_from_some_agents_is_their_path() -> None:

@@ -49,7 +49,8 @@ class AgentView:
     code: str | None  # the agent's diagnosis: None healthy, a code, or dependency.failed
     layer: str | None
     kind: str = ""
-    phases: tuple[Phase, ...] = ()
+    phases: tuple[Phase, ...] = ()  # the layers' times, in any order
+    probe_ok: bool | None = None  # the agent's own probe held (None: not exported)
     duration_ms: float = 0.0
     cause_vantage: str | None = None  # a root cause in the agent's diagnosis, seen from here
     scraped: bool = True  # Prometheus holds its series now (False: the agent stopped answering)
@@ -133,7 +134,7 @@ def _component(
         component=name,
         kind=shown.kind or stack.components[name].kind,
         target=stack.components[name].display_url,
-        phases=shown.phases,
+        phases=_ladder(stack.components[name].rungs, shown),
         code=shown.code,
         duration_ms=shown.duration_ms,
     )
@@ -149,6 +150,23 @@ def _component(
     notes = () if not reached else (f"fails only as seen from {cause.vantage}",)
     report = ComponentReport(result, Status.DOWN, cause.code, (), critical, notes, vantages)
     return report, cause
+
+
+def _ladder(rungs: Sequence[str], view: AgentView) -> tuple[Phase, ...]:
+    """The exported phases in the order the ladder climbs them. A probe stops at the first
+    rung that fails, so when it failed, its failing rung is the one its code names or else
+    the last one it timed (a symptom's code names none)."""
+    order = {rung: index for index, rung in enumerate(rungs)}
+    phases = sorted(
+        view.phases, key=lambda phase: (order.get(phase.layer, len(order)), phase.layer)
+    )
+    if view.probe_ok is not False or not phases:
+        return tuple(phases)
+    layers = [phase.layer for phase in phases]
+    failed = layers.index(view.layer) if view.layer in layers else len(phases) - 1
+    return tuple(
+        Phase(phase.layer, index != failed, phase.ms) for index, phase in enumerate(phases)
+    )
 
 
 def _seen_line(view: AgentView) -> str:

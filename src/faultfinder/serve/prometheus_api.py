@@ -34,6 +34,7 @@ VIEW_SERIES = (
     "faultfinder_probe_phase_duration_seconds",
     "faultfinder_probe_duration_seconds",
     "faultfinder_component_up",
+    "faultfinder_probe_success",
 )
 
 
@@ -108,9 +109,10 @@ def _view(
     cause = next(iter(series.get("faultfinder_root_cause_info", [])), None)
     up = next(iter(series.get("faultfinder_component_up", [])), None)
     duration = next(iter(series.get("faultfinder_probe_duration_seconds", [])), None)
+    success = next(iter(series.get("faultfinder_probe_success", [])), None)
     failed_layer = fault.labels.get("layer") if fault else None
-    phases = tuple(
-        Phase(s.labels.get("layer", "?"), s.labels.get("layer") != failed_layer, s.value * 1000)
+    phases = tuple(  # in no order, all marked held: the diagnosis orders them by rung
+        Phase(s.labels.get("layer", "?"), True, s.value * 1000)
         for s in series.get("faultfinder_probe_phase_duration_seconds", [])
     )
     return AgentView(
@@ -121,6 +123,7 @@ def _view(
         layer=failed_layer,
         kind=up.labels.get("kind", "") if up else "",
         phases=phases,
+        probe_ok=success.value == 1 if success else None,
         duration_ms=duration.value * 1000 if duration else 0.0,
         cause_vantage=cause.labels.get("vantage") if cause else None,
         # A stopped agent's series are marked stale at its first failed scrape: gone from an
