@@ -8,6 +8,7 @@ there; agent ``office`` names it (its hosts file) and reaches it. Both reach ``a
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -94,6 +95,15 @@ def test_a_fault_seen_from_one_agent_is_that_agents_path(
         assert components["api"]["status"] == "healthy"
         assert [(a["name"], a["stale"]) for a in document["agents"]] == [
             ("office", False), ("vpc", False)]
+        # the hand-off document cites the vantage points
+        saved = tmp_path / "diagnosis.json"
+        saved.write_text(json.dumps(document))
+        handoff = run_cli_process("report", str(stack), "--diagnosis", str(saved))
+        assert handoff.status == 0, handoff.err
+        assert "## Vantage points" in handoff.out
+        assert f"| cache | healthy | {cause['code']} |" in handoff.out
+        assert "| api | healthy | healthy |" in handoff.out
+        assert "seen from vpc" in handoff.out
 
         # The vpc agent stops: once Prometheus' scrape of it fails (its series marked stale),
         # it is listed as stale, well within the staleness limit, and its view is not guessed.

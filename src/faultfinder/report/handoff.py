@@ -42,6 +42,8 @@ def render_handoff(
     lines = [f"# Hand-off: {diagnosis['stack']} — {diagnosis['status']}", ""]
     lines += _summary(stack, diagnosis)
     lines += _root_causes(diagnosis)
+    if diagnosis.get("agents"):  # a `diagnose --prometheus`: which agents saw what
+        lines += _vantages(diagnosis)
     lines += _why(diagnosis)
     if logs is not None:
         lines += _log_evidence(stack, diagnosis, logs)
@@ -85,6 +87,28 @@ def _log_evidence(stack: Stack, diagnosis: dict[str, Any], logs: dict[str, Any])
         "",
     ]
     return lines
+
+
+def _vantages(diagnosis: dict[str, Any]) -> list[str]:
+    """Each component as each agent saw it: a fault every agent sees is the component's own,
+    one only some see is their path's (docs/serve.md, "Several vantage points")."""
+    fresh = [agent["name"] for agent in diagnosis["agents"] if not agent["stale"]]
+    lines = ["## Vantage points", "", "| component | " + " | ".join(fresh) + " |"]
+    lines.append("|---|" + "---|" * len(fresh))
+    for component in diagnosis["components"]:
+        seen = {v["agent"]: v for v in component.get("vantages", ())}
+        cells = [
+            "—" if name not in seen else seen[name]["code"] or seen[name]["status"]
+            for name in fresh
+        ]
+        lines.append(f"| {component['name']} | " + " | ".join(cells) + " |")
+    lines.append("")
+    lines += [
+        f"- **Stale:** {agent['name']} (last probe {agent['last_probe']}): its view is left out"
+        for agent in diagnosis["agents"]
+        if agent["stale"]
+    ]
+    return [*lines, ""] if lines[-1] else lines
 
 
 def _summary(stack: Stack, diagnosis: dict[str, Any]) -> list[str]:
