@@ -3,7 +3,9 @@ never answers: one line naming it, exit 2, never a traceback."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +15,7 @@ from tests.servers import free_port
 from tests.servers.app import AppServer
 from tests.servers.common import CliResult, StackWriter, run_cli_process
 from tests.servers.exporters import Prometheus
+from tests.servers.listener import LoopbackServer, serve
 
 
 def diagnose(write_stack: StackWriter, url: str, *args: str) -> CliResult:
@@ -60,6 +63,26 @@ def test_a_server_that_never_answers(write_stack: StackWriter) -> None:
         port = listener.getsockname()[1]
         result = diagnose(write_stack, f"http://127.0.0.1:{port}", "--query-timeout", "1s")
     assert_one_line(result, "no answer within the query's deadline")
+
+
+def _endless_answer(server: LoopbackServer, connection: socket.socket) -> None:
+    """A 200 whose JSON body never ends: what a wrong URL or a runaway fleet could send."""
+    def send() -> None:
+        with contextlib.suppress(OSError), connection:
+            connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n")
+            connection.sendall(b'{"status": "success", "data": "')
+            chunk = b"x" * 1024 * 1024
+            for _ in range(40):  # 40 MiB, past the 32 MiB bound
+                connection.sendall(chunk)
+
+    threading.Thread(target=send, daemon=True).start()
+
+
+def test_an_answer_too_large(write_stack: StackWriter) -> None:
+    with serve(LoopbackServer, _endless_answer, "endless") as server:
+        result = diagnose(write_stack, f"http://127.0.0.1:{server.port}")
+    assert_one_line(result, "the answer is larger than 32 MiB")
 
 
 @pytest.mark.parametrize("option", ["--staleness", "--query-timeout"])
