@@ -6,6 +6,9 @@
 - ``blackbox``: one probe's result → blackbox's metric names, plus ``probe_failure_info``.
 - ``collector``: the monitor's view → ``faultfinder_*`` metrics for ``/metrics``.
 - ``status``: the monitor's view → the ``/api/status`` document the dashboard draws.
+- ``prometheus_api``: every agent's exported view, read back from Prometheus' HTTP API
+  (``diagnose --prometheus``).
+- ``rules``: a stack → Prometheus alerting and recording rules over those metrics.
 
 This package's ``__init__`` imports nothing: the CLI imports ``serve.cli`` on every call.
 """
