@@ -168,6 +168,70 @@ class RootCause:
             "remediation": self.remediation,
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> RootCause:
+        evidence = data.get("evidence") or []
+        assert isinstance(evidence, list)
+        return cls(
+            component=str(data["component"]),
+            code=str(data["code"]),
+            layer=str(data["layer"]),
+            owner=Owner(str(data["owner"])),
+            vantage=str(data["vantage"]),
+            confidence=float(str(data["confidence"])),
+            explanation=str(data.get("explanation", "")),
+            evidence=tuple(str(line) for line in evidence),
+            remediation=str(data.get("remediation", "")),
+        )
+
+
+@dataclass(frozen=True)
+class CauseGroup:
+    """Root causes that share one cause: the same code on the same host, network, resolver
+    or platform object, seen from the same vantage. A lone root cause is a group of one."""
+
+    code: str
+    owner: Owner
+    layer: str
+    vantage: str
+    scope: str  # host | network | resolver | platform | component
+    where: str  # "127.0.0.1", "10.0.0.0/24", "faultfinder's resolver", or the component
+    members: tuple[str, ...]  # in the stack file's order
+    confidence: float
+    title: str  # "5 components on 127.0.0.1 refuse connections: lb, backend, …"
+    remediation: str
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "code": self.code,
+            "owner": self.owner,
+            "layer": self.layer,
+            "vantage": self.vantage,
+            "scope": self.scope,
+            "where": self.where,
+            "members": list(self.members),
+            "confidence": round(self.confidence, 2),
+            "title": self.title,
+            "remediation": self.remediation,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> CauseGroup:
+        members = data["members"]
+        assert isinstance(members, list)
+        return cls(
+            code=str(data["code"]),
+            owner=Owner(str(data["owner"])),
+            layer=str(data["layer"]),
+            vantage=str(data["vantage"]),
+            scope=str(data["scope"]),
+            where=str(data["where"]),
+            members=tuple(str(member) for member in members),
+            confidence=float(str(data["confidence"])),
+            title=str(data["title"]),
+            remediation=str(data["remediation"]),
+        )
+
 
 @dataclass(frozen=True)
 class Vantage:
@@ -237,3 +301,4 @@ class Diagnosis:
     why: tuple[str, ...] = field(default=())
     notes: tuple[str, ...] = field(default=())
     agents: tuple[AgentSeen, ...] = field(default=())  # diagnose --prometheus: every agent seen
+    groups: tuple[CauseGroup, ...] = field(default=())  # the root causes, by shared cause

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from faultfinder import clock
 from faultfinder.classify.health_documents import HealthCheck
 from faultfinder.config import Stack
+from faultfinder.diagnosis import story
 from faultfinder.diagnosis.graph import edges, failing_below
 from faultfinder.diagnosis.inside import InsideFailure, InsideView, read_inside
 from faultfinder.diagnosis.verdict import root_cause_confidence, verdict, why_chain
@@ -85,6 +86,8 @@ def diagnose(
         reports[name] = ComponentReport(result, Status.DOWN, result.code, (), critical, notes)
 
     root_causes = tuple(causes[name] for name in sorted(causes))
+    groups = story.group_causes(root_causes, results, list(stack.components))
+    members = story.by_member(groups)
     diagnosis_notes = [*footing, *_blind_spot(results)]
     penalty = FOOTING_PENALTY if diagnosis_notes else 0.0
     explained = {below for report in reports.values() for below in report.symptom_of}
@@ -93,17 +96,24 @@ def diagnose(
     # Critical components first: the golden path a user touches is the chain worth reading.
     starts = sorted(failing - explained, key=lambda n: (not stack.components[n].spec.critical, n))
     for start in starts:
-        why.extend(why_chain(start, reports, causes, described))
+        why.extend(why_chain(start, reports, causes, described, members))
     return Diagnosis(
         stack=stack.name,
         started_at=started_at,
         duration_ms=duration_ms,
         status=stack_status(stack, reports),
-        verdict=verdict(root_causes, [r for r in reports.values() if r.result.warning], penalty),
+        verdict=verdict(
+            root_causes,
+            [r for r in reports.values() if r.result.warning],
+            penalty,
+            groups,
+            story.doubt(diagnosis_notes),
+        ),
         root_causes=root_causes,
         components=tuple(reports[name] for name in sorted(reports)),
         why=tuple(why),
         notes=tuple(diagnosis_notes),
+        groups=groups,
     )
 
 

@@ -26,6 +26,7 @@ def diagnosis_document(diagnosis: Diagnosis) -> dict[str, Any]:
             "confidence": diagnosis.verdict.confidence,
         },
         "root_causes": [cause.to_json() for cause in diagnosis.root_causes],
+        "groups": [group.to_json() for group in diagnosis.groups],
         "components": [_component(report) for report in diagnosis.components],
         "why": list(diagnosis.why),
         "notes": list(diagnosis.notes),

@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from faultfinder import terminal
+from faultfinder.diagnosis import narrative
 from faultfinder.faults import FAULTS
 from faultfinder.model import ComponentReport, Diagnosis, Status
 from faultfinder.redact import INLINE, Redactor
@@ -66,6 +67,27 @@ def _vantages(report: ComponentReport) -> str:
     return "; ".join(parts)
 
 
+# How the terminal styles each kind of line of the story (diagnosis.narrative).
+STORY_STYLES = {
+    narrative.HEADLINE: "bold",
+    narrative.DOUBT: "yellow",
+    narrative.GROUP: "bold",
+    narrative.FIX: "cyan",
+}
+
+
+def story_texts(told: list[narrative.Line], status: Status | None = None) -> list[Text]:
+    """The story as styled lines; the headline after the status word, when one is given."""
+    texts: list[Text] = []
+    for line in narrative.marked(told):
+        text = Text()
+        if line.kind == narrative.HEADLINE and status is not None:
+            text.append(f"{status.value.upper()}  ", style=_STATUS_STYLE[status])
+        text.append(line.text, style=STORY_STYLES.get(line.kind, ""))
+        texts.append(text)
+    return texts
+
+
 def build(diagnosis: Diagnosis) -> Group:
     table = Table(
         title=f"faultfinder diagnose: {diagnosis.stack}", title_justify="left", expand=False
@@ -84,26 +106,8 @@ def build(diagnosis: Diagnosis) -> Group:
             _detail(report),
         )
     lines: list[Text | Table] = [table]
-    verdict = diagnosis.verdict
-    headline = Text()
-    headline.append(f"{diagnosis.status.value.upper()}", style=_STATUS_STYLE[diagnosis.status])
-    headline.append(f"  owner: {verdict.owner}  confidence: {verdict.confidence:.2f}  ")
-    headline.append(verdict.summary)
-    lines.append(headline)
-    for cause in diagnosis.root_causes:
-        lines.append(
-            Text(
-                f"root cause: {cause.component} {cause.code} ({cause.owner}) "
-                f"seen from {cause.vantage}",
-                style="bold",
-            )
-        )
-        lines.extend(Text(f"  evidence: {line}") for line in cause.evidence)
-        lines.append(Text(f"  fix: {cause.remediation}"))
-    if diagnosis.why:
-        lines.append(Text("why:", style="bold"))
-        lines.extend(Text(f"  {index}. {line}") for index, line in enumerate(diagnosis.why, 1))
-    lines.extend(Text(f"note: {note}", style="yellow") for note in diagnosis.notes)
+    story = narrative.lines(narrative.Story.of(diagnosis))
+    lines.extend(story_texts(story, diagnosis.status))
     return Group(*lines)
 
 
