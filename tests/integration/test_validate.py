@@ -315,7 +315,9 @@ def test_incident_handoff_names_the_owner_and_criteria_and_its_command_checks_th
     text = handoff.read_text()
 
     assert "- **Owner:** infrastructure" in text
-    assert "### 1. redis — `dns.temporary_failure` (infrastructure, seen from backend" in text
+    assert ("### 1. redis: the resolver is unreachable or answered SERVFAIL or timed out "
+            "(EAI_AGAIN, error -3) (seen from backend) — dns.temporary_failure, owner "
+            "infrastructure") in text
     assert "Error -3 connecting to redis.internal:6379. Temporary failure" in text
     actions = text[text.index("## Action items by owner"):text.index("## Success criteria")]
     assert re.findall(r"^### (.+)$", actions, re.MULTILINE) == ["Infrastructure"]

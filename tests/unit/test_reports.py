@@ -215,7 +215,9 @@ def test_handoff_for_the_incident_groups_actions_by_owner_and_generates_criteria
     assert text.startswith("# Hand-off: staging — down\n")
     assert "- **Owner:** infrastructure" in text
     assert "- **Confidence:** 0.80" in text
-    assert "### 1. redis — `dns.temporary_failure` (infrastructure, seen from backend" in text
+    assert ("### 1. redis: the resolver is unreachable or answered SERVFAIL or timed out "
+            "(EAI_AGAIN, error -3) (seen from backend) — dns.temporary_failure, owner "
+            "infrastructure") in text
     assert "Temporary failure in name resolution" in text
     assert "## Why (five whys)" in text
     assert "1. lb fails at http (503 from HAProxy) because backend, which it needs, fails." in text

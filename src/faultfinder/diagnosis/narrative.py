@@ -21,6 +21,7 @@ VERDICT = "verdict"  # status, owner, confidence
 DOUBT = "doubt"  # faultfinder's own footing, in full
 GROUP = "group"  # a cause: its members, code, owner, confidence
 MEMBER = "member"  # one member of a shared cause and its first evidence
+EXPLANATION = "explanation"  # a lone cause seen from an app: whose path is at fault
 EVIDENCE = "evidence"  # a lone cause's evidence
 FIX = "fix"  # one remediation per cause
 WHY = "why"  # one step of the why-chain, numbered
@@ -118,6 +119,8 @@ def group_lines(group: CauseGroup, causes: Mapping[str, RootCause], number: str 
     told = [Line(GROUP, f"{number}{group.title} — {meta}")]
     if len(group.members) == 1:
         cause = causes.get(group.members[0])
+        if cause is not None and cause.vantage != "faultfinder":
+            told.append(Line(EXPLANATION, cause.explanation))
         told += [Line(EVIDENCE, line) for line in (cause.evidence if cause else ())]
     else:
         for member in group.members:
@@ -135,6 +138,7 @@ PLAIN_PREFIX = {
     DOUBT: "footing in doubt: ",
     GROUP: "cause: ",
     MEMBER: "  - ",
+    EXPLANATION: "  ",
     EVIDENCE: "  evidence: ",
     FIX: "  fix: ",
     WHY: "  ",

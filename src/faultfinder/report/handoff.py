@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from faultfinder.config import Stack
+from faultfinder.diagnosis import narrative
 from faultfinder.faults import FAULTS, Owner
 from faultfinder.report.markdown import (
     criteria_table,
@@ -40,14 +41,15 @@ def render_handoff(
     diagnosis = redactor.document(diagnosis)
     validation = redactor.document(validation) if validation is not None else None
     lines = [f"# Hand-off: {diagnosis['stack']} — {diagnosis['status']}", ""]
+    story = narrative.Story.from_document(diagnosis)
     lines += _summary(stack, diagnosis)
-    lines += _root_causes(diagnosis)
+    lines += _root_causes(story)
     if diagnosis.get("agents"):  # a `diagnose --prometheus`: which agents saw what
         lines += _vantages(diagnosis)
     lines += _why(diagnosis)
     if logs is not None:
         lines += _log_evidence(stack, diagnosis, logs)
-    lines += _actions(diagnosis)
+    lines += _actions(story, diagnosis)
     lines += _criteria(stack, diagnosis)
     if validation is not None:
         lines += [f"## Validation — {result(validation['result'])}", ""]
@@ -113,42 +115,57 @@ def _vantages(diagnosis: dict[str, Any]) -> list[str]:
 
 def _summary(stack: Stack, diagnosis: dict[str, Any]) -> list[str]:
     verdict = diagnosis["verdict"]
+    # faultfinder's own footing in doubt leads: every line below may be this machine's fault
+    doubts = [f"> **Footing in doubt:** {flat(note)}" for note in diagnosis.get("notes", ())]
     return [
         "## Summary",
         "",
         f"**{flat(verdict['summary'])}**",
         "",
+        *([*doubts, ""] if doubts else []),
         f"- **Status:** {diagnosis['status']}",
         f"- **Owner:** {verdict['owner']}",
         f"- **Confidence:** {verdict['confidence']:.2f}",
         f"- **Diagnosed:** {diagnosis['started_at']} (in {diagnosis['duration_ms']:.0f} ms)",
         f"- **Stack file:** `{stack.path}`",
-        *[f"- **Note:** {flat(note)}" for note in diagnosis.get("notes", ())],
         "",
     ]
 
 
-def _root_causes(diagnosis: dict[str, Any]) -> list[str]:
-    causes = diagnosis["root_causes"]
+# The story's lines (diagnosis.narrative) as Markdown: the same groups as every front end.
+_MARKDOWN = {
+    narrative.GROUP: "### {}",
+    narrative.EXPLANATION: "{}",
+    narrative.MEMBER: "- {}",
+    narrative.EVIDENCE: "- {}",
+    narrative.FIX: "Remediation: {}",
+}
+
+
+def _root_causes(story: narrative.Story) -> list[str]:
+    """One section per cause: components that share one are one section, told once."""
     lines = ["## Root causes", ""]
-    if not causes:
+    if not story.groups:
         return [*lines, "None: every component passed.", ""]
-    for number, cause in enumerate(causes, 1):
-        seen_from = "" if cause["vantage"] == "faultfinder" else f", seen from {cause['vantage']}"
-        lines += [
-            f"### {number}. {cause['component']} — `{cause['code']}` "
-            f"({cause['owner']}{seen_from}, confidence {cause['confidence']:.2f})",
-            "",
-            flat(cause["explanation"]),
-            "",
-            "Evidence:",
-            "",
-            *[f"- {_code(line)}" for line in cause["evidence"]],
-            "",
-            f"Remediation: {flat(cause['remediation'])}",
-            "",
-        ]
-    return lines
+    for number, group in enumerate(story.groups, 1):
+        for line in narrative.group_lines(group, story.causes, f"{number}. "):
+            text = _code(line.text) if line.kind == narrative.EVIDENCE else flat(line.text)
+            lines += [_MARKDOWN[line.kind].format(text), ""]
+    return _tight_lists(lines)
+
+
+def _tight_lists(lines: list[str]) -> list[str]:
+    """No blank line between the items of one list."""
+    return [
+        line
+        for index, line in enumerate(lines)
+        if line
+        or not (
+            0 < index < len(lines) - 1
+            and lines[index - 1].startswith("- ")
+            and lines[index + 1].startswith("- ")
+        )
+    ]
 
 
 def _code(text: str) -> str:
@@ -164,14 +181,16 @@ def _why(diagnosis: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
-def _actions(diagnosis: dict[str, Any]) -> list[str]:
-    """One checklist per owner: the remediation of each root cause and warning they own."""
+def _actions(story: narrative.Story, diagnosis: dict[str, Any]) -> list[str]:
+    """One checklist per owner: one item per cause (however many components share it) and per
+    warning."""
     items: dict[str, list[str]] = {}
-    for cause in diagnosis["root_causes"]:
-        seen_from = "" if cause["vantage"] == "faultfinder" else f", seen from {cause['vantage']}"
-        items.setdefault(cause["owner"], []).append(
-            f"- [ ] **{cause['component']}** (`{cause['code']}`{seen_from}): "
-            f"{flat(cause['remediation'])}"
+    for group in story.groups:
+        seen_from = "" if group.vantage == "faultfinder" else f", seen from {group.vantage}"
+        shared = f" on {group.where}" if len(group.members) > 1 else ""
+        items.setdefault(group.owner, []).append(
+            f"- [ ] **{', '.join(group.members)}** (`{group.code}`{shared}{seen_from}): "
+            f"{flat(group.remediation)}"
         )
     for report in diagnosis["components"]:
         warning = report.get("warning")
