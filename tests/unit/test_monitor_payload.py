@@ -36,6 +36,7 @@ def test_the_json_document_carries_summary_owner_why_and_one_id_per_outage() -> 
         "code": "dependency.failed", "layer": "http", "owner": "infrastructure",
         "symptom_of": ["redis"], "summary": "redis: the resolver is unreachable from backend",
         "confidence": 0.8, "why": list(DOWN.why), "root_causes": [CAUSE.to_json()],
+        "groups": [],  # issue 19: the root causes by shared cause (none given to this change)
         "text": "[staging] backend is DOWN: dependency.failed — owner: infrastructure",
     }
     resolved = alert_document(Alert("resolved", "staging", DOWN_AT, LATER, BACK))

@@ -95,13 +95,15 @@ def _alone(cause: RootCause) -> CauseGroup:
     )
 
 
-def lines(story: Story, *, why: bool = True) -> list[Line]:
-    """The story, top to bottom: what a person reads first comes first."""
+def lines(story: Story, *, why: bool = True, brief: bool = False) -> list[Line]:
+    """The story, top to bottom: what a person reads first comes first. ``brief`` leaves out
+    each cause's evidence (a live view whose table shows it already)."""
     told = [Line(HEADLINE, story.summary), Line(VERDICT, verdict_text(story))]
     told += [Line(DOUBT, doubt) for doubt in story.doubts]
     numbered = len(story.groups) > 1
     for number, group in enumerate(story.groups, 1):
-        told += group_lines(group, story.causes, f"{number}. " if numbered else "")
+        shown = group_lines(group, story.causes, f"{number}. " if numbered else "")
+        told += [line for line in shown if not brief or line.kind in (GROUP, FIX)]
     if why:
         told += [Line(WHY, f"{number}. {step}") for number, step in enumerate(story.why, 1)]
     return told
@@ -130,6 +132,9 @@ def group_lines(group: CauseGroup, causes: Mapping[str, RootCause], number: str 
     told.append(Line(FIX, group.remediation))
     return told
 
+
+# How the terminal front ends (rich) style each kind.
+STYLES = {HEADLINE: "bold", DOUBT: "yellow", GROUP: "bold", FIX: "cyan"}
 
 # How the plain-text front ends (the terminal, watch, alerts, goldens) mark each kind.
 PLAIN_PREFIX = {

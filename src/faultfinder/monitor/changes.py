@@ -11,11 +11,19 @@ import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from faultfinder.diagnosis import story
 from faultfinder.diagnosis.causes import FOOTING_PENALTY
 from faultfinder.diagnosis.graph import reachable
 from faultfinder.diagnosis.verdict import verdict, why_chain
 from faultfinder.faults import Owner, fault
-from faultfinder.model import CheckResult, ComponentReport, Diagnosis, RootCause, Status
+from faultfinder.model import (
+    CauseGroup,
+    CheckResult,
+    ComponentReport,
+    Diagnosis,
+    RootCause,
+    Status,
+)
 from faultfinder.monitor.view import StateChange
 
 
@@ -79,18 +87,22 @@ def _describe(
     confidence = diagnosis.verdict.confidence
     why: tuple[str, ...] = ()
     related: tuple[str, ...] = ()
+    groups: tuple[CauseGroup, ...] = ()
     if new is Status.DOWN:
         code = report.code or result.code
         # the verdict of the root causes this component can reach, not of the whole stack
         below = {name} | reachable(name, graph)
         related = () if stale else tuple(sorted(n for n in causes if n in below))
+        groups = story.narrow(diagnosis.groups, related)
         if related:
             penalty = FOOTING_PENALTY if diagnosis.notes else 0.0
-            focused = verdict([causes[n] for n in related], [], penalty)
+            doubt = story.doubt(diagnosis.notes)
+            focused = verdict([causes[n] for n in related], [], penalty, groups, doubt)
             owner, summary, confidence = focused.owner, focused.summary, focused.confidence
         else:
             owner = _owner(code)
-        why = () if stale else tuple(why_chain(name, reports, causes))
+        members = story.by_member(groups)
+        why = () if stale else tuple(why_chain(name, reports, causes, None, members))
     elif new is Status.DEGRADED:
         code = result.warning
         owner = _owner(code)
@@ -110,6 +122,7 @@ def _describe(
         symptom_of=report.symptom_of,
         confidence=confidence,
         root_causes=tuple(causes[n] for n in related),
+        groups=groups,
     )
 
 

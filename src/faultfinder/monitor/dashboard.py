@@ -16,6 +16,7 @@ from rich.text import Text
 from faultfinder import clock
 from faultfinder.clock import utc_iso
 from faultfinder.config import Stack
+from faultfinder.diagnosis import narrative
 from faultfinder.faults import Owner
 from faultfinder.model import Status
 from faultfinder.monitor.records import level
@@ -112,20 +113,24 @@ def sparkline(values: Sequence[float], failures: Sequence[bool] = ()) -> Text:
 
 
 def _verdict(view: MonitorView) -> list[Text]:
+    """The diagnosis' story, brief (the table above shows each component's evidence)."""
     diagnosis = view.diagnosis()
     if diagnosis is None:
         return [Text("verdict: waiting for the first round of probes", "dim")]
-    style = STYLES[diagnosis.status]
-    line = Text("verdict: ", "bold")
-    line.append(diagnosis.status.value, style)
-    line.append(f" — {diagnosis.verdict.summary}")
-    if diagnosis.root_causes:
-        line.append(
-            f" (owner: {diagnosis.verdict.owner}, confidence {diagnosis.verdict.confidence:.2f})"
-        )
-    lines = [line]
-    lines.extend(Text(f"  why: {why}") for why in diagnosis.why)
-    lines.extend(Text(f"  note: {note}", "yellow") for note in diagnosis.notes)
+    lines: list[Text] = []
+    for told in narrative.lines(narrative.Story.of(diagnosis), brief=True):
+        if told.kind == narrative.HEADLINE:
+            line = Text("verdict: ", "bold")
+            line.append(diagnosis.status.value, STYLES[diagnosis.status])
+            line.append(f" — {told.text}")
+            if diagnosis.root_causes:
+                verdict = diagnosis.verdict
+                line.append(f" (owner: {verdict.owner}, confidence {verdict.confidence:.2f})")
+            lines.append(line)
+        elif told.kind != narrative.VERDICT:
+            prefix = "why: " if told.kind == narrative.WHY else narrative.PLAIN_PREFIX[told.kind]
+            text = told.text.split(". ", 1)[1] if told.kind == narrative.WHY else told.text
+            lines.append(Text(f"  {prefix.strip()} {text}", narrative.STYLES.get(told.kind, "")))
     return lines
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from faultfinder.clock import from_ms, to_ms, utc_seconds
 from faultfinder.faults import Owner
-from faultfinder.model import Certificate, CheckResult, Phase, RootCause, Status
+from faultfinder.model import CauseGroup, Certificate, CheckResult, Phase, RootCause, Status
 from faultfinder.monitor.view import Reading, StateChange
 from faultfinder.redact import INLINE, Redactor
 
@@ -143,6 +143,7 @@ def change_row(change: StateChange, redactor: Redactor = INLINE) -> ChangeRow:
         "symptom_of": list(change.symptom_of),
         "confidence": change.confidence,
         "root_causes": [cause.to_json() for cause in change.root_causes],
+        "groups": [group.to_json() for group in change.groups],
     }
     return ChangeRow(
         agent=change.agent,
@@ -173,6 +174,7 @@ def change_from(row: Mapping[str, Any]) -> StateChange:
         symptom_of=tuple(detail.get("symptom_of", ())),
         confidence=detail.get("confidence"),
         root_causes=tuple(_root_cause(cause) for cause in detail.get("root_causes", ())),
+        groups=tuple(CauseGroup.from_json(group) for group in detail.get("groups", ())),
     )
 
 

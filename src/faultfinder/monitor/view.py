@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from faultfinder.clock import utc_iso
 from faultfinder.faults import Owner
-from faultfinder.model import CheckResult, Diagnosis, RootCause, Status
+from faultfinder.model import CauseGroup, CheckResult, Diagnosis, RootCause, Status
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,8 @@ class StateChange:
     symptom_of: tuple[str, ...] = ()  # for ``dependency.failed``: the failing components below
     confidence: float | None = None  # the verdict's confidence at that moment
     root_causes: tuple[RootCause, ...] = ()
+    # Added by issue 19: the root causes this change reaches, by shared cause.
+    groups: tuple[CauseGroup, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The change as ``history --json`` and ``/api/status`` write it."""
@@ -68,6 +70,7 @@ class StateChange:
             "confidence": self.confidence,
             "why": list(self.why),
             "root_causes": [cause.to_json() for cause in self.root_causes],
+            "groups": [group.to_json() for group in self.groups],
         }
 
 

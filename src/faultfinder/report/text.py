@@ -67,15 +67,6 @@ def _vantages(report: ComponentReport) -> str:
     return "; ".join(parts)
 
 
-# How the terminal styles each kind of line of the story (diagnosis.narrative).
-STORY_STYLES = {
-    narrative.HEADLINE: "bold",
-    narrative.DOUBT: "yellow",
-    narrative.GROUP: "bold",
-    narrative.FIX: "cyan",
-}
-
-
 def story_texts(told: list[narrative.Line], status: Status | None = None) -> list[Text]:
     """The story as styled lines; the headline after the status word, when one is given."""
     texts: list[Text] = []
@@ -83,7 +74,7 @@ def story_texts(told: list[narrative.Line], status: Status | None = None) -> lis
         text = Text()
         if line.kind == narrative.HEADLINE and status is not None:
             text.append(f"{status.value.upper()}  ", style=_STATUS_STYLE[status])
-        text.append(line.text, style=STORY_STYLES.get(line.kind, ""))
+        text.append(line.text, style=narrative.STYLES.get(line.kind, ""))
         texts.append(text)
     return texts
 

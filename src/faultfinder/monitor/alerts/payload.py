@@ -6,6 +6,7 @@ import datetime
 from typing import Any
 
 from faultfinder.clock import utc_iso
+from faultfinder.diagnosis import narrative
 from faultfinder.monitor.alerts import DOWN, RESOLVED, Alert
 
 SCHEMA = "faultfinder.alert/v1"
@@ -54,9 +55,7 @@ def slack_message(alert: Alert) -> dict[str, Any]:
         ("Agent", alert.agent),
         ("Since", utc_iso(alert.since)),
     ]
-    body = [f"*Diagnosis:* {change.summary}"]
-    if change.why and alert.event != RESOLVED:
-        body += ["*Why:*", *(f"• {line}" for line in change.why)]
+    body = _story(alert)
     return {
         "text": headline(alert),
         "attachments": [
@@ -72,6 +71,38 @@ def slack_message(alert: Alert) -> dict[str, Any]:
             }
         ],
     }
+
+
+# The story's lines (diagnosis.narrative) in Slack's mrkdwn: the same groups as every front end.
+_MRKDWN = {
+    narrative.HEADLINE: "*Diagnosis:* {}",
+    narrative.GROUP: "*Cause:* {}",
+    narrative.FIX: "*Fix:* {}",
+    narrative.WHY: "• {}",
+}
+
+
+def _story(alert: Alert) -> list[str]:
+    """What the change's diagnosis says, brief: a recovery needs only its headline."""
+    change = alert.change
+    story = narrative.Story(
+        status=change.new.value,
+        owner=str(change.owner),
+        confidence=change.confidence or 0.0,
+        summary=change.summary,
+        doubts=(),
+        groups=change.groups if alert.event != RESOLVED else (),
+        causes={cause.component: cause for cause in change.root_causes},
+        why=change.why if alert.event != RESOLVED else (),
+    )
+    body: list[str] = []
+    for line in narrative.lines(story, brief=True):
+        if line.kind == narrative.WHY and "*Why:*" not in body:
+            body.append("*Why:*")
+        if line.kind in _MRKDWN:
+            text = line.text.split(". ", 1)[1] if line.kind == narrative.WHY else line.text
+            body.append(_MRKDWN[line.kind].format(text))
+    return body
 
 
 def _duration(span: datetime.timedelta) -> str:
