@@ -22,6 +22,9 @@ class Status(StrEnum):
     HEALTHY = "healthy"
     DEGRADED = "degraded"
     DOWN = "down"
+    # A monitored component before its first settled state (never a diagnosis'): not yet
+    # observed, or observed fewer times in a row than flap control needs to settle.
+    PENDING = "pending"
 
 
 class Grade(StrEnum):

@@ -113,7 +113,11 @@ def test_a_watched_outage_lines_up_with_the_apps_own_errors(
                      "--logs", str(app_log), "--json")
     assert result.status == 0, result.err
     document = result.json()
-    assert [(c["component"], c["old"], c["new"], c["code"]) for c in document["changes"]] == [
+    # each component's first settled state is its start (issue 19), not a change from healthy
+    starts = [(c["component"], c["new"]) for c in document["changes"] if c["old"] == "pending"]
+    assert sorted(starts) == [("backend", "healthy"), ("cache", "healthy")]
+    assert [(c["component"], c["old"], c["new"], c["code"]) for c in document["changes"]
+            if c["old"] != "pending"] == [
         ("cache", "healthy", "down", "redis.timeout"), ("cache", "down", "healthy", None),
     ]
     timeline = document["timeline"]

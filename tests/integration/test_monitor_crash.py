@@ -60,8 +60,10 @@ def test_kill_9_loses_at_most_the_last_interval_and_a_restart_continues(
     first = watch(path, store, log)
     try:
         wait_until(lambda: store.exists() and len(newest_ms(store)) == 2, what="first results")
+        # each starts pending; its first settled state is recorded as its start (issue 19)
+        wait_until(lambda: len(changes(store)) == 2, what="both components settled")
         target.stop()
-        wait_until(lambda: len(changes(store)) == 2, what="both components down")
+        wait_until(lambda: len(changes(store)) == 4, what="both components down")
         before = query(store, "SELECT COUNT(*) FROM faultfinder_observations")[0][0]
         wait_until(lambda: query(store, "SELECT COUNT(*) FROM faultfinder_observations")[0][0]
                    > before + 4, what="more results")
@@ -83,9 +85,12 @@ def test_kill_9_loses_at_most_the_last_interval_and_a_restart_continues(
     try:
         wait_until(lambda: min(newest_ms(store).values()) > killed_at_ms + INTERVAL_MS,
                    what="results after the restart")
-        assert sorted(changes(store)) == [("api", "healthy", "down"), ("db", "healthy", "down")]
+        assert sorted(changes(store)) == [
+            ("api", "healthy", "down"), ("api", "pending", "healthy"),
+            ("db", "healthy", "down"), ("db", "pending", "healthy"),
+        ]
         target.start()
-        wait_until(lambda: len(changes(store)) == 4, what="both components back")
+        wait_until(lambda: len(changes(store)) == 6, what="both components back")
         second.send_signal(signal.SIGTERM)  # a clean stop: exit 0, everything written
         assert second.wait(timeout=10) == 0
     finally:
@@ -93,7 +98,7 @@ def test_kill_9_loses_at_most_the_last_interval_and_a_restart_continues(
             second.kill()
             second.wait()
 
-    assert sorted(changes(store)[2:]) == [("api", "down", "healthy"), ("db", "down", "healthy")]
+    assert sorted(changes(store)[4:]) == [("api", "down", "healthy"), ("db", "down", "healthy")]
     assert query(store, "SELECT COUNT(*) FROM faultfinder_observations")[0][0] > kept
     output = log.read_text()
     assert output.count("-> down") == 2  # the restart did not announce the outage again

@@ -22,7 +22,7 @@ from tests.servers import free_port
 from tests.servers.common import run_cli_process
 from tests.servers.monitor import SwitchableServer, until
 
-HEALTHY, DOWN = Status.HEALTHY, Status.DOWN
+HEALTHY, DOWN, PENDING = Status.HEALTHY, Status.DOWN, Status.PENDING
 MINUTE = datetime.timedelta(minutes=1)
 Starter = Callable[[], SwitchableServer]
 
@@ -44,9 +44,11 @@ async def test_down_after_n_failures_in_a_row_and_back_after_m_successes(
     try:
         await until(lambda: len(monitor.recent("web")) >= 2, what="two healthy probes")
         assert monitor.states()["web"][0] is HEALTHY
+        (start,) = monitor.changes()  # its first settled state: the start (issue 19)
+        assert (start.old, start.new) == (PENDING, HEALTHY)
         target.stop()
-        await until(lambda: len(monitor.changes()) == 1, what="the change to down")
-        (down,) = monitor.changes()
+        await until(lambda: len(monitor.changes()) == 2, what="the change to down")
+        down = monitor.changes()[-1]
         failures = [o for o in monitor.recent("web") if not o.result.ok and o.at <= down.at]
         assert len(failures) == 3  # not one earlier: the third failure in a row decides
         assert down.at == failures[-1].at
@@ -60,7 +62,7 @@ async def test_down_after_n_failures_in_a_row_and_back_after_m_successes(
         assert monitor.states()["web"] == (DOWN, down.at)
 
         target.start()
-        await until(lambda: len(monitor.changes()) == 2, what="the change back to healthy")
+        await until(lambda: len(monitor.changes()) == 3, what="the change back to healthy")
         up = monitor.changes()[-1]
         successes = [o for o in monitor.recent("web") if o.result.ok and o.at > down.at]
         assert len(successes) == 2
@@ -83,14 +85,14 @@ async def test_a_blip_shorter_than_the_threshold_changes_nothing(
     monitor = Monitor(stack, agent="test")
     await monitor.start()
     try:
-        await until(lambda: len(monitor.recent("web")) >= 1)
+        await until(lambda: monitor.states()["web"][0] is HEALTHY, what="a settled start")
         target.stop()
         await until(lambda: monitor.pending("web") >= 1, what="a first failure")
         target.start()
         seen = len(monitor.recent("web"))
         await until(lambda: len(monitor.recent("web")) >= seen + 3, what="three more probes")
         assert any(not o.result.ok for o in monitor.recent("web"))
-        assert monitor.changes() == []
+        assert [(c.old, c.new) for c in monitor.changes()] == [(PENDING, HEALTHY)]
         assert monitor.states()["web"][0] is HEALTHY
         assert monitor.pending("web") == 0
     finally:
@@ -161,7 +163,8 @@ async def test_a_restart_resumes_each_state_from_history_instead_of_announcing_i
             await second.stop()
         window = {"since": down.at - MINUTE, "until": down.at + MINUTE}
         stored = await store.changes(stack.name, **window)
-        assert [(c.old, c.new, c.agent) for c in stored] == [(HEALTHY, DOWN, "eu-1"),
+        # down from its first probe: recorded as its start, not as a change from healthy
+        assert [(c.old, c.new, c.agent) for c in stored] == [(PENDING, DOWN, "eu-1"),
                                                                (DOWN, HEALTHY, "eu-1")]
         (row,) = await store.availability(stack.name, **window)
         assert row.agent == "eu-1"
@@ -171,7 +174,7 @@ async def test_a_restart_resumes_each_state_from_history_instead_of_announcing_i
         other = Monitor(stack, store, agent="us-1")  # another vantage has a history of its own
         await other.start()
         try:
-            assert other.states() == {}
+            assert other.states() == {"web": (PENDING, other.started_at)}
         finally:
             await other.stop()
     finally:
@@ -188,7 +191,8 @@ async def test_the_dashboard_has_a_row_per_component_and_the_verdict_below(
     monitor = Monitor(stack, agent="eu-1")
     await monitor.start()
     try:
-        await until(lambda: len(monitor.changes()) == 1 and len(monitor.recent("web")) >= 3)
+        await until(lambda: {c.component for c in monitor.changes()} == {"web", "db"}
+                    and len(monitor.recent("web")) >= 3)
         console = Console(width=140, record=True, file=io.StringIO())
         console.print(build(monitor, stack, agent=monitor.agent))
         text = console.export_text()
@@ -222,7 +226,8 @@ def test_watch_without_a_terminal_prints_plain_lines_and_history_reads_them_back
     assert watched.status == 0, watched.err
     lines = watched.out.splitlines()
     assert lines[0] == f"watching 1 component of test as agent ci; history: sqlite://{store}"
-    assert " db healthy -> down tcp.refused (owner: infrastructure): db: nothing" in lines[1]
+    # down from the start: its first settled state is its start, not a change from healthy
+    assert " db starts down tcp.refused (owner: infrastructure): db: nothing" in lines[1]
     assert lines[2] == (
         "    why: db fails at the tcp layer: tcp.refused — nothing listens at that address "
         "and port."

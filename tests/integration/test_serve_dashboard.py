@@ -96,10 +96,10 @@ def test_dashboard_shows_a_real_outage(
     assert "cache" in page.inner_text("#summary")
     assert page.inner_text("#owner") == "infrastructure"
     assert page.locator("#why li").count() >= 1
-    # the timeline: cache green, then red from the change on
+    # the timeline: cache grey until its first probe settled it (issue 19), green, then red
     lane = page.locator('#timeline rect[data-component="cache"]')
     assert [lane.nth(i).get_attribute("data-status") for i in range(lane.count())] == [
-        "healthy", "down"]
+        "pending", "healthy", "down"]
     change = page.inner_text('#changes li[data-component="cache"]')
     assert "healthy → down" in change
     assert "tcp.refused" in change

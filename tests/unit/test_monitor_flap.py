@@ -51,3 +51,30 @@ def test_thresholds_of_one_follow_every_result() -> None:
     assert feed(debounce, [DOWN, HEALTHY, DOWN]) == [
         (0, HEALTHY, DOWN), (1, DOWN, HEALTHY), (2, HEALTHY, DOWN),
     ]
+
+
+PENDING = Status.PENDING
+
+
+def test_a_component_starts_pending_and_its_first_settled_state_is_its_start() -> None:
+    # issue 19: nothing is taken to be healthy before it was seen to be
+    debounce = Debounce(3, 2, PENDING, START)
+    assert feed(debounce, [DOWN, DOWN]) == []
+    assert debounce.state is PENDING
+    moment = START + datetime.timedelta(seconds=2)
+    assert debounce.observe(DOWN, moment) is PENDING  # recorded as pending → down …
+    assert debounce.state is DOWN
+    assert debounce.since == START  # … down since its first probe, not since the third
+
+
+def test_a_healthy_start_needs_success_threshold_results_and_a_mixed_run_restarts() -> None:
+    debounce = Debounce(3, 2, PENDING, START)
+    assert debounce.observe(HEALTHY, START) is None
+    assert debounce.observe(DOWN, START + datetime.timedelta(seconds=1)) is None
+    assert debounce.observe(HEALTHY, START + datetime.timedelta(seconds=2)) is None
+    assert debounce.state is PENDING
+    later = START + datetime.timedelta(seconds=3)
+    assert debounce.observe(HEALTHY, later) is PENDING
+    assert (debounce.state, debounce.since) == (HEALTHY, START + datetime.timedelta(seconds=2))
+    # settled: from here on it is ordinary flap control
+    assert feed(debounce, [DOWN, DOWN, DOWN]) == [(2, HEALTHY, DOWN)]

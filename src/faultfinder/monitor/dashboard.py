@@ -23,7 +23,12 @@ from faultfinder.monitor.records import level
 from faultfinder.monitor.view import MonitorView, Reading, StateChange
 
 SPARKS = "▁▂▃▄▅▆▇█"
-STYLES = {Status.HEALTHY: "green", Status.DEGRADED: "yellow", Status.DOWN: "bold red"}
+STYLES = {
+    Status.HEALTHY: "green",
+    Status.DEGRADED: "yellow",
+    Status.DOWN: "bold red",
+    Status.PENDING: "dim",
+}
 SPARK_POINTS = 30
 States = Mapping[str, tuple[Status, datetime.datetime]]
 RESERVED_LINES = 8  # title, header, borders, the verdict and a few why lines
@@ -65,7 +70,7 @@ def build(
 def _trouble(name: str, states: States, latest: Mapping[str, Reading]) -> bool:
     state = states.get(name)
     observation = latest.get(name)
-    down = state is not None and state[0] is not Status.HEALTHY
+    down = state is not None and state[0] in (Status.DEGRADED, Status.DOWN)
     failing = observation is not None and not observation.result.ok
     return down or failing
 
@@ -138,10 +143,13 @@ def change_lines(change: StateChange) -> list[str]:
     """A state change as plain lines: one headline, then the why-chain indented."""
     code = f" {change.code}" if change.code else ""
     owner = f" (owner: {change.owner})" if change.owner != Owner.NONE else ""
-    headline = (
-        f"{utc_iso(change.at)} {change.component} {change.old.value} -> {change.new.value}"
-        f"{code}{owner}: {change.summary}"
+    # the first settled state is where its history starts, not a change from anything
+    moved = (
+        f"starts {change.new.value}"
+        if change.old is Status.PENDING
+        else f"{change.old.value} -> {change.new.value}"
     )
+    headline = f"{utc_iso(change.at)} {change.component} {moved}{code}{owner}: {change.summary}"
     return [headline, *(f"    why: {line}" for line in change.why)]
 
 

@@ -2,9 +2,11 @@
 
 As Gatus' thresholds: ``failure_threshold`` results worse than the current state in a row
 make it worse, ``success_threshold`` results better in a row make it better; anything else
-resets the count. The new state is the newest result's. Until a component has a history it
-is taken to be healthy, so a component failing from the start goes down after N failures,
-like any other.
+resets the count. The new state is the newest result's. A component starts ``pending``:
+nothing is known of it, so nothing is taken to be healthy. Its first settled state comes
+after ``success_threshold`` healthy results in a row, or ``failure_threshold`` failing ones,
+and dates from the first result of that run: a component down from the start was down from
+its first probe, not healthy until its third.
 """
 
 from __future__ import annotations
@@ -23,11 +25,14 @@ class Debounce:
     success_threshold: int
     state: Status
     since: datetime.datetime
-    worse: int = 0  # results in a row worse than ``state``
-    better: int = 0  # results in a row better than ``state``
+    worse: int = 0  # results in a row worse than ``state`` (while pending: failing)
+    better: int = 0  # results in a row better than ``state`` (while pending: healthy)
+    first: datetime.datetime | None = None  # while pending: the first result of the run
 
     def observe(self, level: Status, at: datetime.datetime) -> Status | None:
         """Feed one result's level; returns the old state when the state changes."""
+        if self.state is Status.PENDING:
+            return self._settle(level, at)
         if SEVERITY[level] > SEVERITY[self.state]:
             self.worse, self.better = self.worse + 1, 0
             changed = self.worse >= self.failure_threshold
@@ -42,6 +47,18 @@ class Debounce:
         old, self.state, self.since = self.state, level, at
         self.worse = self.better = 0
         return old
+
+    def _settle(self, level: Status, at: datetime.datetime) -> Status | None:
+        healthy = level is Status.HEALTHY
+        run = self.better if healthy else self.worse
+        if run == 0:
+            self.first = at  # the first result of this run: when the state began
+        self.worse, self.better = (0, run + 1) if healthy else (run + 1, 0)
+        if run + 1 < (self.success_threshold if healthy else self.failure_threshold):
+            return None
+        self.state, self.since = level, self.first or at
+        self.worse = self.better = 0
+        return Status.PENDING
 
     @property
     def pending(self) -> int:

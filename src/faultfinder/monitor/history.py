@@ -146,6 +146,8 @@ def _incidents(changes: Sequence[StateChange]) -> list[dict[str, Any]]:
             }
             for name in ("at", "old", "new"):
                 del incident[name]
+            # down from its first settled state: the start of its history, not a change
+            incident["from_start"] = change.old is Status.PENDING
             opened[key] = incident
             incidents.append(incident)
         elif change.new is not Status.DOWN and key in opened:

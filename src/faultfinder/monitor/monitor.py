@@ -101,7 +101,6 @@ class Monitor:
         }
         self._debounce: dict[str, Debounce] = {}
         self._counts: dict[str, tuple[int, int]] = {}
-        self._known: set[str] = set()  # observed, or restored from the store
         self._changes: deque[StateChange] = deque(maxlen=CHANGES_KEPT)
         self._listeners: list[Listener] = []
         self._pending: list[Reading] = []
@@ -133,9 +132,10 @@ class Monitor:
         return dict(self._latest)
 
     def states(self) -> Mapping[str, tuple[Status, datetime.datetime]]:
+        """Every component's state; ``pending`` (since the start) before its first settles."""
         return {
-            name: (self._debounce[name].state, self._debounce[name].since)
-            for name in sorted(self._known)
+            name: (debounce.state, debounce.since)
+            for name, debounce in sorted(self._debounce.items())
         }
 
     def diagnosis(self) -> Diagnosis | None:
@@ -202,8 +202,9 @@ class Monitor:
         now = _now()
         self.started_at = now
         for name, component in self.stack.components.items():
+            # pending until it settles: time never observed is not counted as healthy
             self._debounce[name] = Debounce(
-                component.failure_threshold, component.success_threshold, Status.HEALTHY, now
+                component.failure_threshold, component.success_threshold, Status.PENDING, now
             )
         self._build_alerter()
         if self.store is not None:
@@ -247,7 +248,6 @@ class Monitor:
         for name, change in last.items():
             if name in self._debounce:
                 self._debounce[name].state, self._debounce[name].since = change.new, change.at
-                self._known.add(name)
                 if self._alerter is not None:
                     self._alerter.restore(change)
         earlier = await self.store.changes(
@@ -314,7 +314,6 @@ class Monitor:
         self._version += 1
         if previous is None or _codes(previous.result) != _codes(result):
             self._codes_version += 1
-        self._known.add(name)
         old = self._debounce[name].observe(level(result), at)
         if old is None:
             return

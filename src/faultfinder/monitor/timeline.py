@@ -145,6 +145,8 @@ def correlate(buckets: Sequence[Mapping[str, Any]], *, dated: bool) -> list[dict
     found = []
     for bucket in buckets:
         for change in bucket["changes"]:
+            if change["old"] == "pending" and change["new"] == "healthy":
+                continue  # a healthy start is no event a log spike could explain
             nearest: dict[str, tuple[int, str, int, list[str]]] = {}
             for minute, code, lines, components in spikes:
                 lag = _minutes_between(bucket["minute"], minute)

@@ -80,7 +80,8 @@ class MonitorView(Protocol):
         ...
 
     def states(self) -> Mapping[str, tuple[Status, datetime.datetime]]:
-        """Each component's current (debounced) state and since when."""
+        """Each component's current (debounced) state and since when; ``pending`` before its
+        first settled state."""
         ...
 
     def diagnosis(self) -> Diagnosis | None:

@@ -19,7 +19,8 @@ from faultfinder.faults import fault
 from faultfinder.model import CheckResult, ComponentReport, Status
 from faultfinder.monitor.view import MonitorView, Reading
 
-STATUSES = tuple(status.value for status in Status)
+# A pending component has no state to export yet (its probes are, as they come).
+STATUSES = tuple(status.value for status in Status if status is not Status.PENDING)
 RECENT_READ = 60  # observations the tally reads per component (the monitor keeps 60)
 TALLY_INTERVAL = 1.0  # seconds between the tally's reads besides scrapes
 
@@ -107,7 +108,11 @@ class MonitorCollector:
             errors.add_metric([name], float(count))
         yield errors
         latest = self.view.latest()
-        states = self.view.states()
+        states = {
+            name: state
+            for name, state in self.view.states().items()
+            if state[0] is not Status.PENDING
+        }
         diagnosis = self.view.diagnosis()
         reports = {r.result.component: r for r in diagnosis.components} if diagnosis else {}
         names = sorted(set(latest) | set(states))

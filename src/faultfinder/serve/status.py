@@ -13,7 +13,9 @@ from typing import Any
 
 from faultfinder import clock
 from faultfinder.clock import utc_iso
+from faultfinder.diagnosis import narrative
 from faultfinder.faults import fault
+from faultfinder.model import Diagnosis
 from faultfinder.monitor.view import MonitorView, Reading, StateChange
 
 SCHEMA = "faultfinder.status/v1"
@@ -37,7 +39,7 @@ def status_document(
         code = report.code if report else observation.result.code if observation else None
         entry: dict[str, Any] = {
             "name": name,
-            "status": state[0].value if state else "unknown",
+            "status": state[0].value if state else "pending",
             "since": utc_iso(state[1]) if state else None,
             "code": code,
             "owner": fault(code).owner if code else None,
@@ -65,9 +67,19 @@ def status_document(
         "diagnosed_at": utc_iso(diagnosis.started_at) if diagnosis else None,
         "why": list(diagnosis.why) if diagnosis else [],
         "root_causes": [cause.to_json() for cause in diagnosis.root_causes] if diagnosis else [],
+        # added by issue 19: the causes by shared cause, the footing doubts, and the story as
+        # every front end tells it (diagnosis.narrative), line by line, for the page to draw
+        "groups": [group.to_json() for group in diagnosis.groups] if diagnosis else [],
+        "notes": list(diagnosis.notes) if diagnosis else [],
+        "story": _story(diagnosis) if diagnosis else [],
         "components": components,
         "changes": [_change(change) for change in _newest(changes)],
     }
+
+
+def _story(diagnosis: Diagnosis) -> list[dict[str, str]]:
+    told = narrative.lines(narrative.Story.of(diagnosis))
+    return [{"kind": line.kind, "text": line.text} for line in told]
 
 
 def _newest(changes: Sequence[StateChange]) -> Sequence[StateChange]:
@@ -103,8 +115,8 @@ def _point(observation: Reading) -> dict[str, Any]:
 
 
 def _change(change: StateChange) -> dict[str, Any]:
-    """A change for the dashboard's timeline: the history's shape, without root causes (the
-    page shows the current ones)."""
+    """A change for the dashboard's timeline: the history's shape, without root causes or their
+    groups (the page shows the current ones)."""
     data = change.to_json()
-    del data["root_causes"]
+    del data["root_causes"], data["groups"]
     return data

@@ -51,12 +51,31 @@ function render(status) {
   document.body.dataset.rendered = status.generated_at; // tests wait on this
 }
 
+// The story as every front end tells it (api/status "story", from diagnosis.narrative): the
+// page only places and styles each line by its kind.
 function renderVerdict(status) {
   const verdict = status.verdict || { summary: "no diagnosis yet", owner: "", confidence: "" };
   document.getElementById("summary").textContent = verdict.summary;
   document.getElementById("owner").textContent = verdict.owner;
   document.getElementById("confidence").textContent =
     verdict.confidence === "" ? "" : Number(verdict.confidence).toFixed(2);
+  const story = status.story || [];
+  const doubts = story.filter((line) => line.kind === "doubt")
+    .map((line) => element("p", { class: "doubt" }, `footing in doubt: ${line.text}`));
+  document.getElementById("doubts").replaceChildren(...doubts);
+  const causes = [];
+  let cause = null;
+  for (const line of story) {
+    if (line.kind === "group") {
+      cause = element("div", { class: "cause" });
+      cause.append(element("h3", {}, line.text));
+      causes.push(cause);
+    } else if (cause && ["member", "evidence", "explanation", "fix"].includes(line.kind)) {
+      const text = line.kind === "fix" ? `fix: ${line.text}` : line.text;
+      cause.append(element(line.kind === "fix" ? "p" : "div", { class: line.kind }, text));
+    }
+  }
+  document.getElementById("causes").replaceChildren(...causes);
   document.getElementById("why").replaceChildren(...status.why.map((line) => element("li", {}, line)));
 }
 
@@ -97,6 +116,8 @@ function sparkline(points) {
 }
 
 // One lane per component: the state it was in, segment by segment, from its state changes.
+// Before its first settled state a component is pending (grey): nothing was seen, so nothing
+// is painted healthy.
 function renderTimeline(status) {
   const now = Date.parse(status.generated_at);
   const changes = status.changes;
@@ -128,7 +149,8 @@ function renderTimeline(status) {
   document.getElementById("timeline").replaceChildren(svg);
   const items = changes.slice().reverse().map((change) => element("li",
     { "data-component": change.component, "data-new": change.new },
-    `${clock(change.at)} ${change.component}: ${change.old} → ${change.new}` +
+    (change.old === "pending" ? `${clock(change.at)} ${change.component}: starts ${change.new}`
+      : `${clock(change.at)} ${change.component}: ${change.old} → ${change.new}`) +
     `${change.code ? ` (${change.code}, ${change.owner})` : ""} — ${change.summary}`));
   document.getElementById("changes").replaceChildren(...items);
 }
