@@ -97,6 +97,7 @@ def diagnose(
     starts = sorted(failing - explained, key=lambda n: (not stack.components[n].spec.critical, n))
     for start in starts:
         why.extend(why_chain(start, reports, causes, described, members))
+    why = _said_once(why)
     return Diagnosis(
         stack=stack.name,
         started_at=started_at,
@@ -115,6 +116,19 @@ def diagnose(
         notes=tuple(diagnosis_notes),
         groups=groups,
     )
+
+
+def _said_once(why: Sequence[str]) -> list[str]:
+    """Each step says something new: an owner and next step already said points back to it."""
+    said: set[str] = set()
+    steps = []
+    for step in why:
+        if step.startswith("Owner: ") and step in said:
+            owner = step.split(". Next step: ", 1)[0]
+            step = f"{owner}. Next step: the same as above."
+        said.add(step)
+        steps.append(step)
+    return steps
 
 
 def _probe_cause(
