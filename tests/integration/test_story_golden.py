@@ -12,8 +12,10 @@ from __future__ import annotations
 import os
 import re
 import socket
+import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,6 +26,7 @@ from faultfinder.diagnosis.story import SUMMARY_LIMIT
 from faultfinder.model import Diagnosis
 from faultfinder.report.handoff import render_handoff
 from faultfinder.report.json import diagnosis_document
+from tests.servers.common import StackWriter
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "story"
 # lb, backend, docs, postgres, redis: the on-call engineer's five from the issue.
@@ -131,3 +134,32 @@ def test_the_hand_off_tells_a_shared_cause_once(live_port: int) -> None:
     actions = handoff[handoff.index("## Action items"):handoff.index("## Success criteria")]
     assert actions.count("- [ ] ") == 1
     assert "**lb, backend, docs, postgres, redis** (`tcp.refused` on 127.0.0.1)" in actions
+
+
+def test_validation_reports_name_a_shared_cause_once(
+    run_cli: Any, write_stack: StackWriter, live_port: int, tmp_path: Path
+) -> None:
+    components: dict[str, Any] = {
+        name: {"url": url(name, "127.0.0.1", closed_port())} for name in KINDS
+    }
+    components["ok"] = {"url": f"tcp://127.0.0.1:{live_port}"}
+    stack = write_stack(components, validation={"interval": "20ms", "repetitions": 2})
+    markdown, junit = tmp_path / "validation.md", tmp_path / "validation.xml"
+    result = run_cli("validate", str(stack), "--report", "markdown", "--out", str(markdown),
+                     "--report", "junit", "--out", str(junit))
+    assert result.status == 1, result.err
+    text = markdown.read_text()
+    section = text[text.index("## Causes"):text.index("## Categories")]
+    assert section.count("### ") == 1
+    assert ("### 1. 5 components on 127.0.0.1 refuse connections: lb, backend, docs, postgres, "
+            "redis — tcp.refused, owner infrastructure, confidence 0.90 (in 2 of 2 "
+            "repetitions)") in section
+    assert section.count("Remediation:") == 1
+    cases = ElementTree.parse(junit).getroot().findall("testsuite/testcase")
+    failures = [case.find("failure") for case in cases
+                if not (case.get("classname") or "").endswith(".criteria")]
+    failures = [failure for failure in failures if failure is not None]
+    assert len(failures) == 10  # five components, two repetitions (criteria are apart)
+    assert all((failure.text or "").endswith(
+        "shared cause: 5 components on 127.0.0.1 refuse connections: lb, backend, docs, "
+        "postgres, redis") for failure in failures)

@@ -100,7 +100,9 @@ def _category_suite(
                 failure = ElementTree.SubElement(
                     case, "failure", message=check["summary"], type=check["code"]
                 )
-                failure.text = check["detail"]
+                shared = check.get("shared_cause")
+                # a cause many components share is named on each of their failures
+                failure.text = check["detail"] + (f"\nshared cause: {shared}" if shared else "")
     _count(suite)
     return suite
 

@@ -9,6 +9,8 @@ import shlex
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from faultfinder.diagnosis import narrative
+from faultfinder.model import CauseGroup
 from faultfinder.redact import INLINE, Redactor
 from faultfinder.validate.criteria import percent
 from faultfinder.validate.document import failure_line
@@ -26,6 +28,7 @@ def render_markdown(document: dict[str, Any], redactor: Redactor = INLINE) -> st
     if failed:
         lines.append("")
         lines += [f"- **{c['name']}** of `{c['subject']}`: {flat(c['detail'])}" for c in failed]
+    lines += causes(validation)
     lines += ["", "## Categories", ""]
     lines += categories(validation)
     if validation["notes"]:
@@ -33,6 +36,27 @@ def render_markdown(document: dict[str, Any], redactor: Redactor = INLINE) -> st
         lines += [f"- {flat(note)}" for note in validation["notes"]]
     lines += ["", *sign_off_block(validation, validation["stack_file"])]
     return redactor("\n".join(lines).rstrip() + "\n")
+
+
+def causes(validation: dict[str, Any]) -> list[str]:
+    """The causes the repetitions found, by shared cause, told as every front end tells them
+    (diagnosis.narrative): its title and figures once, its members, one remediation."""
+    groups = validation.get("groups") or []  # a document saved before groups has none
+    if not groups:
+        return []
+    total = validation["settings"]["repetitions"]
+    lines = ["", "## Causes", ""]
+    for number, saved in enumerate(groups, 1):
+        group = CauseGroup.from_json(saved)
+        seen = f" (in {len(saved['repetitions'])} of {total} repetitions)"
+        for line in narrative.group_lines(group, {}, f"{number}. "):
+            if line.kind == narrative.GROUP:
+                lines += [f"### {flat(line.text)}{seen}", ""]
+            elif line.kind == narrative.FIX:
+                lines += ["", f"Remediation: {flat(line.text)}", ""]
+            else:
+                lines.append(f"- {flat(line.text)}")
+    return lines[:-1] if lines[-1] == "" else lines
 
 
 def run_table(validation: dict[str, Any]) -> list[str]:

@@ -89,6 +89,11 @@ def validation_document(validation: Validation) -> dict[str, Any]:
         ],
         "components": [_component(summary, validation.checks) for summary in validation.components],
         "notes": list(validation.notes),
+        # added by issue 19: the causes by shared cause, with the repetitions that saw each
+        "groups": [
+            {**cause.group.to_json(), "repetitions": list(cause.repetitions)}
+            for cause in validation.causes
+        ],
         "sign_off": None
         if validation.sign_off is None
         else {
@@ -195,6 +200,8 @@ def _check(check: Attempt) -> dict[str, Any]:
         data["root_causes"] = [cause.describe() for cause in check.causes]
         data["summary"] = check.describe()
         data["detail"] = check.detail
+        if check.shared:
+            data["shared_cause"] = check.shared
     return data
 
 

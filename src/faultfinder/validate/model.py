@@ -10,7 +10,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from faultfinder.faults import Owner
-from faultfinder.model import Grade
+from faultfinder.model import CauseGroup, Grade
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,7 @@ class Attempt:
     causes: tuple[Cause, ...] = ()
     detail: str = ""
     days_left: float | None = None  # the certificate's, when one was read
+    shared: str = ""  # the title of the cause its root cause shares with others (issue 19)
 
     def describe(self) -> str:
         return describe_failure(self.component, self.code or "", self.owner or "", self.causes)
@@ -139,6 +140,14 @@ class SignOff:
 
 
 @dataclass(frozen=True)
+class SharedCause:
+    """A cause as the repetitions' diagnoses grouped it, and the repetitions it was seen in."""
+
+    group: CauseGroup
+    repetitions: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class Validation:
     """Everything one ``faultfinder validate`` run measured and concluded."""
 
@@ -153,6 +162,7 @@ class Validation:
     checks: tuple[Attempt, ...]
     notes: tuple[str, ...] = ()
     sign_off: SignOff | None = field(default=None)
+    causes: tuple[SharedCause, ...] = ()  # by shared cause, the most frequent first
 
     @property
     def outcome(self) -> Grade:

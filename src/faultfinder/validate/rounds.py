@@ -12,16 +12,25 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from faultfinder.config import Stack
-from faultfinder.diagnosis import diagnose
+from faultfinder.diagnosis import diagnose, story
 from faultfinder.faults import FAULTS, Owner
-from faultfinder.model import ComponentReport, Diagnosis, RootCause, Status
-from faultfinder.validate.model import Attempt, Cause
+from faultfinder.model import CauseGroup, ComponentReport, Diagnosis, RootCause, Status
+from faultfinder.validate.model import Attempt, Cause, SharedCause
 from faultfinder.validate.repeat import Repetitions
 
 
 def judge(stack: Stack, repetitions: Repetitions) -> list[Attempt]:
     """Diagnose every round and turn each component's report into a check."""
+    return judge_all(stack, repetitions)[0]
+
+
+def judge_all(
+    stack: Stack, repetitions: Repetitions
+) -> tuple[list[Attempt], tuple[SharedCause, ...]]:
+    """The checks, and the causes the rounds' diagnoses found, grouped as each diagnosis
+    grouped them (docs/contract.md §3, "Shared causes"), with the rounds that saw each."""
     checks: list[Attempt] = []
+    seen: dict[tuple[object, ...], tuple[CauseGroup, list[int]]] = {}
     for index, (results, offsets) in enumerate(
         zip(repetitions.rounds, repetitions.offsets_ms, strict=True)
     ):
@@ -30,12 +39,17 @@ def judge(stack: Stack, repetitions: Repetitions) -> list[Attempt]:
         )
         diagnosis = diagnose(stack, results, started_at=started_at, footing=repetitions.footing)
         checks.extend(_checks(diagnosis, index + 1, offsets))
-    return checks
+        for group in diagnosis.groups:
+            key = (group.code, group.vantage, group.scope, group.where, group.members)
+            seen.setdefault(key, (group, []))[1].append(index + 1)
+    causes = sorted(seen.values(), key=lambda found: -len(found[1]))  # stable: first seen first
+    return checks, tuple(SharedCause(group, tuple(rounds)) for group, rounds in causes)
 
 
 def _checks(diagnosis: Diagnosis, repetition: int, offsets: Mapping[str, float]) -> list[Attempt]:
     reports = {report.result.component: report for report in diagnosis.components}
     causes = {cause.component: cause for cause in diagnosis.root_causes}
+    groups = story.by_member(diagnosis.groups)
     checks = []
     for name, report in sorted(reports.items()):
         result = report.result
@@ -57,6 +71,14 @@ def _checks(diagnosis: Diagnosis, repetition: int, offsets: Mapping[str, float])
                 owner=owners[0] if len(owners) == 1 else Owner.MIXED if owners else _owner(code),
                 causes=tuple(Cause(c.component, c.code, c.owner, c.vantage) for c in found),
                 detail=_detail(report, causes.get(name)),
+                shared=next(
+                    (
+                        groups[c.component].title
+                        for c in found
+                        if c.component in groups and len(groups[c.component].members) > 1
+                    ),
+                    "",
+                ),
             )
         checks.append(check)
     return checks

@@ -14,7 +14,7 @@ from faultfinder.validate.criteria import critical_categories, evaluate, rounds_
 from faultfinder.validate.logcheck import log_criteria, scan_logs
 from faultfinder.validate.model import Settings, SignOff, Validation
 from faultfinder.validate.repeat import Observer, repeat
-from faultfinder.validate.rounds import judge
+from faultfinder.validate.rounds import judge_all
 
 
 async def run_validation(
@@ -33,7 +33,7 @@ async def run_validation(
     spec = spec or stack.validation
     rounds = rounds_needed(stack, spec)
     repetitions = await repeat(stack, rounds, spec.interval, on_check)
-    checks = judge(stack, repetitions)
+    checks, causes = judge_all(stack, repetitions)
     tallies = None
     if logs and spec.log_absent:
         since = parse_when(logs_since) if logs_since else None
@@ -57,6 +57,7 @@ async def run_validation(
         criteria=criteria,
         checks=tuple(checks),
         notes=repetitions.footing,
+        causes=causes,
     )
 
 
