@@ -66,3 +66,29 @@ def test_the_slack_message_has_text_and_one_coloured_attachment_with_the_why_cha
     assert resolved["attachments"][0]["color"] == "#2eb886"
     assert "*Why:*" not in resolved["attachments"][0]["text"]
     assert headline(Alert("down", "s", DOWN_AT, DOWN_AT, DOWN)).startswith("[s] backend is DOWN")
+
+
+def test_slack_tells_a_shared_cause_once_with_its_fix() -> None:
+    # issue 19: five components refusing on one host are one cause in the alert too
+    from dataclasses import replace
+
+    from faultfinder.model import CauseGroup
+
+    group = CauseGroup("tcp.refused", "infrastructure", "tcp", "faultfinder", "host", "10.0.0.5",
+                       ("lb", "backend", "docs", "postgres", "redis"), 0.9,
+                       "5 components on 10.0.0.5 refuse connections: lb, backend, docs, "
+                       "postgres, redis", "Start the service")
+    change = replace(DOWN, summary=group.title, groups=(group,), root_causes=(),
+                     why=("lb, backend, docs, postgres and redis fail at the tcp layer.",
+                          "Owner: infrastructure. Next step: Start the service"))
+    message = slack_message(Alert("down", "staging", DOWN_AT, DOWN_AT, change))
+    assert message["attachments"][0]["text"].splitlines() == [
+        f"*Diagnosis:* {group.title}",
+        f"*Cause:* {group.title} — tcp.refused, owner infrastructure, confidence 0.90",
+        "*Fix:* Start the service",
+        "*Why:*",
+        "• lb, backend, docs, postgres and redis fail at the tcp layer.",
+        "• Owner: infrastructure. Next step: Start the service",
+    ]
+    assert alert_document(Alert("down", "staging", DOWN_AT, DOWN_AT, change))["groups"] == [
+        group.to_json()]

@@ -189,3 +189,26 @@ def test_an_agent_labels_every_series() -> None:
     without = scrape(MonitorCollector(outage()))
     assert "faultfinder_agent_info" not in without.names()
     assert all("agent" not in labels for labels in without.labels("faultfinder_component_up"))
+
+
+def test_status_document_tells_the_story_and_shows_pending_components() -> None:
+    # issue 19: a component not settled yet is pending, not healthy; the page draws the story
+    view = outage()
+    view.current = diagnose(STACK, {name: o.result for name, o in view.latest().items()})
+    pending = {"web": (Status.PENDING, START)}
+    states = view.states
+
+    class Pending(MemoryView):
+        def states(self) -> Mapping[str, tuple[Status, datetime.datetime]]:
+            return {**states(), **pending}
+
+    document = status_document(Pending(view.observations, view.state_changes, view.current),
+                               "shop", START + datetime.timedelta(seconds=10))
+    web_entry = next(c for c in document["components"] if c["name"] == "web")
+    assert web_entry["status"] == "pending"
+    assert [g["members"] for g in document["groups"]] == [["db"]]
+    kinds = [line["kind"] for line in document["story"]]
+    assert kinds[:2] == ["headline", "verdict"]
+    assert "group" in kinds
+    assert "fix" in kinds
+    assert document["story"][0]["text"] == document["verdict"]["summary"]
