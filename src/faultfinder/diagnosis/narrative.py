@@ -24,7 +24,7 @@ MEMBER = "member"  # one member of a shared cause and its first evidence
 EXPLANATION = "explanation"  # a lone cause seen from an app: whose path is at fault
 EVIDENCE = "evidence"  # a lone cause's evidence
 FIX = "fix"  # one remediation per cause
-WHY = "why"  # one step of the why-chain, numbered
+WHY = "why"  # one step of the why-chain (the plain text numbers them)
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ def lines(story: Story, *, why: bool = True, brief: bool = False) -> list[Line]:
         shown = group_lines(group, story.causes, f"{number}. " if numbered else "")
         told += [line for line in shown if not brief or line.kind in (GROUP, FIX)]
     if why:
-        told += [Line(WHY, f"{number}. {step}") for number, step in enumerate(story.why, 1)]
+        told += [Line(WHY, step) for step in story.why]
     return told
 
 
@@ -153,10 +153,15 @@ PLAIN_PREFIX = {
 def marked(told: Sequence[Line]) -> list[Line]:
     """The story as plain-text lines, each marked for its kind, a ``why:`` before the chain."""
     out: list[Line] = []
+    steps = 0
     for line in told:
-        if line.kind == WHY and not any(o.kind == WHY for o in out):
-            out.append(Line(WHY, "why:"))
-        out.append(Line(line.kind, PLAIN_PREFIX[line.kind] + line.text))
+        text = line.text
+        if line.kind == WHY:
+            if not steps:
+                out.append(Line(WHY, "why:"))
+            steps += 1
+            text = f"{steps}. {text}"
+        out.append(Line(line.kind, PLAIN_PREFIX[line.kind] + text))
     return out
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from faultfinder.faults import fault
@@ -124,7 +125,7 @@ def narrow(groups: Iterable[CauseGroup], names: Iterable[str]) -> tuple[CauseGro
         members = tuple(member for member in group.members if member in wanted)
         if members:
             title = _title(group.code, group.vantage, group.scope, group.where, members)
-            narrowed.append(CauseGroup(**{**group.__dict__, "members": members, "title": title}))
+            narrowed.append(replace(group, members=members, title=title))
     return tuple(narrowed)
 
 

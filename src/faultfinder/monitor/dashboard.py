@@ -133,9 +133,9 @@ def _verdict(view: MonitorView) -> list[Text]:
                 line.append(f" (owner: {verdict.owner}, confidence {verdict.confidence:.2f})")
             lines.append(line)
         elif told.kind != narrative.VERDICT:
-            prefix = "why: " if told.kind == narrative.WHY else narrative.PLAIN_PREFIX[told.kind]
-            text = told.text.split(". ", 1)[1] if told.kind == narrative.WHY else told.text
-            lines.append(Text(f"  {prefix.strip()} {text}", narrative.STYLES.get(told.kind, "")))
+            prefix = "why:" if told.kind == narrative.WHY else narrative.PLAIN_PREFIX[told.kind]
+            style = narrative.STYLES.get(told.kind, "")
+            lines.append(Text(f"  {prefix.strip()} {told.text}", style))
     return lines
 
 

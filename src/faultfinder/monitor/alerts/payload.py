@@ -100,8 +100,7 @@ def _story(alert: Alert) -> list[str]:
         if line.kind == narrative.WHY and "*Why:*" not in body:
             body.append("*Why:*")
         if line.kind in _MRKDWN:
-            text = line.text.split(". ", 1)[1] if line.kind == narrative.WHY else line.text
-            body.append(_MRKDWN[line.kind].format(text))
+            body.append(_MRKDWN[line.kind].format(line.text))
     return body
 
 
