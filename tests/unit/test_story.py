@@ -9,8 +9,8 @@ from faultfinder.diagnosis import narrative, story
 from faultfinder.faults import fault
 from faultfinder.model import RootCause
 
-# The wording of a refused connect is the kernel's (ECONNREFUSED, errno 111 on Linux), as
-# asyncio's open_connection raises it: see tests/integration/test_tcp.py.
+# The wording of a refused connect is the kernel's: Linux include/uapi/asm-generic/errno.h,
+# "#define ECONNREFUSED 111 /* Connection refused */", as Python's OSError prints it.
 REFUSED = "connect to {} failed: [Errno 111] Connection refused"
 
 
