@@ -3,7 +3,8 @@
 Each case closes real listeners on loopback, so the kernel refuses the connections and
 faultfinder diagnoses them as it would in production. The wording in the goldens is Linux's:
 include/uapi/asm-generic/errno.h, ``#define ECONNREFUSED 111 /* Connection refused */``, as
-Python's OSError prints it ("[Errno 111] Connection refused"). The rendered text (``diagnosis.narrative.text``) is compared with
+Python's OSError prints it ("[Errno 111] Connection refused"). The rendered text
+(``diagnosis.narrative.text``) is compared with
 tests/data/story/<case>.txt, ports replaced by PORT1, PORT2 … in the order they appear.
 ``FAULTFINDER_UPDATE_GOLDEN=1`` rewrites the files (read the diff before committing it).
 """
