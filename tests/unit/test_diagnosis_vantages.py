@@ -58,6 +58,10 @@ def test_seen_from_some_agents_is_their_path() -> None:
     redis = next(r for r in diagnosis.components if r.result.component == "redis")
     assert [(v.agent, v.status) for v in redis.vantages] == [
         ("a", Status.HEALTHY), ("b", Status.DOWN), ("c", Status.DOWN)]
+    # issue 19's story: the path's resolver is the group, named after the agents that see it
+    (group,) = diagnosis.groups
+    assert (group.scope, group.where, group.members) == ("resolver", "b,c's resolver", ("redis",))
+    assert diagnosis.verdict.summary.startswith(group.title[:20])
 
 
 def test_a_stale_agent_is_listed_not_guessed() -> None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from faultfinder.clock import utc_iso
 from faultfinder.config import Stack
+from faultfinder.diagnosis import story
 from faultfinder.diagnosis.causes import path_hint, stack_status
 from faultfinder.diagnosis.graph import edges, failing_below
 from faultfinder.diagnosis.verdict import root_cause_confidence, verdict, why_chain
@@ -93,17 +94,20 @@ def diagnose_vantages(
     starts = sorted(failing - explained, key=lambda n: (not stack.components[n].spec.critical, n))
     for start in starts:
         why.extend(why_chain(start, reports, causes, described))
+    # no probe results here (only the agents' codes), so causes group by resolver or component
+    groups = story.group_causes(root_causes, {}, list(stack.components))
     return Diagnosis(
         stack=stack.name,
         started_at=now,
         duration_ms=0.0,
         status=stack_status(stack, reports),
-        verdict=verdict(root_causes, []),
+        verdict=verdict(root_causes, [], groups=groups),
         root_causes=root_causes,
         components=tuple(reports[name] for name in sorted(reports)),
         why=tuple(why),
         notes=tuple(_notes(stack, agents, fresh, staleness)),
         agents=tuple(agents),
+        groups=groups,
     )
 
 
