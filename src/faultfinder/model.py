@@ -67,6 +67,11 @@ class Certificate:
     not_before: datetime.datetime
     not_after: datetime.datetime
     days_left: float
+    # For blackbox_exporter's probe_ssl_last_chain_info: the SHA-256 of the DER, and the whole
+    # subject and issuer names in RFC 4514 order (subject and issuer above are common names).
+    fingerprint_sha256: str = ""
+    subject_name: str = ""
+    issuer_name: str = ""
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -77,6 +82,16 @@ class Certificate:
             "not_after": utc_seconds(self.not_after),
             "days_left": round(self.days_left, 1),
         }
+
+
+@dataclass(frozen=True)
+class HttpAnswer:
+    """What an HTTP answer said besides its status, as blackbox_exporter reports it."""
+
+    version: str  # "1.1", "1.0": the status line's
+    content_length: int  # the Content-Length header; -1 without one (chunked, or until close)
+    body_bytes: int  # the body's bytes as read (the prober reads at most 256 KiB)
+    last_modified: datetime.datetime | None = None  # the Last-Modified header, when valid
 
 
 @dataclass(frozen=True)
@@ -102,6 +117,7 @@ class CheckResult:
     duration_ms: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)  # blackbox phase names → ms
     steps: tuple[StepResult, ...] = ()  # a flow's steps, in the order they ran
+    http: HttpAnswer | None = None  # an HTTP prober's answer, when one came
 
     @property
     def ok(self) -> bool:

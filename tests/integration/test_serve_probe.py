@@ -1,12 +1,10 @@
 """``/probe``: blackbox_exporter's endpoint and metric names, against real servers, plus
-``probe_failure_info`` — and the same answers as Debian's blackbox_exporter for the same probe."""
+``probe_failure_info`` (side by side with Debian's blackbox_exporter: test_serve_parity.py)."""
 
 from __future__ import annotations
 
 import concurrent.futures
-import datetime
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +21,6 @@ from tests.servers.exporters import Exposition, Served
 from tests.servers.nginx import NginxFactory
 from tests.servers.redis import RedisServer
 from tests.servers.tls import NAME, Certificates, ServedCertificate, TlsServerFactory
-
-# What blackbox emits that faultfinder does not measure (the body's byte counts).
-NOT_PROVIDED = {"probe_http_content_length", "probe_http_uncompressed_body_length"}
 
 
 @pytest.fixture
@@ -196,66 +191,6 @@ def test_debug_shows_the_rungs_without_secrets(
     assert "probe_success 1.0" in response.text
     assert "redis://:***@127.0.0.1" in response.text
     assert "hunter2secret" not in response.text
-
-
-# Side by side with Debian's blackbox_exporter: the same probe gives the same series.
-
-def label_sets(family: Any) -> list[list[tuple[str, str]]]:
-    return sorted(sorted(sample.labels.items()) for sample in family.samples)
-
-
-def compare(ours: Exposition, theirs: Exposition) -> None:
-    for name, family in theirs.families.items():
-        if name in NOT_PROVIDED:
-            continue
-        assert name in ours.families, f"{name} missing"
-        mine = ours.families[name]
-        assert (mine.type, mine.documentation) == (family.type, family.documentation), name
-        assert label_sets(mine) == label_sets(family), name
-    extra = set(ours.families) - set(theirs.families) - {"probe_failure_info"}
-    assert not extra, f"series blackbox would not give: {extra}"
-
-
-SAME_VALUES = ("probe_success", "probe_http_status_code", "probe_http_version", "probe_http_ssl",
-               "probe_http_redirects", "probe_ip_protocol", "probe_ip_addr_hash",
-               "probe_failed_due_to_regex")
-
-
-@pytest.mark.parametrize(("module", "path"), [
-    ("http_2xx", "/ok"), ("http_2xx", "/fail"), ("tcp_connect", ""), ("tcp_connect", "refused"),
-])
-def test_same_series_as_blackbox_exporter(
-    exporter: ServedApp, app_server: AppServer,
-    blackbox_exporter: Callable[[dict[str, Any]], Served], module: str, path: str,
-) -> None:
-    theirs_server = blackbox_exporter({"http_2xx": {"prober": "http"},
-                                       "tcp_connect": {"prober": "tcp"}})
-    port = free_port() if path == "refused" else app_server.port
-    target = f"http://127.0.0.1:{port}{path}" if module == "http_2xx" else f"127.0.0.1:{port}"
-    ours = probe(exporter, target=target, module=module)
-    theirs = probe(theirs_server, target=target, module=module)
-    compare(ours, theirs)
-    for name in SAME_VALUES:
-        if name in theirs.families:
-            assert ours.value(name) == theirs.value(name), name
-
-
-def test_same_certificate_series_as_blackbox_exporter(
-    exporter: ServedApp, tls_server: TlsServerFactory, certificates: Certificates,
-    blackbox_exporter: Callable[[dict[str, Any]], Served],
-) -> None:
-    server = tls_server(certificates.valid)
-    tls_config = {"ca_file": str(certificates.ca_file), "server_name": NAME}
-    theirs_server = blackbox_exporter(
-        {"tls_internal": {"prober": "tcp", "tcp": {"tls": True, "tls_config": tls_config}}})
-    target = f"127.0.0.1:{server.port}"
-    ours = probe(exporter, target=target, module="tls_internal", hostname=NAME)
-    theirs = probe(theirs_server, target=target, module="tls_internal")
-    for name in ("probe_success", "probe_ssl_earliest_cert_expiry"):
-        assert ours.value(name) == theirs.value(name), name
-    assert ours.labels("probe_tls_version_info") == theirs.labels("probe_tls_version_info")
-    assert datetime.datetime.fromtimestamp(ours.value("probe_ssl_earliest_cert_expiry"),
-                                           datetime.UTC).year >= datetime.datetime.now().year
 
 
 def test_a_storm_past_max_probes_is_refused_at_once_and_health_still_answers(

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime
 
-from faultfinder.model import Certificate, CheckResult, Phase
+from faultfinder.model import Certificate, CheckResult, HttpAnswer, Phase
 from faultfinder.serve.blackbox import render_probe
 from tests.servers.exporters import Exposition
 
 NOT_AFTER = datetime.datetime(2031, 5, 4, 3, 2, 1, tzinfo=datetime.UTC)
-CERTIFICATE = Certificate("api.example.test", "test CA", ("api.example.test",),
-                          datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC), NOT_AFTER, 900.0)
+CERTIFICATE = Certificate("api.example.test", "test CA", ("api.example.test", "192.0.2.7"),
+                          datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC), NOT_AFTER, 900.0,
+                          "ab" * 32, "CN=api.example.test,O=Example", "CN=test CA")
+ANSWER = HttpAnswer("1.1", 2, 2, datetime.datetime(2026, 3, 1, tzinfo=datetime.UTC))
 
 
 def metrics(result: CheckResult, prober: str) -> Exposition:
@@ -24,6 +26,7 @@ def https_result(**changes: object) -> CheckResult:
                    Phase("tls", True, 3.0, "TLSv1.2 ECDHE-ECDSA-AES128-GCM-SHA256"),
                    Phase("http", True, 4.0, "200 OK")),
         "status_code": 200, "certificate": CERTIFICATE, "addresses": ("192.0.2.7",),
+        "http": ANSWER,
         "duration_ms": 12.0,
         "timings": {"resolve": 1.0, "connect": 2.0, "tls": 3.0, "processing": 2.5,
                     "transfer": 1.5},
@@ -45,6 +48,23 @@ def test_https_success() -> None:
     assert found.labels("probe_tls_version_info") == [{"version": "TLS 1.2"}]
     assert found.value("probe_ip_protocol") == 4
     assert "probe_failure_info" not in found.names()
+    assert found.value("probe_http_content_length") == 2
+    assert found.value("probe_http_uncompressed_body_length") == 2
+    modified = datetime.datetime(2026, 3, 1, tzinfo=datetime.UTC).timestamp()
+    assert found.value("probe_http_last_modified_timestamp_seconds") == modified
+    assert found.value("probe_ssl_last_chain_expiry_timestamp_seconds") == expiry
+    # blackbox's labels: the whole names, and the DNS names only (Go's cert.DNSNames)
+    assert found.labels("probe_ssl_last_chain_info") == [{
+        "fingerprint_sha256": "ab" * 32, "subject": "CN=api.example.test,O=Example",
+        "issuer": "CN=test CA", "subjectalternative": "api.example.test"}]
+
+
+def test_an_answer_without_content_length_is_minus_one_as_go_says() -> None:
+    found = metrics(https_result(http=HttpAnswer("1.0", -1, 5)), "http")
+    assert found.value("probe_http_content_length") == -1
+    assert found.value("probe_http_uncompressed_body_length") == 5
+    assert found.value("probe_http_version") == 1.0
+    assert "probe_http_last_modified_timestamp_seconds" not in found.names()
 
 
 def test_a_failure_names_the_code_the_layer_and_the_owner() -> None:
@@ -60,18 +80,32 @@ def test_a_failure_names_the_code_the_layer_and_the_owner() -> None:
     assert found.value("probe_http_status_code") == 502
 
 
-def test_no_response_is_status_0_and_no_version() -> None:
+def test_no_response_is_status_0_and_version_0() -> None:
     result = https_result(
         phases=(Phase("dns", True, 1.0, "192.0.2.7"), Phase("tcp", False, 2.0, "refused")),
-        status_code=None, certificate=None, code="tcp.refused", timings={"resolve": 1.0})
+        status_code=None, certificate=None, code="tcp.refused", timings={"resolve": 1.0},
+        http=None)
     found = metrics(result, "http")
-    assert found.value("probe_http_status_code") == 0
-    assert found.value("probe_http_ssl") == 0
+    # what Debian's blackbox_exporter 0.23 answers for a refused port: every figure 0
+    for name in ("probe_http_status_code", "probe_http_ssl", "probe_http_version",
+                 "probe_http_content_length", "probe_http_uncompressed_body_length"):
+        assert found.value(name) == 0, name
     assert found.value("probe_http_duration_seconds", phase="tls") == 0
-    assert "probe_http_version" not in found.names()
     assert "probe_ssl_earliest_cert_expiry" not in found.names()
     assert found.labels("probe_failure_info") == [
         {"code": "tcp.refused", "layer": "tcp", "owner": "infrastructure"}]
+
+
+def test_a_failed_lookup_has_only_the_resolve_phase_and_a_zero_address() -> None:
+    result = CheckResult("http_2xx", "http", "http://nowhere.invalid/",
+                         (Phase("dns", False, 3.0, "Name or service not known"),),
+                         code="dns.nxdomain", duration_ms=3.5)
+    found = metrics(result, "http")
+    # blackbox 0.23 returns before it makes the other phases, and leaves the address at 0
+    assert found.labels("probe_http_duration_seconds") == [{"phase": "resolve"}]
+    assert found.value("probe_dns_lookup_time_seconds") == 0.003
+    assert found.value("probe_ip_protocol") == 0
+    assert found.value("probe_ip_addr_hash") == 0
 
 
 def test_warnings_do_not_fail_the_probe() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 import itertools
 
 from cryptography import x509
@@ -33,6 +34,9 @@ def read_certificate(der: bytes, now: datetime.datetime | None = None) -> Certif
         not_before=not_before,
         not_after=not_after,
         days_left=(not_after - now).total_seconds() / 86400,
+        fingerprint_sha256=hashlib.sha256(der).hexdigest(),
+        subject_name=printable(certificate.subject.rfc4514_string()),
+        issuer_name=printable(certificate.issuer.rfc4514_string()),
     )
 
 

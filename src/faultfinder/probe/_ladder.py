@@ -10,7 +10,7 @@ from typing import TypeVar
 from faultfinder.classify import Finding, describe
 from faultfinder.config import Component
 from faultfinder.errors import ProbeFault, printable
-from faultfinder.model import Certificate, CheckResult, Phase, StepResult
+from faultfinder.model import Certificate, CheckResult, HttpAnswer, Phase, StepResult
 
 T = TypeVar("T")
 
@@ -49,6 +49,7 @@ class Ladder:
         self.body = ""
         self.content_type = ""
         self.steps: list[StepResult] = []  # a flow's
+        self.http: HttpAnswer | None = None
 
     def remaining(self) -> float:
         return max(0.0, self.deadline - asyncio.get_running_loop().time())
@@ -115,4 +116,5 @@ class Ladder:
             duration_ms=(time.perf_counter() - self.started) * 1000,
             timings=dict(self.timings),
             steps=tuple(self.steps),
+            http=self.http,
         )

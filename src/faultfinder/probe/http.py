@@ -18,6 +18,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import codecs
+import contextlib
+import email.utils
 import functools
 import json
 import time
@@ -39,7 +41,7 @@ from faultfinder.classify.protocols import identify
 from faultfinder.classify.responses import classify_response, summarize
 from faultfinder.config import Component
 from faultfinder.errors import NoResponse, ProbeFault
-from faultfinder.model import Grade
+from faultfinder.model import Grade, HttpAnswer
 from faultfinder.probe._answer import mismatch
 from faultfinder.probe._ladder import Ladder
 from faultfinder.probe._steps import (
@@ -85,7 +87,7 @@ async def request(ladder: Ladder, connection: Connection) -> None:
     async def send() -> int:
         head, payload = _request(component)  # h11 refuses a header a flow's variable broke
         try:
-            status, answer, body = await _exchange(
+            status, answer, body, version = await _exchange(
                 connection.reader, connection.writer, head, payload, times, first
             )
         except (NoResponse, h11.RemoteProtocolError) as error:
@@ -94,6 +96,7 @@ async def request(ladder: Ladder, connection: Connection) -> None:
         finally:
             connection.writer.transport.abort()  # no close handshake to wait for
         ladder.status_code = status
+        ladder.http = _answer(version, answer, len(body))
         ladder.content_type = answer.get("content-type", "")
         ladder.body = body.decode(_charset(ladder.content_type), errors="replace")
         finding = judge(ladder, status, answer, ladder.body)
@@ -136,8 +139,9 @@ async def _exchange(
     payload: bytes,
     times: dict[str, float],
     first: bytearray,
-) -> tuple[int, dict[str, str], bytes]:
-    """Send one request; read the status, headers and up to ``BODY_LIMIT`` of the body."""
+) -> tuple[int, dict[str, str], bytes, str]:
+    """Send one request; read the status, headers, up to ``BODY_LIMIT`` of the body and the
+    HTTP version of the answer."""
     connection = h11.Connection(h11.CLIENT, max_incomplete_event_size=HEAD_LIMIT)
     data = connection.send(head)
     if payload:
@@ -146,6 +150,7 @@ async def _exchange(
     await writer.drain()
     times["sent"] = time.perf_counter()
     status: int | None = None
+    version = ""
     headers: dict[str, str] = {}
     body = bytearray()
     while len(body) < BODY_LIMIT:
@@ -160,6 +165,7 @@ async def _exchange(
         elif isinstance(event, h11.Response):
             times["headers"] = time.perf_counter()
             status = event.status_code
+            version = event.http_version.decode("ascii")
             for name, value in event.headers:
                 key, text = name.decode("latin-1"), value.decode("latin-1")
                 headers[key] = f"{headers[key]}, {text}" if key in headers else text
@@ -170,7 +176,20 @@ async def _exchange(
     times["body"] = time.perf_counter()
     if status is None:
         raise NoResponse("the server closed the connection without sending a response")
-    return status, headers, bytes(body)
+    return status, headers, bytes(body), version
+
+
+def _answer(version: str, headers: Mapping[str, str], body_bytes: int) -> HttpAnswer:
+    """What blackbox_exporter reports of an answer (prober/http.go: ``resp.ContentLength``,
+    -1 when unknown as Go's net/http says it; the bytes read; the Last-Modified header)."""
+    length = headers.get("content-length", "")
+    last_modified = None
+    with contextlib.suppress(TypeError, ValueError, IndexError):
+        if "last-modified" in headers:
+            last_modified = email.utils.parsedate_to_datetime(headers["last-modified"])
+    if last_modified is not None and last_modified.tzinfo is None:
+        last_modified = None  # not an HTTP date (RFC 9110 §5.6.7 says GMT)
+    return HttpAnswer(version, int(length) if length.isdigit() else -1, body_bytes, last_modified)
 
 
 def _request(component: Component) -> tuple[h11.Request, bytes]:

@@ -42,11 +42,12 @@ class ProbeCollector:
             "Returns how long the probe took to complete in seconds",
             result.duration_ms / 1000,
         )
-        if "resolve" in result.timings:
+        lookup = _lookup_ms(result)
+        if lookup is not None:
             yield _gauge(
                 "probe_dns_lookup_time_seconds",
                 "Returns the time taken for probe dns lookup in seconds",
-                result.timings["resolve"] / 1000,
+                lookup / 1000,
             )
         yield from _address(result)
         if scheme(result.kind).prober == "http":
@@ -80,17 +81,30 @@ def _address(result: CheckResult) -> Iterator[Metric]:
     try:
         address = ipaddress.ip_address(text)
     except ValueError:
-        return
-    yield _gauge(
-        "probe_ip_protocol",
-        "Specifies whether probe ip protocol is IP4 or IP6",
-        float(address.version),
-    )
+        if not _lookup_failed(result):
+            return
+        # blackbox registers both before resolving and leaves them 0 when the lookup fails
+        # (prober/utils.go, chooseProtocol)
+        version, hashed = 0.0, 0.0
+    else:
+        version, hashed = float(address.version), float(_fnv32a(address.packed))
+    yield _gauge("probe_ip_protocol", "Specifies whether probe ip protocol is IP4 or IP6", version)
     yield _gauge(
         "probe_ip_addr_hash",
         "Specifies the hash of IP address. It's useful to detect if the IP address changes.",
-        float(_fnv32a(address.packed)),
+        hashed,
     )
+
+
+def _lookup_failed(result: CheckResult) -> bool:
+    return any(p.layer == "dns" and not p.ok for p in result.phases)
+
+
+def _lookup_ms(result: CheckResult) -> float | None:
+    """The name lookup's time, also when it failed (blackbox times a failed lookup too)."""
+    if "resolve" in result.timings:
+        return result.timings["resolve"]
+    return next((p.ms for p in result.phases if p.layer == "dns"), None)
 
 
 def _fnv32a(data: bytes) -> int:
@@ -102,30 +116,60 @@ def _fnv32a(data: bytes) -> int:
 
 
 def _http(result: CheckResult) -> Iterator[Metric]:
+    """prober/http.go's series: every phase once a lookup held (only ``resolve`` when it did
+    not, as blackbox returns before it makes the others), and the answer's figures, 0 when no
+    answer came."""
     phases = GaugeMetricFamily(
         "probe_http_duration_seconds",
         "Duration of http request by phase, summed over all redirects",
         labels=["phase"],
     )
-    for phase in HTTP_PHASES:
-        phases.add_metric([phase], result.timings.get(phase, 0.0) / 1000)
+    lookup = _lookup_ms(result)
+    if _lookup_failed(result):
+        phases.add_metric(["resolve"], (lookup or 0.0) / 1000)
+    else:
+        for phase in HTTP_PHASES:
+            phases.add_metric([phase], result.timings.get(phase, 0.0) / 1000)
     yield phases
-    answered = result.status_code is not None
+    answer = result.http
+    # resp.ContentLength: the Content-Length header, -1 when the answer has none
     yield _gauge(
-        "probe_http_status_code", "Response HTTP status code", float(result.status_code or 0)
+        "probe_http_content_length",
+        "Length of http content response",
+        float(answer.content_length if answer else 0),
+    )
+    # the body's bytes as read, after any decompression (faultfinder asks for identity)
+    yield _gauge(
+        "probe_http_uncompressed_body_length",
+        "Length of uncompressed response body",
+        float(answer.body_bytes if answer else 0),
     )
     yield _gauge("probe_http_redirects", "The number of redirects", 0.0)  # never followed
-    tls_held = any(p.layer == "tls" and p.ok for p in result.phases)
     yield _gauge(
         "probe_http_ssl",
         "Indicates if SSL was used for the final redirect",
-        float(scheme(result.kind).tls and tls_held and answered),
+        float(answer is not None and scheme(result.kind).tls),
     )
-    if answered:  # the prober speaks HTTP/1.1 only
-        yield _gauge("probe_http_version", "Returns the version of HTTP of the probe response", 1.1)
+    yield _gauge(
+        "probe_http_status_code", "Response HTTP status code", float(result.status_code or 0)
+    )
+    yield _gauge(
+        "probe_http_version",
+        "Returns the version of HTTP of the probe response",
+        float(answer.version) if answer and answer.version else 0.0,
+    )
+    if answer is not None and answer.last_modified is not None:
+        yield _gauge(
+            "probe_http_last_modified_timestamp_seconds",
+            "Returns the Last-Modified HTTP response header in unixtime",
+            float(int(answer.last_modified.timestamp())),
+        )
 
 
 def _tls(result: CheckResult) -> Iterator[Metric]:
+    """The certificate's series (prober/tls.go, prober/tcp.go, prober/http.go). faultfinder
+    reads the leaf only: its notAfter stands for the chain's earliest expiry, in practice the
+    same, since the leaf expires first."""
     certificate = result.certificate
     if certificate is not None:
         yield _gauge(
@@ -134,7 +178,31 @@ def _tls(result: CheckResult) -> Iterator[Metric]:
             certificate.not_after.timestamp(),
         )
     handshake = next((p for p in result.phases if p.layer == "tls" and p.ok), None)
-    if handshake is not None and handshake.detail.startswith("TLSv"):
+    if handshake is None:
+        return  # blackbox gives the chain's series only after a verified handshake
+    if certificate is not None:
+        yield _gauge(
+            "probe_ssl_last_chain_expiry_timestamp_seconds",
+            "Returns last SSL chain expiry in timestamp",
+            certificate.not_after.timestamp(),
+        )
+        info = GaugeMetricFamily(
+            "probe_ssl_last_chain_info",
+            "Contains SSL leaf certificate information",
+            labels=["fingerprint_sha256", "subject", "issuer", "subjectalternative"],
+        )
+        dns_names = [name for name in certificate.names if not _is_address(name)]
+        info.add_metric(
+            [
+                certificate.fingerprint_sha256,
+                certificate.subject_name,
+                certificate.issuer_name,
+                ",".join(dns_names),  # Go's cert.DNSNames, joined by commas
+            ],
+            1.0,
+        )
+        yield info
+    if handshake.detail.startswith("TLSv"):
         version = GaugeMetricFamily(
             "probe_tls_version_info",
             "Returns the TLS version used or NaN when unknown",
@@ -142,6 +210,14 @@ def _tls(result: CheckResult) -> Iterator[Metric]:
         )
         version.add_metric([handshake.detail.split()[0].replace("TLSv", "TLS ")], 1.0)
         yield version
+
+
+def _is_address(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
 
 
 def _faultfinder(result: CheckResult) -> Iterator[Metric]:
