@@ -38,6 +38,7 @@ def test_a_taken_port_is_a_one_line_error() -> None:
 @pytest.mark.parametrize(("args", "start"), [
     (("--listen", "localhost"), "faultfinder: error: --listen: 'localhost' is not HOST:PORT"),
     (("--refresh", "often"), "faultfinder: error: --refresh:"),
+    (("--workers", "0"), "faultfinder: error: --workers: between 1 and 256"),
 ])
 def test_bad_options_are_one_line_errors(args: tuple[str, ...], start: str) -> None:
     assert one_line_error(*args).startswith(start)

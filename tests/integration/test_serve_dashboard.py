@@ -71,7 +71,9 @@ def test_dashboard_shows_a_real_outage(
         defaults={"timeout": "1s", "interval": "200ms", "failure_threshold": 1,
                   "success_threshold": 1},
     )
-    serve = serve_process(stack, "--no-alerts", "--no-history", "--refresh", "300ms")
+    # with workers on: the page, its script and api/status come from the owner through them
+    serve = serve_process(stack, "--no-alerts", "--no-history", "--refresh", "300ms",
+                          "--workers", "2")
     wait_until(lambda: len(component(status(serve), "cache").get("latency", ())) >= 3,
                what="three healthy probes of cache")
     cache.close()  # the outage: nothing listens any more

@@ -48,7 +48,8 @@ def test_prometheus_scrapes_probe_and_metrics(
         },
         defaults={"timeout": "1s", "interval": "250ms", "failure_threshold": 1},
     )
-    serve = serve_process(stack, "--no-alerts", "--no-history")
+    # with workers on: /probe from either worker, /metrics from the owner through them
+    serve = serve_process(stack, "--no-alerts", "--no-history", "--workers", "2")
     ok, fail = app_server.url("/ok"), app_server.url("/fail")
     prometheus = prometheus_server([
         blackbox_job("blackbox_http", "http_2xx", [ok, fail], serve.address),

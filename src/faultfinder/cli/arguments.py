@@ -229,6 +229,13 @@ def _serve(commands: Any) -> None:
         metavar="N",
         help="/probe requests probed at once; more are refused with 503 (default 200)",
     )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="processes answering /probe on the one port (default: the number of cores; "
+        "1: a single process)",
+    )
 
 
 def _rules(commands: Any) -> None:

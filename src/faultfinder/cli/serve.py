@@ -1,5 +1,7 @@
 """``faultfinder serve [STACK]``: read the stack, open its history, run its monitor in the
-background of the app (``faultfinder.serve``), serve the app on uvicorn.
+background of the app (``faultfinder.serve``), serve the app on uvicorn — in this process, or
+(``--workers N``, N > 1) with N worker processes answering ``/probe`` on the port while this
+process, the owner, runs the monitor and answers the rest through them (``serve.workers``).
 
 Errors a user can fix (the stack file, the modules file, ``--listen``, the history store) are
 raised before the server answers, as ``FaultfinderError``s the CLI prints in one line.
@@ -8,9 +10,17 @@ raised before the server answers, as ``FaultfinderError``s the CLI prints in one
 from __future__ import annotations
 
 import argparse
+import asyncio
+import math
+import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
+from pathlib import Path
+from types import FrameType
+from typing import Any
 
 import uvicorn
 from prometheus_client import PlatformCollector, ProcessCollector
@@ -24,6 +34,10 @@ from faultfinder.errors import UsageError
 from faultfinder.monitor import Monitor, open_store, store_url
 from faultfinder.serve.app import create_app
 from faultfinder.serve.modules import Modules, load_modules
+from faultfinder.serve.shared import SharedProbeCounts
+from faultfinder.serve.workers import STOP_GRACE, Workers, context
+
+MAX_WORKERS = 256
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,10 +48,13 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--refresh: {error}") from None
     if not 1 <= args.max_probes <= 100_000:
         raise UsageError("--max-probes: between 1 and 100000")
+    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+    if not 1 <= workers <= MAX_WORKERS:
+        raise UsageError(f"--workers: between 1 and {MAX_WORKERS}")
     modules = Modules(load_modules(args.modules)) if args.modules else Modules()
     stack = load_stack(args.stack) if args.stack else None
     listener = bind(host, port)
-    return eventloop.run(_serve(args, stack, modules, refresh, listener))
+    return eventloop.run(_serve(args, stack, modules, refresh, listener, workers))
 
 
 async def _serve(
@@ -46,13 +63,27 @@ async def _serve(
     modules: Modules,
     refresh: float,
     listener: socket.socket,
+    workers: int,
 ) -> int:
     registry = CollectorRegistry(auto_describe=False)
     ProcessCollector(registry=registry)  # the agent's own CPU and memory, as exporters do
     PlatformCollector(registry=registry)
+    options: dict[str, Any] = {
+        "registry": registry,
+        "modules": modules,
+        "max_probes": args.max_probes,
+    }
+    pool = None
+    if workers > 1:
+        counts = SharedProbeCounts(list(modules.modules), workers, context())
+        owner = Path(tempfile.mkdtemp(prefix="faultfinder-serve-")) / "owner.sock"
+        # --max-probes is the whole server's: each worker gets its share
+        share = math.ceil(args.max_probes / workers)
+        pool = Workers(workers, listener, str(owner), modules.modules, share, counts)
+        registry.register(pool)
+        options["requests"] = counts
     if stack is None:
-        app = create_app(registry=registry, modules=modules, max_probes=args.max_probes)
-        return await _run(app, listener)
+        return await _run(create_app(**options), listener, pool)
 
     store = None if args.no_history else await open_store(store_url(stack, args.store))
     try:
@@ -61,20 +92,34 @@ async def _serve(
             monitor=monitor,
             stack_name=stack.name,
             redactor=stack.redactor,
-            registry=registry,
-            modules=modules,
             background=monitor.run,  # started and stopped (history flushed) by the lifespan
             refresh_seconds=refresh,
-            max_probes=args.max_probes,
             agent=args.agent,  # only a name given on purpose labels the series
+            **options,
         )
-        return await _run(app, listener)
+        return await _run(app, listener, pool)
     finally:
         if store is not None:
             await store.close()
 
 
-async def _run(app: Starlette, listener: socket.socket) -> int:
+class _Server(uvicorn.Server):
+    """uvicorn's server, which also tells the workers to stop the moment a signal comes (the
+    owner's own shutdown, writing the history, may take longer than a worker may)."""
+
+    def __init__(self, config: uvicorn.Config, pool: Workers | None) -> None:
+        super().__init__(config)
+        self.pool = pool
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self.pool is not None:
+            self.pool.signal_all()
+            loop = asyncio.get_running_loop()
+            loop.call_soon_threadsafe(loop.call_later, STOP_GRACE, self.pool.kill_remaining)
+        super().handle_exit(sig, frame)
+
+
+async def _run(app: Starlette, listener: socket.socket, pool: Workers | None) -> int:
     config = uvicorn.Config(
         app,
         log_level="warning",
@@ -83,7 +128,7 @@ async def _run(app: Starlette, listener: socket.socket) -> int:
         ws="none",
         timeout_graceful_shutdown=2,
     )
-    server = uvicorn.Server(config)
+    server = _Server(config, pool)
     host, port = listener.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     print(f"faultfinder serve: http://{shown}:{port}/", file=sys.stderr, flush=True)
@@ -92,10 +137,26 @@ async def _run(app: Starlette, listener: socket.socket) -> int:
     # and the exit status is 0 rather than death by SIGTERM.
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: None)
     try:
-        await server.serve(sockets=[listener])
+        if pool is None:
+            await server.serve(sockets=[listener])
+        else:
+            await _serve_with_workers(server, pool)
     finally:
         signal.signal(signal.SIGTERM, previous)
+        if pool is not None:
+            pool.stop()
+            shutil.rmtree(Path(pool.owner).parent, ignore_errors=True)
     return 0 if server.started else 1
+
+
+async def _serve_with_workers(server: _Server, pool: Workers) -> None:
+    """The owner answers on its Unix socket; the workers start at once (what they forward
+    waits in the socket's backlog until the owner has started)."""
+    owner = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    owner.bind(pool.owner)  # in a directory of our own, mode 0700
+    owner.listen(1024)
+    pool.start()
+    await server.serve(sockets=[owner])
 
 
 def parse_listen(text: str) -> tuple[str, int]:

@@ -11,10 +11,11 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from importlib import resources
-from typing import Any
+from typing import Any, Protocol
 
+from prometheus_client.core import Metric
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import CollectorRegistry
 from starlette.applications import Starlette
@@ -37,6 +38,7 @@ from faultfinder.serve.collector import (
     ProbeRequests,
     ProbeTally,
 )
+from faultfinder.serve.forward import Forward
 from faultfinder.serve.modules import Modules
 from faultfinder.serve.status import status_document
 
@@ -52,6 +54,16 @@ and <a href="/metrics">/metrics</a> are served.</p></body></html>
 """
 
 
+class ProbeCounts(Protocol):
+    """Where ``/probe`` counts its answers: ``ProbeRequests`` in one process, a worker's row
+    of ``shared.SharedProbeCounts`` under ``serve --workers``."""
+
+    def count(self, module: str, ok: bool) -> None: ...
+    def reject(self) -> None: ...
+    def refuse_busy(self) -> None: ...
+    def collect(self) -> Iterator[Metric]: ...
+
+
 # /probe requests probed at once; more are refused with 503 (blackbox_exporter's users ask for
 # such a limit: a scrape storm at hung targets holds a connection and memory each).
 DEFAULT_MAX_PROBES = 200
@@ -62,7 +74,7 @@ class _Endpoints:
         self,
         registry: CollectorRegistry,
         modules: Modules,
-        requests: ProbeRequests,
+        requests: ProbeCounts,
         monitor: MonitorView | None,
         stack_name: str,
         redactor: Redactor,
@@ -162,12 +174,18 @@ def create_app(
     refresh_seconds: float = 5.0,
     max_probes: int = DEFAULT_MAX_PROBES,
     agent: str | None = None,
+    requests: ProbeCounts | None = None,
+    owner: str | None = None,
 ) -> Starlette:
     """The app. ``registry`` gets the app's collectors (a fresh one when not given: never the
     global registry); ``background`` (the monitor's run loop) runs for the app's lifetime;
-    ``agent`` labels every monitor series with this vantage point's name."""
+    ``agent`` labels every monitor series with this vantage point's name.
+
+    ``requests`` counts ``/probe``'s answers (a ``ProbeRequests`` of its own when not given).
+    With ``owner`` (a Unix socket's path) the app is a ``serve --workers`` worker: it answers
+    ``/probe`` and ``/-/healthy`` itself and every other path from the owner process."""
     registry = registry if registry is not None else CollectorRegistry(auto_describe=False)
-    requests = ProbeRequests()
+    requests = requests if requests is not None else ProbeRequests()
     registry.register(requests)
     tally = ProbeTally(monitor) if monitor is not None else None
     if monitor is not None:
@@ -182,6 +200,13 @@ def create_app(
         refresh_seconds,
         max_probes,
     )
+    if owner is not None:
+        worker_routes: list[BaseRoute] = [
+            Route("/probe", endpoints.probe),
+            Route("/-/healthy", endpoints.healthy),
+            Route("/{path:path}", Forward(owner).answer, methods=["GET", "HEAD"]),
+        ]
+        return Starlette(routes=worker_routes, lifespan=_lifespan(None, None))
     routes: list[BaseRoute] = [
         Route("/probe", endpoints.probe),
         Route("/metrics", endpoints.metrics),

@@ -303,21 +303,28 @@ class ProbeRequests:
     def collect(self) -> Iterator[Metric]:
         with self._lock:
             counts, rejected, busy = dict(self._counts), self._rejected, self._busy
-        probes = CounterMetricFamily(
-            "faultfinder_probe_requests",
-            "/probe requests answered, by module and whether the probe succeeded",
-            labels=["module", "result"],
-        )
-        for (module, result), count in sorted(counts.items()):
-            probes.add_metric([module, result], float(count))
-        yield probes
-        yield CounterMetricFamily(
-            "faultfinder_probe_requests_rejected",
-            "/probe requests refused with 400: unknown module, missing or malformed target",
-            value=float(rejected),
-        )
-        yield CounterMetricFamily(
-            "faultfinder_probe_requests_busy",
-            "/probe requests refused with 503: as many probes as --max-probes were in flight",
-            value=float(busy),
-        )
+        yield from probe_request_families(counts, rejected, busy)
+
+
+def probe_request_families(
+    counts: Mapping[tuple[str, str], float], rejected: float, busy: float
+) -> Iterator[Metric]:
+    """The ``/probe`` counters, from one process's counts or every worker's summed."""
+    probes = CounterMetricFamily(
+        "faultfinder_probe_requests",
+        "/probe requests answered, by module and whether the probe succeeded",
+        labels=["module", "result"],
+    )
+    for (module, result), count in sorted(counts.items()):
+        probes.add_metric([module, result], float(count))
+    yield probes
+    yield CounterMetricFamily(
+        "faultfinder_probe_requests_rejected",
+        "/probe requests refused with 400: unknown module, missing or malformed target",
+        value=float(rejected),
+    )
+    yield CounterMetricFamily(
+        "faultfinder_probe_requests_busy",
+        "/probe requests refused with 503: as many probes as --max-probes were in flight",
+        value=float(busy),
+    )
