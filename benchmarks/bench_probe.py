@@ -2,11 +2,13 @@
 
 Run from the repository root: ``.venv/bin/python benchmarks/bench_probe.py``. It starts, on
 free loopback ports, an nginx answering ``200 ok`` (the target), Debian's
-``prometheus-blackbox-exporter`` and ``faultfinder serve`` (no stack: ``/probe`` only), then
-drives each exporter's ``/probe`` with wrk, in turns, for the HTTP (``http_2xx``) and TCP
-(``tcp_connect``) modules: the same URL, connections, threads and duration for both. Each
-exporter's CPU time is read from /proc. It prints requests/s, latency and CPU per probe, and
-the ratio ours/theirs of the median requests/s. See benchmarks/README.md for the figures.
+``prometheus-blackbox-exporter`` and ``faultfinder serve --workers N`` (no stack: ``/probe``
+only; N defaults to the number of cores, as serve's does), then drives each exporter's
+``/probe`` with wrk, in turns, for the HTTP (``http_2xx``) and TCP (``tcp_connect``) modules:
+the same URL, connections, threads and duration for both, who goes first alternating by round.
+Each exporter's CPU time (its whole process tree: serve's workers too) is read from /proc. It
+prints requests/s, p50/p99 latency and CPU per probe, and the ratios ours/theirs of the median
+requests/s and p99. See benchmarks/README.md for the figures.
 """
 
 from __future__ import annotations
@@ -69,13 +71,29 @@ class Exporter:
         return f"http://127.0.0.1:{self.port}/probe?module={module}&target={target}"
 
     def cpu_seconds(self) -> float:
-        """user + system CPU of the exporter's process, from /proc."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rpartition(")")[2].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """user + system CPU of the exporter's process and its children (serve's workers),
+        from /proc; the workers live through the whole run, so none is lost between reads."""
+        return sum(_cpu(pid) for pid in _tree(self.process.pid))
+
+
+def _tree(pid: int) -> list[int]:
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except FileNotFoundError:
+        return []
+    return [pid, *(found for child in children for found in _tree(int(child)))]
+
+
+def _cpu(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @contextlib.contextmanager
-def servers(workdir: Path) -> Iterator[tuple[int, list[Exporter]]]:
+def servers(workdir: Path, workers: int) -> Iterator[tuple[int, list[Exporter]]]:
     started: list[Process] = []
     try:
         port = free_port()
@@ -93,7 +111,8 @@ def servers(workdir: Path) -> Iterator[tuple[int, list[Exporter]]]:
                                log=workdir / "blackbox.log"))
         ours = free_port()
         started.append(Process([sys.executable, "-m", "faultfinder", "serve", "--listen",
-                                f"127.0.0.1:{ours}"], log=workdir / "serve.log",
+                                f"127.0.0.1:{ours}", "--workers", str(workers)],
+                               log=workdir / "serve.log",
                                env={"PYTHONPATH": str(ROOT / "src")}))
         exporters = [Exporter("faultfinder", ours, started[2]),
                      Exporter("blackbox", theirs, started[1])]
@@ -152,10 +171,12 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="runs per exporter and module")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="faultfinder serve's worker processes (default: the cores)")
     args = parser.parse_args()
     runs: list[Run] = []
     with tempfile.TemporaryDirectory(prefix="bench-probe-") as directory, \
-            servers(Path(directory)) as (port, exporters):
+            servers(Path(directory), args.workers) as (port, exporters):
         targets = {"http_2xx": f"http://127.0.0.1:{port}/", "tcp_connect": f"127.0.0.1:{port}"}
         for module, target in targets.items():
             for exporter in exporters:
@@ -175,7 +196,7 @@ def main() -> int:
 def report(runs: list[Run], args: argparse.Namespace) -> None:
     print(f"/probe throughput: wrk -t{args.threads} -c{args.connections} -d{args.seconds:g}s, "
           f"{args.rounds} rounds each, target nginx on loopback, {os.cpu_count()} CPUs, "
-          f"load average {os.getloadavg()[0]:.1f}")
+          f"serve --workers {args.workers}, load average {os.getloadavg()[0]:.1f}")
     print()
     print(f"{'module':<12} {'exporter':<12} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
           f"{'cpu ms/probe':>13} {'errors':>7}")
@@ -185,16 +206,27 @@ def report(runs: list[Run], args: argparse.Namespace) -> None:
               f"{run.errors:>7}")
     print()
     for module in dict.fromkeys(run.module for run in runs):
-        medians = {name: statistics.median(r.requests_per_second for r in runs
-                                           if r.module == module and r.exporter == name)
-                   for name in ("faultfinder", "blackbox")}
-        cpu = {name: statistics.median(r.cpu_ms_per_probe for r in runs
-                                       if r.module == module and r.exporter == name)
-               for name in ("faultfinder", "blackbox")}
-        ratio = medians["faultfinder"] / medians["blackbox"]
-        print(f"{module}: faultfinder {medians['faultfinder']:.0f}/s, blackbox "
-              f"{medians['blackbox']:.0f}/s, ratio ours/theirs {ratio:.2f} (goal >= 1.0); "
-              f"CPU per probe {cpu['faultfinder']:.2f} ms vs {cpu['blackbox']:.2f} ms")
+        ours, theirs = (Summary.of([r for r in runs if r.module == module and r.exporter == name])
+                        for name in ("faultfinder", "blackbox"))
+        print(f"{module}: faultfinder {ours.rate:.0f}/s, blackbox {theirs.rate:.0f}/s, "
+              f"ratio ours/theirs {ours.rate / theirs.rate:.2f} (goal >= 1.0); p99 "
+              f"{ours.p99:.1f} vs {theirs.p99:.1f} ms, ratio {ours.p99 / theirs.p99:.2f} "
+              f"(goal <= 2.0); CPU per probe {ours.cpu:.2f} ms vs {theirs.cpu:.2f} ms")
+
+
+@dataclass
+class Summary:
+    """Medians over an exporter's rounds for one module."""
+
+    rate: float
+    p99: float
+    cpu: float
+
+    @classmethod
+    def of(cls, runs: list[Run]) -> Summary:
+        return cls(statistics.median(r.requests_per_second for r in runs),
+                   statistics.median(r.p99_ms for r in runs),
+                   statistics.median(r.cpu_ms_per_probe for r in runs))
 
 
 if __name__ == "__main__":

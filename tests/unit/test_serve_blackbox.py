@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import datetime
 
+import pytest
+from prometheus_client.exposition import generate_latest
+from prometheus_client.registry import CollectorRegistry
+
 from faultfinder.model import Certificate, CheckResult, HttpAnswer, Phase
-from faultfinder.serve.blackbox import render_probe
+from faultfinder.serve.blackbox import ProbeCollector, render_probe
 from tests.servers.exporters import Exposition
 
 NOT_AFTER = datetime.datetime(2031, 5, 4, 3, 2, 1, tzinfo=datetime.UTC)
@@ -140,3 +144,20 @@ def test_dns_only_reports_the_lookup() -> None:
     found = metrics(result, "dns")
     assert found.names() == {"probe_success", "probe_duration_seconds",
                              "probe_dns_lookup_time_seconds"}
+
+
+@pytest.mark.parametrize("result", [
+    https_result(),
+    https_result(warning="tls.expiring_soon", http=HttpAnswer("1.0", -1, 5)),
+    https_result(code="app.error", status_code=500,
+                 phases=(Phase("dns", True, 1.0), Phase("http", False, 4.0, "500"))),
+    CheckResult("http_2xx", "http", "http://nowhere.invalid/", (Phase("dns", False, 3.0),),
+                code="dns.nxdomain", duration_ms=3.5),
+    # label values a server chose: quotes, a backslash and a line break must be escaped
+    https_result(certificate=Certificate("x", "y", ('we"ird\\na\nme',), NOT_AFTER, NOT_AFTER,
+                                         1.0, "00", 'CN=a "b"', "CN=c\\d")),
+], ids=["https", "warning", "failure", "no-lookup", "escaping"])
+def test_the_text_is_prometheus_client_s_byte_for_byte(result: CheckResult) -> None:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(ProbeCollector(result, "http"))
+    assert render_probe(result, "http") == generate_latest(registry)
