@@ -2,8 +2,9 @@
 that started them supervises them, replaces the dead, and stops them all.
 
 One Python event loop uses one core, so one process cannot keep up with blackbox_exporter on
-a machine of several. The workers share the listening socket the supervisor bound (each is
-given a copy of it), and the kernel hands each connection to one of them. Everything that must
+a machine of several. Each worker listens on a socket of its own bound to the same address
+with SO_REUSEPORT (the supervisor's socket, bound the same way but never listening, holds the
+port), and the kernel spreads the connections evenly over them. Everything that must
 be said once (the monitor, its history and alerts, the counters of ``/metrics``,
 ``/api/status``) stays in the supervisor, the owner: a worker answers ``/probe`` and
 ``/-/healthy`` itself and forwards every other path to the owner over a Unix socket
@@ -52,7 +53,8 @@ class WorkerSpec:
     """What a worker needs; pickled into the spawned process (the socket is passed as a
     descriptor, the counts as shared memory)."""
 
-    listener: socket.socket
+    family: int
+    address: tuple[Any, ...]  # the supervisor's bound address (its port, when it asked for 0)
     owner: str  # the owner's Unix socket
     modules: dict[str, Module]
     max_probes: int
@@ -72,7 +74,18 @@ def run_worker(spec: WorkerSpec) -> None:
         requests=spec.counts.writer(spec.slot),
         owner=spec.owner,
     )
-    eventloop.run(_serve(app, spec.listener))
+    eventloop.run(_serve(app, listen(spec.family, spec.address)))
+
+
+def listen(family: int, address: tuple[Any, ...]) -> socket.socket:
+    """This worker's own listening socket on the shared address."""
+    # IPPROTO_TCP: asyncio sets TCP_NODELAY only on sockets that say they are TCP
+    listener = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    listener.bind(address)
+    listener.listen(1024)
+    return listener
 
 
 async def _serve(app: Any, listener: socket.socket) -> None:
@@ -127,8 +140,15 @@ class Workers:
     def _start(self, slot: int) -> None:
         if self.stopping:
             return
+        address = self.listener.getsockname()
         spec = WorkerSpec(
-            self.listener, self.owner, self.modules, self.max_probes, self.counts, slot
+            self.listener.family,
+            address,
+            self.owner,
+            self.modules,
+            self.max_probes,
+            self.counts,
+            slot,
         )
         process = context().Process(
             target=run_worker, args=(spec,), name=f"faultfinder-serve-worker-{slot}", daemon=True
