@@ -75,13 +75,14 @@ async def _serve(
     }
     pool = None
     if workers > 1:
-        counts = SharedProbeCounts(list(modules.modules), workers, context())
+        # a row per worker, and one for the owner's own /probe (reached only on its socket)
+        counts = SharedProbeCounts(list(modules.modules), workers + 1, context())
         owner = Path(tempfile.mkdtemp(prefix="faultfinder-serve-")) / "owner.sock"
         # --max-probes is the whole server's: each worker gets its share
         share = math.ceil(args.max_probes / workers)
         pool = Workers(workers, listener, str(owner), modules.modules, share, counts)
         registry.register(pool)
-        options["requests"] = counts
+        options["requests"] = counts.writer(workers)
     if stack is None:
         return await _run(create_app(**options), listener, pool)
 

@@ -21,19 +21,20 @@ RESULTS = ("success", "failure")
 class SharedProbeCounts:
     """Every worker's ``/probe`` counts; ``collect`` sums them (for the owner's registry)."""
 
-    def __init__(self, modules: Sequence[str], workers: int, context: Any) -> None:
-        """``context``: the multiprocessing context the workers are started with."""
+    def __init__(self, modules: Sequence[str], rows: int, context: Any) -> None:
+        """A row for each of ``rows`` writers; ``context``: the multiprocessing context the
+        workers are started with."""
         self.modules = tuple(sorted(modules))
         self.width = len(self.modules) * len(RESULTS) + 2  # + rejected, + busy
-        self.cells = context.RawArray("d", self.width * workers)
-        self.workers = workers
+        self.cells = context.RawArray("d", self.width * rows)
+        self.rows = rows
 
     def writer(self, slot: int) -> WorkerProbeCounts:
         return WorkerProbeCounts(self, slot)
 
     def collect(self) -> Iterator[Metric]:
         totals = [0.0] * self.width
-        for slot in range(self.workers):
+        for slot in range(self.rows):
             row = self.cells[slot * self.width : (slot + 1) * self.width]
             totals = [total + cell for total, cell in zip(totals, row, strict=True)]
         counts = {
