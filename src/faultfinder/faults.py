@@ -376,6 +376,85 @@ _CATALOGUE = (
         "Read the instance's own log lines just before the exit: the exception, the missing "
         "setting or dependency that stopped it; a server must keep running until SIGTERM.",
     ),
+    # Platform codes (diagnose --platform, docs/platform.md): what the platform's own
+    # description of a service, a database, a connector or a secret says, read from its CLI.
+    Fault(
+        "platform.no_ready_endpoint",
+        Owner.INFRASTRUCTURE,
+        "the platform has no ready address behind the service or load balancer: every pod "
+        "or container behind it is missing or failing its readiness check",
+        "Look at the pods or containers behind the service: why do they fail their readiness "
+        "probe or not start (kubectl describe pod), and does the service's selector match them?",
+    ),
+    Fault(
+        "platform.connector_not_ready",
+        Owner.INFRASTRUCTURE,
+        "the Serverless VPC Access connector the service sends its traffic through is not "
+        "READY (ERROR, CREATING, UPDATING or DELETING): private addresses are unreachable",
+        "Describe the connector (gcloud compute networks vpc-access connectors describe): fix "
+        "what put it in ERROR (its subnet, the firewall rules it needs), or recreate it; "
+        "raise its maximum instances if it saturates.",
+    ),
+    Fault(
+        "platform.no_vpc_egress",
+        Owner.CONFIGURATION,
+        "the service reaches a private address, but it has no VPC connector or Direct VPC "
+        "egress, or its egress setting sends that address to the internet instead",
+        "Give the service a route into the VPC (--vpc-connector or --network/--subnet) and an "
+        "egress setting that covers the address (--vpc-egress=all-traffic for addresses "
+        "outside RFC 1918).",
+    ),
+    Fault(
+        "platform.secret_unavailable",
+        Owner.CONFIGURATION,
+        "a secret the service references has no enabled version (every version is disabled "
+        "or destroyed, or the pinned one is)",
+        "Add a new version to the secret (gcloud secrets versions add) or enable one, or point "
+        "the service at a version that is ENABLED.",
+    ),
+    Fault(
+        "platform.port_mismatch",
+        Owner.CONFIGURATION,
+        "the port the platform sends traffic or health checks to differs from the port the "
+        "container declares or listens on",
+        "Make the container's port, the service's target port and the probe's port the same "
+        "one (on Cloud Run, listen on $PORT and set --port to it).",
+    ),
+    Fault(
+        "cloudsql.not_runnable",
+        Owner.INFRASTRUCTURE,
+        "the Cloud SQL instance is not RUNNABLE (stopped, suspended, in maintenance, being "
+        "created or deleted, or failed)",
+        "Describe the instance (gcloud sql instances describe): start it (activation policy "
+        "ALWAYS), wait for the maintenance to finish, or resolve the suspension.",
+    ),
+    Fault(
+        "cloudsql.ip_type_missing",
+        Owner.CONFIGURATION,
+        "the client connects to the Cloud SQL instance by an IP type the instance does not "
+        "have (a private address with no PRIVATE IP, a public one with no PRIMARY IP), or by "
+        "an address that is none of the instance's",
+        "Connect to an address the instance lists (gcloud sql instances describe → "
+        "ipAddresses), or enable that IP type on the instance.",
+    ),
+    Fault(
+        "cloudsql.ssl_mismatch",
+        Owner.CONFIGURATION,
+        "the Cloud SQL instance requires SSL/TLS (or client certificates) that the client's "
+        "URL does not use",
+        "Make the client's sslmode match the instance's (sslmode=require or stronger, with "
+        "sslcert/sslkey when client certificates are required), or connect through the Cloud "
+        "SQL Auth Proxy or a Cloud SQL connector, which encrypt for you.",
+    ),
+    Fault(
+        "cloudsql.connection_missing",
+        Owner.CONFIGURATION,
+        "the client opens /cloudsql/INSTANCE, but that instance is not in the service's Cloud "
+        "SQL connections, so the platform never creates the socket",
+        "Add the connection to the service (gcloud run services update SERVICE "
+        "--add-cloudsql-instances PROJECT:REGION:INSTANCE), or fix the instance name in the "
+        "socket path.",
+    ),
     Fault(
         "app.degraded",
         Owner.APPLICATION,

@@ -67,6 +67,14 @@ def _diagnose(commands: Any) -> None:
         metavar="DURATION",
         help="with --prometheus: the deadline of the queries, all together (default 10s)",
     )
+    run.add_argument(
+        "--platform",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="the platform's own description: gcloud/kubectl/docker compose output, - for stdin "
+        "(docs/platform.md; repeatable)",
+    )
     check = commands.add_parser("check", help="validate a stack file and exit")
     check.add_argument("stack", help="the stack file (YAML)")
 

@@ -8,6 +8,7 @@ call is wrong (docs/contract.md §3).
 from __future__ import annotations
 
 import argparse
+import json
 
 from faultfinder import eventloop
 from faultfinder.cli.arguments import color
@@ -16,6 +17,8 @@ from faultfinder.config import Stack, load_stack
 from faultfinder.diagnosis import run_diagnosis
 from faultfinder.errors import QueryError, UsageError
 from faultfinder.model import Diagnosis, Status
+from faultfinder.platform import PlatformEvidence, conclude, read_platform_files
+from faultfinder.platform import render as platform_render
 from faultfinder.report.json import render_json
 from faultfinder.report.text import render_text
 
@@ -28,9 +31,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"{args.stack}: ok ({len(stack.components)} components)")
         return 0
     if args.prometheus:
+        if args.platform:  # the agents' views carry no probe results to join platform files to
+            raise UsageError("--platform cannot be used with --prometheus")
         diagnosis = _from_prometheus(args, stack)
+        platform = None
     else:
-        diagnosis = eventloop.run(run_diagnosis(stack))
+        platform = _platform(args, stack)
+        diagnosis = eventloop.run(run_diagnosis(stack, platform))
+    if platform is not None:
+        return _show_platform(args, diagnosis, stack, platform)
     if not args.logs:
         return _show(args, diagnosis, stack)
     # The logs' fault codes, cited next to the probes' (docs/logs.md); the log scanner and its
@@ -83,4 +92,25 @@ def _show(args: argparse.Namespace, diagnosis: Diagnosis, stack: Stack) -> int:
         print(render_json(diagnosis, stack.redactor))
     else:
         print(render_text(diagnosis, stack.redactor, color=color(args.color)), end="")
+    return EXIT_STATUS[diagnosis.status]
+
+
+def _platform(args: argparse.Namespace, stack: Stack) -> PlatformEvidence | None:
+    """The platform files, read before any probe: a bad one is exit 2 with nothing probed."""
+    names = getattr(args, "platform", [])
+    return conclude(stack, read_platform_files(names)) if names else None
+
+
+def _show_platform(
+    args: argparse.Namespace, diagnosis: Diagnosis, stack: Stack, platform: PlatformEvidence
+) -> int:
+    """The diagnosis with the platform's findings beside it (``platform`` key, or a section)."""
+    if args.json:
+        document = json.loads(render_json(diagnosis, stack.redactor))
+        document["platform"] = platform_render.to_json(platform, args.platform)
+        text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False)
+        print(stack.redactor(text))
+    else:
+        print(render_text(diagnosis, stack.redactor, color=color(args.color)), end="")
+        print(stack.redactor(platform_render.text_section(platform, args.platform)), end="")
     return EXIT_STATUS[diagnosis.status]

@@ -137,6 +137,15 @@ class ComponentSpec(_Strict):
     interval: Duration | None = None  # watch: overrides defaults.interval
     failure_threshold: int | None = Field(default=None, ge=1, le=10_000)
     success_threshold: int | None = Field(default=None, ge=1, le=10_000)
+    # diagnose --platform (docs/platform.md): the names this component has on its platform
+    # (a Cloud Run service, a Cloud SQL instance or connection name, a Kubernetes Service or
+    # pod's app label, a Compose service), when its host or name does not say it
+    platform: list[str] = Field(default_factory=list)
+
+    @field_validator("platform", mode="before")
+    @classmethod
+    def _one_or_many_names(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _url_or_flow(self) -> ComponentSpec:

@@ -9,6 +9,11 @@ Pure: no I/O here. ``diagnose`` takes what the probers returned (and the prober'
   address of its own, its steps call the components it sits on.
 - An app's health document is evidence from inside: a dependency the app sees failing while
   faultfinder reaches it fine is a root cause *as seen from the app* (``vantage``).
+- The platform's own description (``diagnose --platform``) names faults outright: a component
+  it names a fault of is a root cause seen from ``platform``, unless the fault is only that
+  it did not start or has no ready endpoint while something it needs fails (then it is a
+  symptom, and the platform's word is a note). Where the platform says a component is fine
+  and the probe fails, a note says the two disagree.
 """
 
 from __future__ import annotations
@@ -25,10 +30,19 @@ from faultfinder.diagnosis.inside import InsideFailure, InsideView, read_inside
 from faultfinder.diagnosis.verdict import root_cause_confidence, verdict, why_chain
 from faultfinder.faults import fault
 from faultfinder.model import CheckResult, ComponentReport, Diagnosis, RootCause, Status
+from faultfinder.platform import PlatformEvidence, PlatformFinding
 
 OWN_LAYERS = {"dns", "tcp", "socket", "tls"}
 # When the prober's own footing is in doubt, every verdict is.
 FOOTING_PENALTY = 0.4
+# Platform faults that a failing dependency explains: a service that crash-loops at start-up
+# because its database is down (the usual case) has no ready endpoint for the same reason.
+PLATFORM_SYMPTOMS = {
+    "platform.startup_failed",
+    "platform.container_exited",
+    "platform.no_ready_endpoint",
+    "app.unhealthy",
+}
 
 
 def diagnose(
@@ -38,8 +52,11 @@ def diagnose(
     started_at: datetime.datetime | None = None,
     duration_ms: float = 0.0,
     footing: Sequence[str] = (),
+    platform: PlatformEvidence | None = None,
 ) -> Diagnosis:
     started_at = started_at or clock.now()
+    platform = platform or PlatformEvidence()
+    platform_found = {n: found for n, found in platform.findings.items() if n in results}
     graph = edges(stack)
     inside = read_inside(stack, results)
     seen_inside: dict[str, list[InsideFailure]] = {}
@@ -47,13 +64,26 @@ def diagnose(
         if failure.component in results:  # a monitor's first round may not have probed it yet
             seen_inside.setdefault(failure.component, []).append(failure)
     failing = {name for name, result in results.items() if not result.ok} | set(seen_inside)
+    failing |= set(platform_found)
 
     reports: dict[str, ComponentReport] = {}
     causes: dict[str, RootCause] = {}
     for name in sorted(results):
         result = results[name]
         critical = stack.components[name].spec.critical
-        notes = _notes(name, inside)
+        notes = _notes(name, inside) + _platform_notes(result, platform)
+        found = platform_found.get(name, ())
+        below = failing_below(name, graph, failing)
+        if found and not (below and found[0].code in PLATFORM_SYMPTOMS):
+            causes[name] = _platform_cause(result, found)
+            code = causes[name].code
+            reports[name] = ComponentReport(result, Status.DOWN, code, (), critical, notes)
+            continue
+        if found:
+            reports[name] = ComponentReport(
+                result, Status.DOWN, "dependency.failed", tuple(below), critical, notes
+            )
+            continue
         if result.ok and name in seen_inside:
             cause = _inside_cause(result, seen_inside[name])
             causes[name] = cause
@@ -272,3 +302,60 @@ def stack_status(stack: Stack, reports: Mapping[str, ComponentReport]) -> Status
     if down or any(report.status is Status.DEGRADED for report in reports.values()):
         return Status.DEGRADED
     return Status.HEALTHY
+
+
+def _platform_cause(result: CheckResult, found: Sequence[PlatformFinding]) -> RootCause:
+    """A fault the platform's own description names; the probe's view is evidence beside it."""
+    first = found[0]
+    entry = fault(first.code)
+    evidence = [
+        f"{finding.subject}: {line}" for finding in found for line in finding.evidence or ("",)
+    ]
+    evidence += list(result.evidence)
+    if result.ok:
+        layers = ", ".join(phase.layer for phase in result.phases)
+        evidence.append(f"faultfinder's own probe of {result.component} passes ({layers} ok)")
+    explanation = (
+        f"{result.component}: the platform's own description ({first.subject}) says "
+        f"{entry.meaning}."
+    )
+    # The platform's word is direct evidence; a probe that agrees (it fails too) adds to it.
+    confidence = 0.9 if not result.ok else 0.75
+    return RootCause(
+        component=result.component,
+        code=first.code,
+        layer=entry.layer,
+        owner=entry.owner,
+        vantage="platform",
+        confidence=confidence,
+        explanation=explanation,
+        evidence=tuple(line.rstrip(": ") for line in evidence),
+        remediation=entry.remediation,
+    )
+
+
+def _platform_notes(result: CheckResult, platform: PlatformEvidence) -> tuple[str, ...]:
+    """Where the platform and the probe disagree, say so rather than pick one silently."""
+    name = result.component
+    found = platform.findings.get(name, ())
+    if found and result.ok:
+        codes = ", ".join(dict.fromkeys(finding.code for finding in found))
+        return (
+            f"the platform names {codes} here, while faultfinder's probe passes from where it "
+            "runs: the platform's view may be about a revision or path the probe does not take",
+        )
+    if found:
+        return tuple(
+            f"the platform says ({finding.subject}): {finding.code}"
+            + (f" — {finding.evidence[0]}" if finding.evidence else "")
+            for finding in found
+        )
+    said = platform.healthy.get(name, ())
+    if said and not result.ok:
+        return tuple(
+            f"the platform says it is fine ({statement}), yet faultfinder's probe fails "
+            f"({result.code}): the fault is on the path between (DNS, routes, firewall, "
+            "connector, load balancer) or in what the platform does not check"
+            for statement in said
+        )
+    return ()
