@@ -19,6 +19,7 @@ MODULES = {
     "serve": "serve",
     "logs": "logs",
     "rules": "rules",
+    "init": "scaffold",
 }
 REPORT_FORMATS = ("json", "junit", "markdown")
 COMPONENT_KEYS = ("consecutive", "p95_ms", "max_ms", "tls.min_days_left")
@@ -36,6 +37,7 @@ def color(choice: str, *, interactive: bool | None = None) -> bool:
 def add_parsers(commands: Any) -> None:
     """Every built-in command's parser, in the order ``--help`` lists them."""
     for add in (_diagnose, _validate, _monitor, _serve, _rules, _logs):
+    for add in (_diagnose, _validate, _monitor, _serve, _logs, _init):
         add(commands)
 
 
@@ -301,3 +303,20 @@ def _logs(commands: Any) -> None:
         "(JSON Lines), instead of the summary",
     )
     logs.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+
+
+def _init(commands: Any) -> None:
+    init = commands.add_parser(
+        "init",
+        help="write a stack file from a docker-compose.yml, Kubernetes manifests, a Cloud Run "
+        "export or a .env",
+    )
+    init.add_argument(
+        "source", help="a Compose file, a directory of manifests, a Cloud Run export, a .env"
+    )
+    init.add_argument(
+        "--out", default="stack.yaml", metavar="FILE", help="where to write it (- for stdout)"
+    )
+    init.add_argument(
+        "--force", action="store_true", help="replace FILE if it exists (default: show the diff)"
+    )
