@@ -36,8 +36,7 @@ def color(choice: str, *, interactive: bool | None = None) -> bool:
 
 def add_parsers(commands: Any) -> None:
     """Every built-in command's parser, in the order ``--help`` lists them."""
-    for add in (_diagnose, _validate, _monitor, _serve, _rules, _logs):
-    for add in (_diagnose, _validate, _monitor, _serve, _logs, _init):
+    for add in (_diagnose, _validate, _monitor, _serve, _rules, _logs, _init):
         add(commands)
 
 
