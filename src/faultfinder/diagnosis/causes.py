@@ -71,7 +71,7 @@ def diagnose(
     for name in sorted(results):
         result = results[name]
         critical = stack.components[name].spec.critical
-        notes = _notes(name, inside) + _platform_notes(result, platform)
+        notes = _notes(name, inside) + _platform_notes(result, platform, graph, failing)
         found = platform_found.get(name, ())
         below = failing_below(name, graph, failing)
         if found and not (below and found[0].code in PLATFORM_SYMPTOMS):
@@ -334,7 +334,12 @@ def _platform_cause(result: CheckResult, found: Sequence[PlatformFinding]) -> Ro
     )
 
 
-def _platform_notes(result: CheckResult, platform: PlatformEvidence) -> tuple[str, ...]:
+def _platform_notes(
+    result: CheckResult,
+    platform: PlatformEvidence,
+    graph: Mapping[str, tuple[str, ...]],
+    failing: set[str],
+) -> tuple[str, ...]:
     """Where the platform and the probe disagree, say so rather than pick one silently."""
     name = result.component
     found = platform.findings.get(name, ())
@@ -344,7 +349,9 @@ def _platform_notes(result: CheckResult, platform: PlatformEvidence) -> tuple[st
             f"the platform names {codes} here, while faultfinder's probe passes from where it "
             "runs: the platform's view may be about a revision or path the probe does not take",
         )
-    if found:
+    if found and failing_below(name, graph, failing) and found[0].code in PLATFORM_SYMPTOMS:
+        # a symptom: the platform's word would be lost without the note (a root cause keeps
+        # it as evidence)
         return tuple(
             f"the platform says ({finding.subject}): {finding.code}"
             + (f" — {finding.evidence[0]}" if finding.evidence else "")
