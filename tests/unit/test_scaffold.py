@@ -153,3 +153,22 @@ def test_a_source_init_cannot_read_is_one_error(
     assert reason in err
     assert err.count("\n") == 1
     assert not (tmp_path / "out.yaml").exists()
+
+
+def test_the_labs_descriptions_give_the_labs_own_addresses_and_graph() -> None:
+    from faultfinder_lab import topology
+    from faultfinder_lab.describe import COMPOSE_FILE, KUBERNETES_DIRECTORY, PUBLISHED
+
+    text, components = written(COMPOSE_FILE)
+    assert sorted(components) == sorted(PUBLISHED)
+    assert components["postgres"]["url"] == (
+        f"postgresql://app:${{POSTGRES_PASSWORD}}@{topology.POSTGRES}:5432/app")
+    # --requirepass ${REDIS_PASSWORD} in the command: the URL refers to the same variable
+    assert components["redis"]["url"] == f"redis://:${{REDIS_PASSWORD}}@{topology.REDIS}:6379/0"
+    assert components["app"]["depends_on"] == ["postgres", "redis", "cache"]
+    assert components["nginx"]["via"] == ["app"]
+    loads(text)
+    text, components = written(KUBERNETES_DIRECTORY)
+    assert components["api"] == {"url": "https://api.edge.lab.internal/", "via": ["app"],
+                                 "critical": True}
+    loads(text)

@@ -49,6 +49,23 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         actions.add_parser("diagnose", help="run `faultfinder diagnose` inside the lab")
     )
     diagnose.add_argument("--json", action="store_true", help="the JSON document")
+    diagnose.add_argument(
+        "--platform",
+        action="store_true",
+        help="with the lab's services as `docker compose ps --format json` describes them",
+    )
+    _with_lab(
+        actions.add_parser(
+            "platform", help="the lab's services as `docker compose ps --format json` prints them"
+        )
+    )
+    _with_lab(
+        actions.add_parser(
+            "described",
+            help="`faultfinder init` the lab's Compose description, then diagnose that stack "
+            "inside the lab with --platform",
+        )
+    )
     _with_lab(
         actions.add_parser("demo", help="up, break the incident, diagnose, fix, diagnose, down"),
         default_name=DEMO_NAME,
@@ -85,6 +102,8 @@ def run(args: argparse.Namespace) -> int:
         "status": _status,
         "down": _down,
         "diagnose": _diagnose,
+        "platform": _platform,
+        "described": _described,
         "demo": _demo,
     }[args.lab_command]
     return command(lab, args)
@@ -175,8 +194,56 @@ def _diagnose(lab: Lab, args: argparse.Namespace) -> int:
     arguments = (
         ["--json"] if args.json else ["--color", "always" if sys.stdout.isatty() else "never"]
     )
+    if getattr(args, "platform", False):
+        arguments += ["--platform", str(_write_compose_ps(lab))]
     sys.stdout.flush()
     return subprocess.run(lab.diagnose_command(*arguments), check=False).returncode
+
+
+def _write_compose_ps(lab: Lab) -> Path:
+    from faultfinder_lab.describe import compose_ps
+
+    path = lab.paths.compose_ps
+    path.write_text(compose_ps(lab))
+    return path
+
+
+def _platform(lab: Lab, args: argparse.Namespace) -> int:
+    from faultfinder_lab.describe import compose_ps
+
+    lab.require_up()
+    print(compose_ps(lab), end="")
+    return 0
+
+
+def _described(lab: Lab, args: argparse.Namespace) -> int:
+    """init → check → diagnose --platform, end to end, on the lab's Compose description."""
+    import os
+    import subprocess
+
+    from faultfinder_lab.describe import COMPOSE_FILE, secrets_environment
+
+    lab.require_up()
+    stack = lab.paths.described
+    faultfinder = [sys.executable, "-m", "faultfinder"]
+    sys.stdout.flush()
+    init = [*faultfinder, "init", str(COMPOSE_FILE), "--out", str(stack), "--force"]
+    if subprocess.run(init, check=False).returncode != 0:
+        return 2
+    color = "always" if sys.stdout.isatty() else "never"
+    command = [
+        *lab.namespace_prefix,
+        *faultfinder,
+        "diagnose",
+        str(stack),
+        "--color",
+        color,
+        "--platform",
+        str(_write_compose_ps(lab)),
+    ]
+    environment = {**os.environ, **secrets_environment(lab)}
+    sys.stdout.flush()
+    return subprocess.run(command, check=False, env=environment).returncode
 
 
 def _demo(lab: Lab, args: argparse.Namespace) -> int:
@@ -194,6 +261,11 @@ def _demo(lab: Lab, args: argparse.Namespace) -> int:
         lab.break_scenario(INCIDENT)
         _step(3, "faultfinder diagnose, from inside the lab:")
         _diagnose(lab, argparse.Namespace(json=False))
+        print(
+            "\n-- the same lab from the stack `faultfinder init` writes from its Compose "
+            "description, with the platform's own word (`docker compose ps`):"
+        )
+        _described(lab, args)
         _step(4, "fixing it, and diagnosing again:")
         lab.fix()
         status = _diagnose(lab, argparse.Namespace(json=False))

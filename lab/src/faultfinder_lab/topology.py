@@ -124,6 +124,16 @@ class Paths:
     def nginx(self) -> Path:
         return self.root / "nginx"
 
+    @property
+    def compose_ps(self) -> Path:
+        """The lab's services as `docker compose ps --format json` (faultfinder_lab.describe)."""
+        return self.root / "compose-ps.json"
+
+    @property
+    def described(self) -> Path:
+        """The stack `faultfinder init` writes from the lab's Compose description."""
+        return self.root / "described.yaml"
+
     def log(self, service: str) -> Path:
         return self.logs / f"{service}.log"
 
@@ -144,6 +154,8 @@ class Paths:
             self.redis,
             self.cache,
             self.nginx,
+            self.compose_ps,
+            self.described,
         ]
 
 
@@ -163,6 +175,7 @@ def stack_document(
             "via": ["backend"],
             "category": "load_balancer",
             "critical": True,
+            "platform": "haproxy",  # its name in descriptions/ (diagnose --platform)
         },
         "ws": {
             "url": f"ws://ws.{DOMAIN}/ws",
@@ -170,11 +183,12 @@ def stack_document(
             "send": "ping",
             "expect": {"message": "ping"},
         },
-        "web": {"url": f"http://web.{DOMAIN}/", "via": ["backend"]},
+        "web": {"url": f"http://web.{DOMAIN}/", "via": ["backend"], "platform": "nginx"},
         "backend": {
             "url": f"http://app.{DOMAIN}:{APP_PORT}/health/infrastructure",
             "depends_on": ["postgres", "redis", "cache"],
             "health": True,
+            "platform": "app",
         },
         "postgres": {
             "url": f"postgresql://{POSTGRES_USER}:{postgres_password}@postgres.{DOMAIN}:"

@@ -18,7 +18,7 @@ from typing import Any
 
 from faultfinder.errors import ConfigError
 from faultfinder.scaffold import images, probes
-from faultfinder.scaffold.connections import connections
+from faultfinder.scaffold.connections import REFERENCE, connections
 from faultfinder.scaffold.model import Draft, Scaffold
 
 LOCAL = "127.0.0.1"
@@ -64,7 +64,7 @@ def _component(service: str, spec: dict[str, Any], source: str) -> Draft | None:
     if kind == "postgresql":
         url = _postgres_url(host, port, environment, notes)
     elif kind == "redis":
-        url = f"redis://{host}:{port}/0"
+        url = f"redis://{_redis_credentials(service, spec, environment)}{host}:{port}/0"
     elif kind == "tcp":
         url = f"tcp://{host}:{port}"
     else:
@@ -149,6 +149,25 @@ def _postgres_url(
         if "POSTGRES_PASSWORD_FILE" in environment:
             notes.append("its password is in a file (POSTGRES_PASSWORD_FILE): set PGPASSWORD")
     return f"postgresql://{credentials}@{host}:{port}/{database}"
+
+
+def _redis_credentials(
+    service: str, spec: dict[str, Any], environment: dict[str, str | None]
+) -> str:
+    """``:${NAME}@`` when the server wants a password: ``--requirepass`` in its command (the
+    official image, https://hub.docker.com/_/redis) or Bitnami's ``REDIS_PASSWORD``."""
+    command = spec.get("command") or []
+    words = command.split() if isinstance(command, str) else [str(word) for word in command]
+    if "--requirepass" in words[:-1]:
+        written = words[words.index("--requirepass") + 1]
+        reference = REFERENCE.match(written)
+        variable = (
+            reference.group(1) if reference else f"{service.upper().replace('-', '_')}_PASSWORD"
+        )
+        return f":${{{variable}}}@"
+    if "REDIS_PASSWORD" in environment:
+        return ":${REDIS_PASSWORD}@"
+    return ""
 
 
 def _http_url(host: str, port: int, spec: dict[str, Any]) -> tuple[str, bool]:
