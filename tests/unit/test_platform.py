@@ -140,7 +140,7 @@ def test_a_bad_file_is_one_error_naming_file_and_key(
 
 def test_neither_json_nor_yaml_and_missing_files(tmp_path: Path) -> None:
     path = write(tmp_path, "garbage.txt", "{not json\n  - [yaml: : :\n")
-    with pytest.raises(ConfigError, match="neither JSON nor YAML"):
+    with pytest.raises(ConfigError, match="not valid JSON or YAML"):
         read_platform_files([path])
     with pytest.raises(ConfigError, match="cannot read the platform file"):
         read_platform_files([str(tmp_path / "absent.json")])

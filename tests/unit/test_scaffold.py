@@ -137,7 +137,7 @@ def test_init_writes_checks_and_then_shows_a_diff(
     ("compose.yaml", "services:\n  web: [1]\n", "services.web: a service is a mapping"),
     ("compose.yaml", "services:\n  web: {image: x, ports: ['a:b']}\n", "services.web.ports"),
     ("thing.yaml", "hello: world\n", "not a Compose file"),
-    ("bad.yaml", "services: [\n", "not valid YAML"),
+    ("bad.yaml", "services: [\n", "not valid JSON or YAML"),
     (".env", "DATABASE_URL\n", ".env:1: not a KEY=VALUE line"),
 ])
 def test_a_source_init_cannot_read_is_one_error(

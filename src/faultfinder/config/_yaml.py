@@ -103,6 +103,11 @@ def load(text: str) -> Any:
     return yaml.load(text, Loader=_LineLoader)
 
 
+def load_all(text: str) -> list[Any]:
+    """Every document of a multi-document stream (``---``), bounded as ``load`` is."""
+    return list(yaml.load_all(text, Loader=_LineLoader))
+
+
 def expanded(document: Any, limit: int = MAX_VALUES) -> int:
     """How many values ``document`` holds with every alias expanded, counting up to ``limit``
     (and no further: a bomb of nine aliases nested nine deep would hold 387 million)."""

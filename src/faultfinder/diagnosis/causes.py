@@ -73,7 +73,7 @@ def diagnose(
         critical = stack.components[name].spec.critical
         notes = _notes(name, inside) + _platform_notes(result, platform, graph, failing)
         found = platform_found.get(name, ())
-        below = failing_below(name, graph, failing)
+        below = failing_below(name, graph, failing) if found else []
         if found and not (below and found[0].code in PLATFORM_SYMPTOMS):
             causes[name] = _platform_cause(result, found)
             code = causes[name].code

@@ -53,6 +53,8 @@ class Node:
             return default
         # The Google APIs write int64 fields as JSON strings ("maxInstances": "10").
         if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            if len(value.strip()) > 19:  # past int64, as no API here writes
+                raise self.error("a number out of range", key)
             return int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.error("expected a whole number", key)

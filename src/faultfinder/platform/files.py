@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from faultfinder.config import _yaml
 from faultfinder.errors import ConfigError
 from faultfinder.platform import cloudrun, cloudsql, compose, kubernetes, secrets, vpcaccess
 from faultfinder.platform._fields import Node
@@ -71,14 +72,27 @@ def _documents(text: str, file: str) -> list[Any]:
             pass
         except RecursionError:
             raise ConfigError("nested too deeply", file=file) from None
+    return yaml_documents(text, file)
+
+
+def yaml_documents(text: str, file: str) -> list[Any]:
+    """YAML documents, bounded as the stack file is: nesting, and what aliases expand to (an
+    alias bomb is refused before anything walks it); each error names the file and line."""
     try:
-        return [document for document in yaml.safe_load_all(text) if document is not None]
+        documents = [document for document in _yaml.load_all(text) if document is not None]
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else None
-        raise ConfigError(f"neither JSON nor YAML: {error.problem}", file=file, line=line) from None
-    except (yaml.YAMLError, RecursionError) as error:
-        raise ConfigError(f"neither JSON nor YAML: {error}", file=file) from None
+        reason = f"not valid JSON or YAML: {error.problem}"
+        raise ConfigError(reason, file=file, line=line) from None
+    except (yaml.YAMLError, RecursionError, ValueError) as error:
+        raise ConfigError(f"not valid JSON or YAML: {str(error)[:200]}", file=file) from None
+    if any(_yaml.expanded(document) > _yaml.MAX_VALUES for document in documents):
+        raise ConfigError(
+            f"holds more than {_yaml.MAX_VALUES:,} values once its YAML aliases are expanded",
+            file=file,
+        )
+    return documents
 
 
 def _read_document(node: Node) -> PlatformFacts:

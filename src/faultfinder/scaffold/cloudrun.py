@@ -32,12 +32,14 @@ def scaffold(document: dict[str, Any], source: str) -> Scaffold:
     template = _mapping(_mapping(document.get("spec")).get("template"))
     annotations = _mapping(_mapping(template.get("metadata")).get("annotations"))
     containers = [
-        c for c in _mapping(template.get("spec")).get("containers") or [] if isinstance(c, dict)
+        c
+        for c in _sequence(_mapping(template.get("spec")).get("containers"))
+        if isinstance(c, dict)
     ]
     environment: dict[str, str | None] = {}
     path, health = "/", False
     for container in containers:
-        for env in container.get("env") or []:
+        for env in _sequence(container.get("env")):
             if isinstance(env, dict) and env.get("name"):
                 # a secretKeyRef's value is never known here: the variable stands for it
                 environment[str(env["name"])] = (
@@ -75,3 +77,7 @@ def scaffold(document: dict[str, Any], source: str) -> Scaffold:
 
 def _mapping(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+def _sequence(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []

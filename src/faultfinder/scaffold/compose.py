@@ -100,9 +100,9 @@ def _address(
         chosen = next((p for p in published if p[2] == default), published[0])
         return chosen[0], chosen[1], False
     exposed = [
-        int(str(port).split("/")[0])
-        for port in spec.get("expose") or []
-        if str(port).split("/")[0].isdigit()
+        number
+        for port in listed(spec, "expose", service, source)
+        if (number := port_number(str(port).split("/")[0]))
     ]
     port = exposed[0] if exposed else default
     return service, port, True
@@ -111,7 +111,7 @@ def _address(
 def _published(spec: dict[str, Any], service: str, source: str) -> list[tuple[str, int, int]]:
     """(host ip, published port, container port) of each TCP port published."""
     found = []
-    for entry in spec.get("ports") or []:
+    for entry in listed(spec, "ports", service, source):
         if isinstance(entry, dict):
             published, target = entry.get("published"), entry.get("target")
             host_ip = str(entry.get("host_ip") or "")
@@ -126,14 +126,29 @@ def _published(spec: dict[str, Any], service: str, source: str) -> list[tuple[st
                 continue  # a container port alone: published on a random port
             host_ip = parts[0] if len(parts) == 3 else ""
             published, target = parts[-2], parts[-1]
-        published_text = str(published).split("-")[0]
-        target_text = str(target).split("-")[0]
-        if not (published_text.isdigit() and target_text.isdigit()):
+        published_port = port_number(str(published).split("-")[0])
+        target_port = port_number(str(target).split("-")[0])
+        if not (published_port and target_port):
             key = f"services.{service}.ports"
-            raise ConfigError(f"cannot read the port {entry!r}", file=source, key=key)
+            raise ConfigError(f"cannot read the port {str(entry)[:80]!r}", file=source, key=key)
         host = host_ip if host_ip and host_ip not in ("0.0.0.0", "::") else LOCAL
-        found.append((host, int(published_text), int(target_text)))
+        found.append((host, published_port, target_port))
     return found
+
+
+def listed(spec: dict[str, Any], key: str, service: str, source: str) -> list[Any]:
+    """A list-valued key (``ports``, ``expose``, ``links``): absent is empty, else a list."""
+    value = spec.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ConfigError("expected a list", file=source, key=f"services.{service}.{key}")
+    return value
+
+
+def port_number(text: str) -> int:
+    """A TCP port written as text, or 0 when it is none (a name, a range's junk, 99999)."""
+    return int(text) if text.isdigit() and len(text) <= 5 and 0 < int(text) < 65536 else 0
 
 
 def _postgres_url(
@@ -157,7 +172,13 @@ def _redis_credentials(
     """``:${NAME}@`` when the server wants a password: ``--requirepass`` in its command (the
     official image, https://hub.docker.com/_/redis) or Bitnami's ``REDIS_PASSWORD``."""
     command = spec.get("command") or []
-    words = command.split() if isinstance(command, str) else [str(word) for word in command]
+    words = (
+        command.split()
+        if isinstance(command, str)
+        else [str(word) for word in command]
+        if isinstance(command, list)
+        else []
+    )
     if "--requirepass" in words[:-1]:
         written = words[words.index("--requirepass") + 1]
         reference = REFERENCE.match(written)
@@ -171,7 +192,8 @@ def _redis_credentials(
 
 
 def _http_url(host: str, port: int, spec: dict[str, Any]) -> tuple[str, bool]:
-    declared = probes.from_command((spec.get("healthcheck") or {}).get("test"))
+    healthcheck = spec.get("healthcheck")
+    declared = probes.from_command(healthcheck.get("test") if isinstance(healthcheck, dict) else "")
     if declared is not None and probes.is_health_path(declared[1]):
         return f"http://{host}:{port}{declared[1]}", True
     return f"http://{host}:{port}/", False
@@ -183,7 +205,7 @@ def _graph(result: Scaffold, services: dict[str, dict[str, Any]], source: str) -
     for service, spec in services.items():
         draft = result.components.get(service)
         needs = _listed(spec.get("depends_on")) + [
-            str(link).split(":")[0] for link in spec.get("links") or []
+            str(link).split(":")[0] for link in listed(spec, "links", service, source)
         ]
         for connection in connections(environment_of(spec, source, service)):
             if connection.host in services:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from faultfinder.scaffold import images
+from faultfinder.scaffold.compose import port_number
 from faultfinder.scaffold.connections import connections
 from faultfinder.scaffold.model import Draft, Scaffold
 
@@ -61,12 +62,14 @@ def _service(
 ) -> Draft | None:
     ports = [
         p
-        for p in _map(service.get("spec")).get("ports") or []
-        if isinstance(p, dict) and p.get("protocol", "TCP") == "TCP" and p.get("port")
+        for p in _seq(_map(service.get("spec")).get("ports"))
+        if isinstance(p, dict)
+        and p.get("protocol", "TCP") == "TCP"
+        and port_number(str(p.get("port")))
     ]
     if not ports:
         return None
-    port = int(ports[0]["port"])
+    port = port_number(str(ports[0]["port"]))
     host = f"{name}.{namespace}.svc.cluster.local"
     containers = [c for w in selected for c in _containers(w)]
     image = str(containers[0].get("image") or "") if containers else ""
@@ -112,15 +115,15 @@ def _dependencies(
 def _ingress(result: Scaffold, ingress: dict[str, Any], service_names: dict[str, str]) -> None:
     spec = _map(ingress.get("spec"))
     secure = {
-        str(h) for t in spec.get("tls") or [] if isinstance(t, dict) for h in t.get("hosts") or []
+        str(h) for t in _seq(spec.get("tls")) if isinstance(t, dict) for h in _seq(t.get("hosts"))
     }
     name = str(_map(ingress.get("metadata")).get("name") or "ingress")
-    for rule in spec.get("rules") or []:
+    for rule in _seq(spec.get("rules")):
         if not isinstance(rule, dict) or not rule.get("host"):
             continue
         host = str(rule["host"])
         behind = []
-        for path in _map(rule.get("http")).get("paths") or []:
+        for path in _seq(_map(rule.get("http")).get("paths")):
             backend = _map(_map(_map(path).get("backend")).get("service")).get("name")
             if backend and str(backend) in service_names:
                 behind.append(service_names[str(backend)])
@@ -144,14 +147,14 @@ def _selects(selector: object, workload: dict[str, Any]) -> bool:
 
 def _containers(workload: dict[str, Any]) -> list[dict[str, Any]]:
     template = _map(_map(workload.get("spec")).get("template"))
-    return [c for c in _map(template.get("spec")).get("containers") or [] if isinstance(c, dict)]
+    return [c for c in _seq(_map(template.get("spec")).get("containers")) if isinstance(c, dict)]
 
 
 def _environment(container: dict[str, Any]) -> dict[str, str | None]:
     """``env[]``: a ``value`` as written; ``valueFrom`` (a Secret, a ConfigMap) is not known."""
     return {
         str(env["name"]): None if "valueFrom" in env else str(env.get("value", ""))
-        for env in container.get("env") or []
+        for env in _seq(container.get("env"))
         if isinstance(env, dict) and env.get("name")
     }
 
@@ -166,3 +169,7 @@ def _readiness_path(container: dict[str, Any]) -> str:
 
 def _map(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+def _seq(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []

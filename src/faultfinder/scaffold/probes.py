@@ -7,7 +7,7 @@ import re
 
 # curl -f http://localhost:8000/health, wget -qO- 127.0.0.1:3000/health, localhost:4000/api/…
 _LOCAL_URL = re.compile(
-    r"(?:https?://)?(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])(?::(?P<port>\d+))?"
+    r"(?:https?://)?(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])(?::(?P<port>\d{1,5}))?"
     r"(?P<path>/[^\s'\"|;&)]*)"
 )
 HEALTH_WORDS = ("health", "ready", "readiness", "live", "status", "ping", "actuator")

@@ -5,18 +5,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from faultfinder.errors import ConfigError
+from faultfinder.platform.files import yaml_documents
 from faultfinder.scaffold import cloudrun, compose, dotenv, kubernetes
 from faultfinder.scaffold.model import Scaffold
+from faultfinder.scaffold.write import prune
 
 MAX_CHARACTERS = 4 * 1024 * 1024
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 def scaffold_source(path: str) -> Scaffold:
-    """A Compose file, a Cloud Run export, a ``.env`` file, or a directory of manifests."""
+    """A Compose file, a Cloud Run export, a ``.env`` file, or a directory of manifests; only
+    components that load are kept (``write.prune``)."""
+    return prune(_scaffold(path))
+
+
+def _scaffold(path: str) -> Scaffold:
     given = Path(path)
     if given.is_dir():
         documents: list[dict[str, Any]] = []
@@ -61,11 +66,4 @@ def _text(file: Path) -> str:
 
 def _documents(file: Path, text: str | None = None) -> list[Any]:
     text = _text(file) if text is None else text
-    try:
-        return [d for d in yaml.safe_load_all(text) if d is not None]
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark else None
-        raise ConfigError(f"not valid YAML: {error.problem}", file=str(file), line=line) from None
-    except (yaml.YAMLError, RecursionError) as error:
-        raise ConfigError(f"not valid YAML: {error}", file=str(file)) from None
+    return yaml_documents(text, str(file))

@@ -52,8 +52,35 @@ def _component(name: str, draft: Draft) -> list[str]:
     return lines
 
 
+def prune(scaffold: Scaffold) -> Scaffold:
+    """Drop each component whose URL, built from what the source says, does not load (a
+    service name that is no host name, say), and every edge to it; say why in the header."""
+    for name in list(scaffold.components):
+        alone = Draft(url=scaffold.components[name].url, comment="")
+        single = Scaffold(scaffold.name, scaffold.source, {name: alone}, set(scaffold.variables))
+        reason = why_not_loading(render(single), single, "<component>")
+        if reason is not None:
+            del scaffold.components[name]
+            scaffold.skipped.append(f"{name}: its address from the source does not load ({reason})")
+    for draft in scaffold.components.values():
+        draft.depends_on = [n for n in draft.depends_on if n in scaffold.components]
+        draft.via = [n for n in draft.via if n in scaffold.components]
+    return scaffold
+
+
 def check(text: str, scaffold: Scaffold, file: str) -> None:
-    """What init writes must load: each variable stands in with a placeholder here."""
+    """What init writes must load; if it does not, that is init's bug, said in one line."""
+    reason = why_not_loading(text, scaffold, file)
+    if reason is not None:
+        raise ConfigError(
+            f"init wrote a stack file that does not load ({reason}); please report it",
+            file=scaffold.source,
+        )
+
+
+def why_not_loading(text: str, scaffold: Scaffold, file: str) -> str | None:
+    """Why the text does not load as a stack file, each variable standing in with a
+    placeholder; None when it loads."""
     environment = {
         # a variable that holds a whole URL needs one that parses
         name: "https://placeholder.invalid" if name.endswith("_URL") else "placeholder"
@@ -62,10 +89,8 @@ def check(text: str, scaffold: Scaffold, file: str) -> None:
     try:
         parse_stack(text, file, environment)
     except ConfigError as error:
-        raise ConfigError(
-            f"init wrote a stack file that does not load ({error.reason}); please report it",
-            file=scaffold.source,
-        ) from None
+        return error.reason
+    return None
 
 
 def diff(old: str, new: str, file: str) -> str:
