@@ -100,3 +100,18 @@ def test_text_output_shows_the_platform_section(
     assert result.status == 1
     assert "platform.memory_exceeded" in result.out
     assert "Memory limit of 512 MiB exceeded" in result.out
+
+
+def test_logs_and_platform_together_keep_both_keys(
+    write_stack: StackWriter, run_cli: Any, app_server: AppServer, tmp_path: Path
+) -> None:
+    log = tmp_path / "app.log"
+    # a Cloud Run line (docs/logs.md): "Memory limit of … exceeded"
+    log.write_text("Memory limit of 512 MiB exceeded with 530 MiB used.\n")
+    stack = write_stack({"api": {"url": app_server.url("/ok"), "platform": "api"}})
+    result = run_cli("diagnose", str(stack), "--json", "--logs", str(log),
+                     "--platform", str(DATA / "cloudrun-revisions.json"))
+    document = result.json()
+    assert [code["code"] for code in document["logs"]["codes"]] == ["platform.memory_exceeded"]
+    assert document["platform"]["findings"][0]["code"] == "platform.memory_exceeded"
+    assert document["root_causes"][0]["vantage"] == "platform"

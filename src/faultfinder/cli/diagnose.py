@@ -38,21 +38,31 @@ def run(args: argparse.Namespace) -> int:
     else:
         platform = _platform(args, stack)
         diagnosis = eventloop.run(run_diagnosis(stack, platform))
-    if platform is not None:
-        return _show_platform(args, diagnosis, stack, platform)
-    if not args.logs:
+    if not args.logs and platform is None:
         return _show(args, diagnosis, stack)
     # The logs' fault codes, cited next to the probes' (docs/logs.md); the log scanner and its
-    # regular-expression engine are imported only when asked for.
-    from faultfinder.logs import evidence
+    # regular-expression engine are imported only when asked for. The platform's findings
+    # (docs/platform.md) come after them.
+    logs = None
+    if args.logs:
+        from faultfinder.logs import evidence
 
-    logs = evidence.diagnosis_logs(diagnosis, stack, args.logs)
+        logs = evidence.diagnosis_logs(diagnosis, stack, args.logs)
     if args.json:
-        print(evidence.add_to_json(render_json(diagnosis, stack.redactor), logs, stack.redactor))
+        text = render_json(diagnosis, stack.redactor)
+        if logs is not None:
+            text = evidence.add_to_json(text, logs, stack.redactor)
+        if platform is not None:
+            text = _add_platform(text, platform, args.platform, stack)
+        print(text)
     else:
         colored = color(args.color)
         print(render_text(diagnosis, stack.redactor, color=colored), end="")
-        print(evidence.render_section(logs, color=colored), end="")
+        if logs is not None:
+            print(evidence.render_section(logs, color=colored), end="")
+        if platform is not None:
+            section = platform_render.text_section(platform, args.platform)
+            print(stack.redactor(section), end="")
     return EXIT_STATUS[diagnosis.status]
 
 
@@ -101,16 +111,8 @@ def _platform(args: argparse.Namespace, stack: Stack) -> PlatformEvidence | None
     return conclude(stack, read_platform_files(names)) if names else None
 
 
-def _show_platform(
-    args: argparse.Namespace, diagnosis: Diagnosis, stack: Stack, platform: PlatformEvidence
-) -> int:
-    """The diagnosis with the platform's findings beside it (``platform`` key, or a section)."""
-    if args.json:
-        document = json.loads(render_json(diagnosis, stack.redactor))
-        document["platform"] = platform_render.to_json(platform, args.platform)
-        text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False)
-        print(stack.redactor(text))
-    else:
-        print(render_text(diagnosis, stack.redactor, color=color(args.color)), end="")
-        print(stack.redactor(platform_render.text_section(platform, args.platform)), end="")
-    return EXIT_STATUS[diagnosis.status]
+def _add_platform(text: str, platform: PlatformEvidence, files: list[str], stack: Stack) -> str:
+    """``diagnose --json``'s document with the ``platform`` key added, formatted as before."""
+    document = json.loads(text)
+    document["platform"] = platform_render.to_json(platform, files)
+    return stack.redactor(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False))
