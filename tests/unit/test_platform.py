@@ -340,3 +340,18 @@ def test_the_cli_refuses_a_bad_platform_file_before_probing(
     assert status == 2
     assert err.count("\n") == 1
     assert f"{bad}: state: expected a string" in err
+
+
+def test_endpoint_slices_of_one_service_are_read_together() -> None:
+    text = """\
+components:
+  api: {url: "http://api.shop.svc.cluster.local:8080/"}
+  web: {url: "http://web.shop:8080/"}
+"""
+    evidence = conclude(stack(text), read_platform_files(files("kubectl-endpointslices.json")))
+    # api's one slice has only a not-ready address; web has two slices, one of them ready
+    # (its conditions.ready unset: "nil should be interpreted as true")
+    assert codes(evidence, "api") == ["platform.no_ready_endpoint"]
+    assert "10.244.1.17 (api-7d9f8b6c5-x2k4q)" in evidence.findings["api"][0].evidence[0]
+    assert codes(evidence, "web") == []
+    assert "10.244.3.8 (web-5c6d7-bbbbb)" in evidence.healthy["web"][0]

@@ -11,6 +11,11 @@ Fields as the Kubernetes API reference defines them:
 - Endpoints (https://kubernetes.io/docs/reference/kubernetes-api/service-resources/endpoints-v1/):
   ``subsets[].addresses[]`` (ready), ``subsets[].notReadyAddresses[]``, each with ``ip`` and
   ``targetRef.name``, and ``subsets[].ports[].port``;
+- EndpointSlice, which replaces Endpoints from Kubernetes 1.33
+  (https://kubernetes.io/docs/reference/kubernetes-api/service-resources/endpoint-slice-v1/):
+  ``metadata.labels["kubernetes.io/service-name"]``, ``endpoints[].addresses[]``,
+  ``endpoints[].conditions.ready`` (unset means ready), ``endpoints[].targetRef.name`` and
+  ``ports[].port``; a Service's slices are read together, as one Endpoints;
 - Event (https://kubernetes.io/docs/reference/kubernetes-api/cluster-resources/event-v1/):
   ``involvedObject.kind``/``name``, ``type`` (Normal, Warning), ``reason``, ``message``,
   ``count``.
@@ -24,7 +29,8 @@ from faultfinder.platform._fields import Node
 from faultfinder.platform.cloudrun import conditions
 from faultfinder.platform.facts import ContainerState, Endpoints, Event, PlatformFacts, Pod
 
-KINDS = ("Pod", "Endpoints", "Event")
+KINDS = ("Pod", "Endpoints", "EndpointSlice", "Event")
+SERVICE_NAME = "kubernetes.io/service-name"
 
 
 def recognises(node: Node) -> bool:
@@ -47,6 +53,8 @@ def read(node: Node) -> PlatformFacts:
         return PlatformFacts(pods=(_pod(node),))
     if kind == "Endpoints":
         return PlatformFacts(endpoints=(_endpoints(node),))
+    if kind == "EndpointSlice":
+        return PlatformFacts(endpoints=(_slice(node),))
     return PlatformFacts(events=(_event(node),))
 
 
@@ -107,6 +115,41 @@ def _endpoints(node: Node) -> Endpoints:
         pods=tuple(pods),
         ports=tuple(dict.fromkeys(ports)),
     )
+
+
+def _slice(node: Node) -> Endpoints:
+    ready: list[str] = []
+    not_ready: list[str] = []
+    pods: list[str] = []
+    for endpoint in node.items("endpoints"):
+        pod = endpoint.get("targetRef").text("name")
+        # conditions.ready: "nil should be interpreted as true" (EndpointConditions)
+        found = not_ready if endpoint.get("conditions").flag("ready") is False else ready
+        found += [
+            str(address) + (f" ({pod})" if pod else "")
+            for address in _strings(endpoint, "addresses")
+        ]
+        if pod:
+            pods.append(pod)
+    metadata = node.get("metadata")
+    return Endpoints(
+        name=metadata.strings("labels").get(SERVICE_NAME) or metadata.text("name"),
+        namespace=metadata.text("namespace", "default"),
+        source=node.file,
+        ready=tuple(ready),
+        not_ready=tuple(not_ready),
+        pods=tuple(pods),
+        ports=tuple(dict.fromkeys(port.integer("port") for port in node.items("ports"))),
+    )
+
+
+def _strings(node: Node, key: str) -> list[str]:
+    value = node.value.get(key) if isinstance(node.value, dict) else None
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise node.error("expected a list of strings", key)
+    return value
 
 
 def _event(node: Node) -> Event:

@@ -113,13 +113,34 @@ def conclude(stack: Stack, facts: PlatformFacts) -> PlatformEvidence:
         _revision(stack, revision, view)
     for instance in facts.sql_instances:
         _sql_instance(stack, instance, view)
-    for endpoints in facts.endpoints:
+    for endpoints in _by_service(facts.endpoints):
         _endpoints(stack, facts, endpoints, view)
     for pod in facts.pods:
         _pod(stack, facts, pod, join.pod(stack, pod), view)
     for container in facts.containers:
         _compose(stack, container, view)
     return view.evidence()
+
+
+def _by_service(found: tuple[Endpoints, ...]) -> list[Endpoints]:
+    """One Endpoints per Service: its EndpointSlices (or a repeated file) read together."""
+    merged: dict[tuple[str, str], Endpoints] = {}
+    for item in found:
+        key = (item.namespace, item.name)
+        if key not in merged:
+            merged[key] = item
+            continue
+        first = merged[key]
+        merged[key] = Endpoints(
+            name=first.name,
+            namespace=first.namespace,
+            source=first.source,
+            ready=tuple(dict.fromkeys(first.ready + item.ready)),
+            not_ready=tuple(dict.fromkeys(first.not_ready + item.not_ready)),
+            pods=tuple(dict.fromkeys(first.pods + item.pods)),
+            ports=tuple(dict.fromkeys(first.ports + item.ports)),
+        )
+    return list(merged.values())
 
 
 def _failed(conditions: tuple[Condition, ...]) -> list[Condition]:
