@@ -355,3 +355,9 @@ components:
     assert "10.244.1.17 (api-7d9f8b6c5-x2k4q)" in evidence.findings["api"][0].evidence[0]
     assert codes(evidence, "web") == []
     assert "10.244.3.8 (web-5c6d7-bbbbb)" in evidence.healthy["web"][0]
+
+
+def test_an_export_has_no_status_so_the_newest_listed_revision_speaks() -> None:
+    facts = read_platform_files(files("cloudrun-service-export.yaml", "cloudrun-revisions.json"))
+    evidence = conclude(stack(), facts)
+    assert "platform.memory_exceeded" in codes(evidence, "api")  # api-00043-xoz, the newest

@@ -108,7 +108,8 @@ def conclude(stack: Stack, facts: PlatformFacts) -> PlatformEvidence:
     view = _Collector()
     for service in facts.services:
         _cloud_run(stack, facts, service, view)
-    served = {service.name for service in facts.services}
+    # an export has no status: its revisions list says which revision is the newest
+    served = {service.name for service in facts.services if service.latest_created}
     for revision in _latest_revisions(facts, served):
         _revision(stack, revision, view)
     for instance in facts.sql_instances:
