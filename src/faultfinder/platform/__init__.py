@@ -4,7 +4,8 @@ own command-line tools (``diagnose --platform FILE``; docs/platform.md).
 
 ``files`` reads the files into facts (one module per source: ``cloudrun``, ``cloudsql``,
 ``vpcaccess``, ``secrets``, ``kubernetes``, ``compose``), ``join`` finds the component each
-object is, ``rules`` turns facts into findings (``conclude``), ``render`` shows them. Nothing
+object is, ``rules`` turns facts into findings (``conclude``, with ``cloud_rules`` and
+``container_rules``; ``evidence`` holds what they find), ``render`` shows them. Nothing
 here needs credentials or touches a network: the user runs the CLI, faultfinder reads what it
 printed.
 """
