@@ -9,6 +9,7 @@ next request gets its result.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,11 +33,13 @@ class CheckCache:
         self.ttl = ttl
         self._results: dict[int, _Entry] = {}
         self._running: dict[int, asyncio.Task[Outcome]] = {}
+        self.loop: asyncio.AbstractEventLoop | None = None  # the app's, from its latest request
         self.runs: Counter[tuple[str, str]] = Counter()  # (check, status) → runs finished
 
     def get(self, index: int) -> Outcome | asyncio.Task[Outcome]:
         """A fresh outcome, else the run in flight (started here when there is none)."""
         loop = asyncio.get_running_loop()
+        self.loop = loop
         entry = self._results.get(index)
         if entry is not None and loop.time() < entry.expires:
             return entry.outcome
@@ -47,6 +50,29 @@ class CheckCache:
             self._running[index] = task
             task.add_done_callback(lambda done: self._store(index, done))
         return task
+
+    def refresh_expired(self) -> None:
+        """Start a run of every check whose result has expired; returns without waiting.
+
+        Callable from any thread (a metrics scrape): the runs start on the app's event loop,
+        so what a scrape reads is at most one scrape behind, never stale for good.
+        """
+        loop = self.loop
+        if loop is None or loop.is_closed():
+            return  # no request has come yet: there is no app loop to run on
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._start_expired()
+        else:
+            with contextlib.suppress(RuntimeError):  # the loop closed in between
+                loop.call_soon_threadsafe(self._start_expired)
+
+    def _start_expired(self) -> None:
+        for index in range(len(self.checks)):
+            self.get(index)
 
     def latest(self) -> list[Outcome]:
         """The last outcome of every check that has run, fresh or not."""

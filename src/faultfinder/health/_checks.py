@@ -111,6 +111,9 @@ class Check:
         self.name = name
         self.critical = critical
         self.timeout = timeout
+        # A run cut off at its timeout that ignored the cancellation: while it lingers, no new
+        # run starts, so a check that swallows CancelledError holds one task, not one per TTL.
+        self.stuck: asyncio.Task[Observation] | None = None
         if component_type:
             self.component_type = component_type
 
@@ -217,7 +220,13 @@ def _unmeasured(previous: Outcome | None) -> Observation:
     return Observation("responseTime", Grade.WARN, None, "ms", SATURATED)
 
 
+STUCK = "the previous run ignored its cancellation and still runs: no new run starts until it ends"
+
+
 async def _measure(check: Check) -> Observation:
+    stuck = getattr(check, "stuck", None)
+    if stuck is not None and not stuck.done():
+        return timed_out(check, check.timeout, f"check timeout; {STUCK}")
     # A task of its own, so a check that ignores cancellation still cannot hold us past the cut.
     task = asyncio.create_task(check.measure(), name=f"faultfinder-health {check.name}")
     try:
@@ -228,6 +237,7 @@ async def _measure(check: Check) -> Observation:
     if not done:
         task.cancel()
         task.add_done_callback(_forget)
+        check.stuck = task
         return timed_out(check, check.timeout)
     if task.cancelled():
         return Observation("responseTime", Grade.FAIL, None, "ms", "the check was cancelled")

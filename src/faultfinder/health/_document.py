@@ -18,6 +18,22 @@ from faultfinder.redact import Redactor
 
 MEDIA_TYPE = "application/health+json"
 
+# Top-level keys the library computes: ``about`` may not set them, or an authorised caller
+# would read a status the HTTP code contradicts (the IETF draft's "status" and "checks",
+# draft-inadarei-api-health-check-06 §3.1 and §3.8).
+RESERVED = frozenset({"status", "checks"})
+
+
+def validated_about(about: Mapping[str, object] | None) -> dict[str, object]:
+    """``about`` as given, refused when it sets a key the library computes."""
+    given = dict(about or {})
+    clashes = sorted(RESERVED.intersection(given))
+    if clashes:
+        raise ValueError(
+            f"about: {', '.join(clashes)} is computed from the checks and cannot be set"
+        )
+    return given
+
 
 def overall_status(outcomes: Iterable[Outcome]) -> Grade:
     """``fail`` when a critical check fails; ``warn`` when anything else fails or warns."""
@@ -39,13 +55,13 @@ def build_document(
     *,
     details: bool,
     secrets: Iterable[str] = (),
-    about: Mapping[str, str] | None = None,
+    about: Mapping[str, object] | None = None,
 ) -> dict[str, object]:
     """The document; without ``details`` only its ``status`` (what anonymous callers get)."""
     document: dict[str, object] = {"status": overall_status(outcomes)}
     if not details:
         return document
-    document.update(about or {})
+    document.update({key: value for key, value in (about or {}).items() if key not in RESERVED})
     redactor = Redactor(secrets)
     checks: dict[str, list[dict[str, object]]] = {}
     for outcome in outcomes:

@@ -16,7 +16,12 @@ from faultfinder import clock
 from faultfinder.health._access import Access
 from faultfinder.health._cache import CheckCache
 from faultfinder.health._checks import HARD_CUT_GRACE, Check, Outcome, failed, timed_out
-from faultfinder.health._document import MEDIA_TYPE, build_document, http_status
+from faultfinder.health._document import (
+    MEDIA_TYPE,
+    build_document,
+    http_status,
+    validated_about,
+)
 
 if TYPE_CHECKING:
     from prometheus_client.registry import CollectorRegistry
@@ -31,13 +36,18 @@ LIVE = "/live"
 READY = "/ready"
 INFRASTRUCTURE = "/infrastructure"
 
+# kubelet's probe timeoutSeconds defaults to 1 s (k8s.io/api core/v1 Probe: "Defaults to 1
+# second"): the endpoint answers, with a 503 naming the slow check, before the probe gives up.
+DEFAULT_DEADLINE = 0.9
+
 
 class Health:
     """Health endpoints for an ASGI app: liveness, readiness and every dependency in detail.
 
     ``ttl``: seconds a result is reused (single-flight: one run per check at a time).
-    ``deadline``: the most a request waits for results, by default the longest check timeout
-    plus a grace; a check still running then is reported failing with its timeout code.
+    ``deadline``: the most a request waits for results, by default 0.9 s (under kubelet's 1 s
+    probe timeout), or less when every check's timeout plus a grace is shorter; a check still
+    running then is reported failing with its timeout code.
     ``tokens``, ``headers``, ``networks``: who gets details (anonymous callers get the status).
     ``registry``: a prometheus-client ``CollectorRegistry`` to export the results to.
     ``about``: extra top-level keys for callers with details (``serviceId``, ``version``…).
@@ -53,16 +63,21 @@ class Health:
         headers: Mapping[str, str] | None = None,
         networks: Iterable[str] = (),
         registry: CollectorRegistry | None = None,
-        about: Mapping[str, str] | None = None,
+        about: Mapping[str, object] | None = None,
     ) -> None:
         self.checks = tuple(checks)
+        _refuse_duplicates(self.checks)
         longest = max((check.timeout for check in self.checks), default=0.0)
-        self.deadline = deadline if deadline is not None else longest + HARD_CUT_GRACE + 0.25
+        self.deadline = (
+            deadline
+            if deadline is not None
+            else min(longest + HARD_CUT_GRACE + 0.25, DEFAULT_DEADLINE)
+        )
         if self.deadline <= 0:
             raise ValueError("the deadline must be greater than zero")
         self.access = Access.of(tokens=tokens, headers=headers, networks=networks)
         self.cache = CheckCache(self.checks, ttl)
-        self.about = dict(about or {})
+        self.about = validated_about(about)
         self._rendered: dict[tuple[bool, bool], tuple[tuple[Outcome, ...], int, bytes]] = {}
         if registry is not None:
             from faultfinder.health._metrics import HealthCollector
@@ -142,6 +157,7 @@ class Health:
         return [Mount(prefix, app=self)]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.cache.loop = asyncio.get_running_loop()  # where a metrics scrape starts runs
         if scope["type"] == "lifespan":
             await _lifespan(receive, send)
             return
@@ -166,6 +182,15 @@ class Health:
         details = self.access.allows(headers, client[0] if client else None)
         status, body = await self._body(details=details, critical_only=path == READY)
         await _send(send, scope, status, body)
+
+
+def _refuse_duplicates(checks: Sequence[Check]) -> None:
+    """One name, one check: two would share their document keys and Prometheus series."""
+    seen: set[str] = set()
+    for check in checks:
+        if check.name in seen:
+            raise ValueError(f"two checks are named {check.name!r}: each needs its own name")
+        seen.add(check.name)
 
 
 def _route_path(scope: Scope) -> str:

@@ -1,7 +1,8 @@
 """Check results as Prometheus metrics: a custom collector over the cache (prometheus-client).
 
-Collecting reads the latest results and never runs a check, so a scrape costs the
-dependencies nothing. Register it on the registry you pass in (``Health(registry=…)``).
+Collecting reads the latest results and never waits for a check: it starts a run of each check
+whose result has expired (at most one per TTL, as for requests), so the next scrape reads it.
+Register it on the registry you pass in (``Health(registry=…)``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ class HealthCollector(Collector):
         self.cache = cache
 
     def collect(self) -> Iterator[Metric]:
+        # Nothing else may call the endpoints (Kubernetes reads /ready only): a scrape starts
+        # the runs of expired checks, so the metrics follow the dependencies.
+        self.cache.refresh_expired()
         status = GaugeMetricFamily(
             "faultfinder_health_check_status",
             "1 for the check's current status (pass, warn or fail), 0 for the others",

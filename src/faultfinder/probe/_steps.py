@@ -208,13 +208,21 @@ async def reach(ladder: Ladder) -> str:
     """The transport rungs every prober shares: resolve and connect (or the Unix socket) and,
     for a TLS scheme, the verified handshake. Returns the address that answered (the socket's
     path), for the protocol rung to use."""
+    connection = await reach_open(ladder)
+    connection.close()
+    return connection.address
+
+
+async def reach_open(ladder: Ladder) -> Connection:
+    """``reach``, leaving the connection open for the protocol rung: one connection a probe."""
     connection = await transport(ladder)
     try:
         if ladder.component.scheme.tls:  # TLS from the first byte (PostgreSQL negotiates it)
             await handshake(ladder, connection)
-    finally:
+    except BaseException:
         connection.close()
-    return connection.address
+        raise
+    return connection
 
 
 def tls_context(ladder: Ladder) -> ssl.SSLContext:

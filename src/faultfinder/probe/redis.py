@@ -28,7 +28,7 @@ from faultfinder.classify.protocols import describe as describe_speaker
 from faultfinder.errors import ProbeFault
 from faultfinder.probe._answer import mismatch
 from faultfinder.probe._ladder import Ladder
-from faultfinder.probe._steps import join_host_port, reach
+from faultfinder.probe._steps import Connection, join_host_port, reach_open
 from faultfinder.probe.identify import what_speaks
 
 PROBE_KEY = "faultfinder:probe"
@@ -72,10 +72,15 @@ class _BoundedParser(_AsyncRESP3Parser):
 
 
 async def probe(ladder: Ladder) -> None:
-    await ping(ladder, await reach(ladder))
+    connection = await reach_open(ladder)
+    try:
+        await ping(ladder, connection.address, connection)
+    finally:
+        connection.close()  # redis-py closed it already, unless it never got to use it
 
 
-async def ping(ladder: Ladder, address: str) -> None:
+async def ping(ladder: Ladder, address: str, connection: Connection | None = None) -> None:
+    """PING (and the write or command) on ``connection`` when given, else on a new one."""
     component = ladder.component
     parts = component.parts
     socket = component.socket_path
@@ -109,6 +114,9 @@ async def ping(ladder: Ladder, address: str) -> None:
         maint_notifications_config=MaintNotificationsConfig(enabled=False),
     )
     client.connection_pool.connection_kwargs["parser_class"] = _BoundedParser
+    if connection is not None:
+        pool = client.connection_pool
+        pool.connection_class = _adopting(pool.connection_class, connection)
 
     async def run() -> str:
         try:
@@ -133,6 +141,18 @@ async def ping(ladder: Ladder, address: str) -> None:
         classify=lambda error: classify_error(target, error),
         detail=lambda answer: answer,
     )
+
+
+def _adopting(base: type[Any], connection: Connection) -> type[Any]:
+    """redis-py's connection class, taking the ladder's open (TLS-verified) streams instead of
+    connecting again: the TCP and TLS rungs' connection is the one PING goes over, so a probe
+    costs the server one connection, as the application's client would."""
+
+    class Adopting(base):  # type: ignore[misc]
+        async def _connect(self) -> None:
+            self._reader, self._writer = connection.reader, connection.writer
+
+    return Adopting
 
 
 async def _command(ladder: Ladder, client: aioredis.Redis, command: list[str]) -> str:
