@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from faultfinder.health._checks import Check, FunctionCheck, Observation, Outcome, PoolUsage
 from faultfinder.health._document import MEDIA_TYPE, build_document
 from faultfinder.health._endpoint import Health
+from faultfinder.health._groups import Group
 from faultfinder.health._pools import AsyncpgPoolCheck, RedisClientCheck, SqlAlchemyEngineCheck
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ __all__ = [
     "AsyncpgPoolCheck",
     "Check",
     "FunctionCheck",
+    "Group",
     "Health",
     "Observation",
     "Outcome",

@@ -10,17 +10,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from faultfinder.health._checks import Check, Outcome, run_check
+from faultfinder.health._checks import Check, Outcome, run_check, tolerated
+from faultfinder.model import Grade
+
+logger = logging.getLogger("faultfinder.health")
+
+# Called once per state change of a check: (the new outcome, the status before, None at first).
+Publisher = Callable[[Outcome, Grade | None], None]
 
 
 @dataclass(frozen=True)
 class _Entry:
     outcome: Outcome
     expires: float  # loop time
+    streak: int = 0  # consecutive failing runs, measured (before any tolerance)
+    failing_since: float | None = None  # loop time of the first of them
 
 
 class CheckCache:
@@ -35,6 +44,9 @@ class CheckCache:
         self._running: dict[int, asyncio.Task[Outcome]] = {}
         self.loop: asyncio.AbstractEventLoop | None = None  # the app's, from its latest request
         self.runs: Counter[tuple[str, str]] = Counter()  # (check, status) → runs finished
+        self.changes: Counter[tuple[str, str]] = Counter()  # (check, new status) → changes
+        self.publishers: list[Publisher] = []
+        self.redact: Callable[[str], str] = str  # masks secrets in what is logged
 
     def get(self, index: int) -> Outcome | asyncio.Task[Outcome]:
         """A fresh outcome, else the run in flight (started here when there is none)."""
@@ -43,12 +55,18 @@ class CheckCache:
         entry = self._results.get(index)
         if entry is not None and loop.time() < entry.expires:
             return entry.outcome
+        return self.start(index)
+
+    def start(self, index: int) -> asyncio.Task[Outcome]:
+        """The run in flight, or a new one, fresh result or not (background refresh)."""
+        loop = asyncio.get_running_loop()
         task = self._running.get(index)
         if task is None or task.get_loop() is not loop:  # a loop of an earlier app run is gone
+            entry = self._results.get(index)
             previous = entry.outcome if entry is not None else None
-            task = loop.create_task(run_check(self.checks[index], previous))
+            task = loop.create_task(self._run(index, previous))
             self._running[index] = task
-            task.add_done_callback(lambda done: self._store(index, done))
+            task.add_done_callback(lambda done: self._finished(index, done))
         return task
 
     def refresh_expired(self) -> None:
@@ -79,12 +97,48 @@ class CheckCache:
         entries = dict(self._results)  # one C-level copy: a scrape thread may call this
         return [entries[index].outcome for index in sorted(entries)]
 
-    def _store(self, index: int, task: asyncio.Task[Outcome]) -> None:
+    async def _run(self, index: int, previous: Outcome | None) -> Outcome:
+        return self._store(index, await run_check(self.checks[index], previous))
+
+    def _finished(self, index: int, task: asyncio.Task[Outcome]) -> None:
         if self._running.get(index) is task:
             del self._running[index]
-        if task.cancelled() or task.exception() is not None:  # the loop is shutting down
-            return
-        outcome = task.result()
+        if not task.cancelled():  # cancelled: the loop is shutting down
+            task.exception()  # retrieved, so asyncio does not log it
+
+    def _store(self, index: int, measured: Outcome) -> Outcome:
+        """Keep a run's outcome, as the check's failure tolerance reads it; returns that."""
+        now = asyncio.get_running_loop().time()
+        before = self._results.get(index)
+        failing = measured.status is Grade.FAIL
+        streak = (before.streak if before is not None else 0) + 1 if failing else 0
+        since: float | None = None
+        if failing:
+            since = (before.failing_since if before is not None else None) or now
+        outcome = tolerated(self.checks[index], measured, streak, now - since if since else 0)
         # The TTL counts from the end of the run, so runs are at least one TTL apart.
-        self._results[index] = _Entry(outcome, task.get_loop().time() + self.ttl)
+        self._results[index] = _Entry(outcome, now + self.ttl, streak, since)
         self.runs[outcome.name, outcome.status] += 1
+        previous = before.outcome.status if before is not None else None
+        if previous != outcome.status:
+            self._changed(outcome, previous)
+        return outcome
+
+    def _changed(self, outcome: Outcome, previous: Grade | None) -> None:
+        """Log and publish a state change once, when it happens, not at every request."""
+        self.changes[outcome.name, outcome.status] += 1
+        reasons = "; ".join(o.output for o in outcome.observations if o.output)
+        level = logging.INFO if outcome.status is Grade.PASS else logging.WARNING
+        logger.log(
+            level,
+            "health check %s: %s -> %s%s",
+            outcome.name,
+            previous or "unknown",
+            outcome.status,
+            f" ({self.redact(reasons)})" if reasons else "",
+        )
+        for publish in self.publishers:
+            try:
+                publish(outcome, previous)
+            except Exception:  # a publisher's bug must not stop the checks
+                logger.exception("health publisher %r failed", publish)

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime
 import functools
 import inspect
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from faultfinder import clock
 from faultfinder.classify import describe
@@ -26,6 +28,9 @@ from faultfinder.schemes import SCHEMES
 
 # Past its timeout a check gets this much longer to record its own reason before it is cut.
 HARD_CUT_GRACE = 0.5
+
+# Keywords every check takes (``Check.__init__``), as opposed to a URL check's stack-file keys.
+CHECK_OPTIONS = ("critical", "warn_after", "tags", "failure_threshold", "failing_for")
 
 SATURATED = "not measured: the pool is saturated, and the check does not queue behind the app"
 
@@ -91,6 +96,11 @@ class Check:
 
     ``kind`` (a URL scheme such as ``redis`` or ``postgresql``) picks the fault codes for a
     timeout and for the client library's errors; ``critical`` checks decide readiness.
+    ``warn_after``: seconds past which a passing run is ``warn`` (slow, not down).
+    ``tags``: names groups select checks by (as well as by the check's name).
+    ``failure_threshold``/``failing_for``: a failure is reported ``fail`` only at that many
+    consecutive failing runs, or once it has lasted that many seconds (whichever comes first);
+    before, it is ``warn``. By default, at the first.
     """
 
     kind = "app"
@@ -103,14 +113,26 @@ class Check:
         critical: bool = True,
         timeout: float = 2.0,
         component_type: str | None = None,
+        warn_after: float | None = None,
+        tags: Iterable[str] = (),
+        failure_threshold: int = 1,
+        failing_for: float | None = None,
     ) -> None:
         if not name or ":" in name:
             raise ValueError(f"a check name is non-empty and has no colon: {name!r}")
         if timeout <= 0:
             raise ValueError("a check timeout must be greater than zero")
+        if warn_after is not None and not warn_after > 0:
+            raise ValueError("warn_after must be greater than zero")
+        if failure_threshold < 1 or (failing_for is not None and failing_for <= 0):
+            raise ValueError("failure_threshold is at least 1 and failing_for above zero")
         self.name = name
         self.critical = critical
         self.timeout = timeout
+        self.warn_after = warn_after
+        self.tags = frozenset(tags)
+        self.failure_threshold = failure_threshold
+        self.failing_for = failing_for
         # A run cut off at its timeout that ignored the cancellation: while it lingers, no new
         # run starts, so a check that swallows CancelledError holds one task, not one per TTL.
         self.stuck: asyncio.Task[Observation] | None = None
@@ -154,14 +176,13 @@ class FunctionCheck(Check):
         function: Callable[[], Awaitable[object]],
         *,
         kind: str = "app",
-        critical: bool = True,
-        timeout: float = 2.0,
         component_type: str | None = None,
+        **options: Any,
     ) -> None:
         if not _is_async(function):
             # a blocking function would stall the app's event loop, which this must never do
             raise TypeError("a function check takes an async function (async def)")
-        super().__init__(name, critical=critical, timeout=timeout, component_type=component_type)
+        super().__init__(name, component_type=component_type, **options)
         self.function = function
         self.kind = kind
         if not component_type:
@@ -196,6 +217,7 @@ async def run_check(check: Check, previous: Outcome | None = None) -> Outcome:
         measured = _unmeasured(previous)
     else:
         measured = await _measure(check)
+    measured = _slow(check, measured)
     observations = (measured,) if pool is None else (measured, pool.observation())
     return Outcome(
         name=check.name,
@@ -206,6 +228,45 @@ async def run_check(check: Check, previous: Outcome | None = None) -> Outcome:
         duration_ms=_ms(started),
         pool=pool,
     )
+
+
+def _slow(check: Check, measured: Observation) -> Observation:
+    """A pass slower than ``warn_after`` is a warning: the dependency answers, but slowly."""
+    limit = check.warn_after
+    if limit is None or measured.status is not Grade.PASS or measured.value is None:
+        return measured
+    if measured.unit != "ms" or measured.value <= limit * 1000:
+        return measured
+    output = f"answered in {measured.value:g} ms, slower than the {limit:g}s warn_after"
+    return dataclasses.replace(measured, status=Grade.WARN, output=output)
+
+
+def tolerated(check: Check, outcome: Outcome, streak: int, failing_seconds: float) -> Outcome:
+    """A failing outcome as a warning, until the check's failure tolerance is used up.
+
+    ``streak``: consecutive failing runs, this one included; ``failing_seconds``: since the
+    first of them.
+    """
+    if outcome.status is not Grade.FAIL:
+        return outcome
+    if check.failure_threshold <= 1 and check.failing_for is None:
+        return outcome  # no tolerance asked for
+    if streak >= check.failure_threshold > 1:
+        return outcome
+    if check.failing_for is not None and failing_seconds >= check.failing_for:
+        return outcome
+    note = f"tolerated: failing run {streak} of {check.failure_threshold}"
+    if check.failing_for is not None:
+        note += f", failing for {failing_seconds:.1f}s of {check.failing_for:g}s"
+    observations = tuple(
+        dataclasses.replace(
+            observation, status=Grade.WARN, output=f"{observation.output} ({note})".lstrip()
+        )
+        if observation.status is Grade.FAIL
+        else observation
+        for observation in outcome.observations
+    )
+    return dataclasses.replace(outcome, observations=observations)
 
 
 def _unmeasured(previous: Outcome | None) -> Observation:

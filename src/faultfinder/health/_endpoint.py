@@ -11,17 +11,25 @@ import contextlib
 import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping, Sequence
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
 
 from faultfinder import clock
 from faultfinder.health._access import Access
-from faultfinder.health._cache import CheckCache
+from faultfinder.health._cache import CheckCache, Publisher
 from faultfinder.health._checks import HARD_CUT_GRACE, Check, Outcome, failed, timed_out
 from faultfinder.health._document import (
     MEDIA_TYPE,
     build_document,
     http_status,
+    overall_status,
     validated_about,
 )
+from faultfinder.health._groups import Group, validated_groups
+from faultfinder.health._refresh import JITTER, Refresher
+from faultfinder.health._state import ACCEPTING, REFUSING, Availability
+from faultfinder.health._verbose import verbose_text
+from faultfinder.model import Grade
+from faultfinder.redact import Redactor
 
 if TYPE_CHECKING:
     from prometheus_client.registry import CollectorRegistry
@@ -35,6 +43,8 @@ Send = Callable[[Message], Awaitable[None]]
 LIVE = "/live"
 READY = "/ready"
 INFRASTRUCTURE = "/infrastructure"
+STARTUP = "/startup"
+BUILTIN = ("live", "ready", "infrastructure", "startup")
 
 # kubelet's probe timeoutSeconds defaults to 1 s (k8s.io/api core/v1 Probe: "Defaults to 1
 # second"): the endpoint answers, with a 503 naming the slow check, before the probe gives up.
@@ -51,6 +61,10 @@ class Health:
     ``tokens``, ``headers``, ``networks``: who gets details (anonymous callers get the status).
     ``registry``: a prometheus-client ``CollectorRegistry`` to export the results to.
     ``about``: extra top-level keys for callers with details (``serviceId``, ``version``…).
+    ``groups``: more endpoints, ``{"db": Group.of(["postgres", "redis"])}`` at ``/db``.
+    ``refresh``: seconds between background runs of every check (with jitter), or None.
+    ``publish``: callables told of each check's state change ``(outcome, previous status)``.
+    ``startup``: True when the app declares start-up work (``/startup`` fails until then).
     """
 
     def __init__(
@@ -64,6 +78,10 @@ class Health:
         networks: Iterable[str] = (),
         registry: CollectorRegistry | None = None,
         about: Mapping[str, object] | None = None,
+        groups: Mapping[str, Group] | None = None,
+        refresh: float | None = None,
+        publish: Iterable[Publisher] = (),
+        startup: bool = False,
     ) -> None:
         self.checks = tuple(checks)
         _refuse_duplicates(self.checks)
@@ -77,17 +95,65 @@ class Health:
             raise ValueError("the deadline must be greater than zero")
         self.access = Access.of(tokens=tokens, headers=headers, networks=networks)
         self.cache = CheckCache(self.checks, ttl)
+        self.refresher: Refresher | None = None
+        if refresh is not None:
+            self.refresher = Refresher(self.cache, refresh)
+            # Requests read what the loops found; they run a check only if the loops stall.
+            self.cache.ttl = max(ttl, refresh * (1 + JITTER) + longest + HARD_CUT_GRACE)
+        self.cache.publishers.extend(publish)
         self.about = validated_about(about)
-        self._rendered: dict[tuple[bool, bool], tuple[tuple[Outcome, ...], int, bytes]] = {}
+        builtin = {READY[1:]: Group(critical_only=True), INFRASTRUCTURE[1:]: Group()}
+        self.groups = builtin | validated_groups(dict(groups or {}), self.checks, BUILTIN)
+        self.availability = Availability(starting=startup)
+        self._rendered: dict[tuple[object, ...], tuple[tuple[Outcome, ...], int, bytes]] = {}
         if registry is not None:
             from faultfinder.health._metrics import HealthCollector
 
             registry.register(HealthCollector(self.cache))
+        self.cache.redact = Redactor(self.secrets())
 
-    async def outcomes(self, *, critical_only: bool = False) -> list[Outcome]:
-        """The current outcome of every (critical) check, within the deadline; never raises."""
+    # The app's own state (docs/health.md, "Start-up and availability").
+
+    def mark_started(self) -> None:
+        """The app's start-up work is done: /startup passes, readiness may accept traffic."""
+        self.availability.starting = False
+
+    def mark_start_failed(self, reason: str) -> None:
+        """The app's start-up work failed: /startup and readiness fail, saying why."""
+        self.availability.start_failed = reason or "no reason given"
+
+    def mark_out_of_service(self, reason: str) -> None:
+        """Readiness refuses traffic until ``mark_in_service``; liveness is untouched."""
+        self.availability.out_of_service = reason or "no reason given"
+
+    def mark_in_service(self) -> None:
+        self.availability.out_of_service = None
+
+    def drain(self) -> None:
+        """Readiness refuses traffic from now on (shutting down); in-flight requests go on."""
+        self.availability.draining = True
+
+    async def start(self) -> None:
+        """Start the background refresh now (else the first request starts it)."""
+        self.cache.loop = asyncio.get_running_loop()
+        if self.refresher is not None:
+            self.refresher.ensure_running()
+
+    async def stop(self) -> None:
+        if self.refresher is not None:
+            await self.refresher.stop()
+
+    async def outcomes(
+        self, *, critical_only: bool = False, group: str | None = None, exclude: Iterable[str] = ()
+    ) -> list[Outcome]:
+        """The current outcome of every check a group selects, within the deadline; never
+        raises. ``group`` None: every (critical) check."""
+        selection = self.groups[group] if group else Group(critical_only=critical_only)
+        skipped = set(exclude)
         selected = [
-            index for index, check in enumerate(self.checks) if check.critical or not critical_only
+            index
+            for index, check in enumerate(self.checks)
+            if selection.selects(check) and check.name not in skipped
         ]
         found = {index: self.cache.get(index) for index in selected}
         running = [value for value in found.values() if isinstance(value, asyncio.Task)]
@@ -129,15 +195,22 @@ class Health:
         )
         return http_status(str(document["status"])), document
 
-    async def _body(self, *, details: bool, critical_only: bool) -> tuple[int, bytes]:
+    async def _body(
+        self, group: str, *, details: bool, exclude: frozenset[str]
+    ) -> tuple[int, bytes]:
         """The document as bytes, rendered again only when an outcome changed."""
-        outcomes = tuple(await self.outcomes(critical_only=critical_only))
-        key = (details, critical_only)
+        outcomes = tuple(await self.outcomes(group=group, exclude=exclude))
+        refusing = self.availability.refusing() if group == READY[1:] else None
+        key = (group, details, exclude, refusing)
         rendered = self._rendered.get(key)
         # The entry holds the outcomes themselves, so identity cannot match a recycled object.
         if rendered is not None and _same(rendered[0], outcomes):
             return rendered[1], rendered[2]
         status, document = self._build(outcomes, details)
+        if refusing is not None:
+            status, document = _refused(document, refusing, details)
+        elif group == READY[1:] and details:
+            document["availability"] = ACCEPTING
         body = json.dumps(document).encode()
         self._rendered[key] = (outcomes, status, body)
         return status, body
@@ -157,15 +230,16 @@ class Health:
         return [Mount(prefix, app=self)]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        self.cache.loop = asyncio.get_running_loop()  # where a metrics scrape starts runs
+        await self.start()  # records the app's loop; starts the background refresh once
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await _lifespan(self, receive, send)
             return
         if scope["type"] != "http":  # a WebSocket: refuse the upgrade
             await send({"type": "websocket.close", "code": 1000})
             return
         path = _route_path(scope)
-        if path not in (LIVE, READY, INFRASTRUCTURE):
+        group = path[1:]
+        if path not in (LIVE, STARTUP) and group not in self.groups:
             await _respond(send, scope, 404, {"error": "not found"}, "application/json")
             return
         if scope["method"] not in ("GET", "HEAD"):
@@ -174,14 +248,65 @@ class Health:
         if path == LIVE:  # liveness never touches a dependency
             await _respond(send, scope, 200, {"status": "pass"})
             return
+        if path == STARTUP:
+            await self._startup(send, scope)
+            return
         headers = {
             name.decode("latin-1").lower(): value.decode("latin-1")
             for name, value in scope.get("headers", ())
         }
         client = scope.get("client")
         details = self.access.allows(headers, client[0] if client else None)
-        status, body = await self._body(details=details, critical_only=path == READY)
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        exclude = frozenset(name for value in query.get("exclude", ()) for name in value.split(","))
+        if "verbose" in query:
+            await self._verbose(send, scope, group, details, exclude)
+            return
+        status, body = await self._body(group, details=details, exclude=exclude)
         await _send(send, scope, status, body)
+
+    async def _startup(self, send: Send, scope: Scope) -> None:
+        state = self.availability
+        if state.started:
+            await _respond(send, scope, 200, {"status": "pass"})
+        else:
+            await _respond(send, scope, 503, {"status": "fail"})
+
+    async def _verbose(
+        self, send: Send, scope: Scope, group: str, details: bool, exclude: frozenset[str]
+    ) -> None:
+        """kube-apiserver's ``?verbose`` text; check names only for callers with details."""
+        outcomes = await self.outcomes(group=group, exclude=exclude)
+        selection = self.groups[group]
+        chosen = [check.name for check in self.checks if selection.selects(check)]
+        measured = {outcome.name: outcome for outcome in outcomes}
+        # kube-apiserver lists the checks in order, an excluded one where it stands
+        lines = [measured.get(name, name) for name in chosen]
+        refusing = self.availability.refusing() if group == READY[1:] else None
+        passed = overall_status(outcomes) is not Grade.FAIL and refusing is None
+        text = verbose_text(
+            group,
+            lines,
+            passed=passed,
+            unmatched=exclude - set(chosen),
+            components=details,
+            details=details,
+        )
+        if refusing is not None and details:
+            text = f"[-]availability failed: {REFUSING}\n" + text
+        code = 200 if passed else 503
+        await _send(send, scope, code, text.encode(), "text/plain; charset=utf-8")
+
+
+def _refused(
+    document: dict[str, object], reason: str, details: bool
+) -> tuple[int, dict[str, object]]:
+    """Readiness while the app refuses traffic: ``fail`` whatever the checks say."""
+    document["status"] = Grade.FAIL
+    if details:
+        document["availability"] = REFUSING
+        document["output"] = reason
+    return 503, document
 
 
 def _refuse_duplicates(checks: Sequence[Check]) -> None:
@@ -226,12 +351,14 @@ async def _send(
     await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
 
 
-async def _lifespan(receive: Receive, send: Send) -> None:
-    """Served alone, the app has nothing to start or stop."""
+async def _lifespan(health: Health, receive: Receive, send: Send) -> None:
+    """Served alone: start the background refresh with the app, stop it with the app."""
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
+            health.drain()
+            await health.stop()
             await send({"type": "lifespan.shutdown.complete"})
             return

@@ -9,7 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from faultfinder.config import Component, component_from_url
-from faultfinder.health._checks import Check, Observation, component_type_of, rounded
+from faultfinder.health._checks import (
+    CHECK_OPTIONS,
+    Check,
+    Observation,
+    component_type_of,
+    rounded,
+)
 from faultfinder.model import CheckResult, Grade
 from faultfinder.probe import probe_component, prober
 from faultfinder.redact import header_secrets, url_secrets
@@ -23,12 +29,13 @@ class UrlCheck(Check):
         name: str,
         url: str,
         *,
-        critical: bool = True,
         timeout: float = 2.0,
         component_type: str | None = None,
         **options: Any,
     ) -> None:
-        super().__init__(name, critical=critical, timeout=timeout, component_type=component_type)
+        # The Check's own keywords; the rest are the stack file's keys for this component.
+        own = {key: options.pop(key) for key in CHECK_OPTIONS if key in options}
+        super().__init__(name, timeout=timeout, component_type=component_type, **own)
         self.component: Component = component_from_url(name, url, timeout=timeout, **options)
         self.kind = self.component.kind
         if not component_type:
