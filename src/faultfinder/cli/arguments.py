@@ -20,6 +20,7 @@ MODULES = {
     "logs": "logs",
     "rules": "rules",
     "init": "scaffold",
+    "health-check": "healthcheck",
 }
 REPORT_FORMATS = ("json", "junit", "markdown")
 COMPONENT_KEYS = ("consecutive", "p95_ms", "max_ms", "tls.min_days_left")
@@ -36,8 +37,26 @@ def color(choice: str, *, interactive: bool | None = None) -> bool:
 
 def add_parsers(commands: Any) -> None:
     """Every built-in command's parser, in the order ``--help`` lists them."""
-    for add in (_diagnose, _validate, _monitor, _serve, _rules, _logs, _init):
+    for add in (_diagnose, _validate, _monitor, _serve, _rules, _logs, _init, _health_check):
         add(commands)
+
+
+def _health_check(commands: Any) -> None:
+    check = commands.add_parser(
+        "health-check",
+        help="exit 0 if an app's health endpoint passes, 1 if not (a container HEALTHCHECK)",
+    )
+    check.add_argument("url", help="the endpoint, e.g. http://127.0.0.1:8000/health/ready")
+    check.add_argument(
+        "--timeout", type=float, default=2.0, help="seconds for the whole check (default 2)"
+    )
+    check.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="a request header (repeatable), e.g. 'Authorization: Bearer …'",
+    )
 
 
 def _diagnose(commands: Any) -> None:
