@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import signal
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping, Sequence
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
@@ -132,6 +134,24 @@ class Health:
     def drain(self) -> None:
         """Readiness refuses traffic from now on (shutting down); in-flight requests go on."""
         self.availability.draining = True
+
+    def drain_on_sigterm(self, seconds: float = 5.0) -> None:
+        """On SIGTERM, refuse traffic at once and hand the signal to the server ``seconds`` later.
+
+        Call it in the app's lifespan start-up, after the server (uvicorn, hypercorn) set its
+        own handler: load balancers see readiness fail and stop sending new requests while the
+        app still serves; then the server's graceful shutdown finishes what is in flight.
+        """
+        if seconds < 0:
+            raise ValueError("the drain lasts zero seconds or more")
+        loop = asyncio.get_running_loop()
+        previous = signal.getsignal(signal.SIGTERM)
+
+        def handle(number: int, frame: FrameType | None) -> None:
+            self.drain()
+            loop.call_soon_threadsafe(loop.call_later, seconds, _hand_over, previous, number, frame)
+
+        signal.signal(signal.SIGTERM, handle)
 
     async def start(self) -> None:
         """Start the background refresh now (else the first request starts it)."""
@@ -296,6 +316,15 @@ class Health:
             text = f"[-]availability failed: {REFUSING}\n" + text
         code = 200 if passed else 503
         await _send(send, scope, code, text.encode(), "text/plain; charset=utf-8")
+
+
+def _hand_over(previous: Any, number: int, frame: FrameType | None) -> None:
+    """The SIGTERM handler there was before the drain's, or the default: end the process."""
+    if callable(previous):
+        previous(number, frame)
+    elif previous != signal.SIG_IGN:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.raise_signal(signal.SIGTERM)
 
 
 def _refused(
