@@ -3,12 +3,14 @@
 Run as root from the repository root: ``.venv/bin/python benchmarks/bench_health.py``.
 It starts a real PostgreSQL 15 (with pg_stat_statements) and a real redis-server on loopback,
 serves a Starlette app with ``faultfinder.health`` mounted at /health from uvicorn in a
-process of its own, and sends it an open-loop load of 1,000 requests/s on
-/health/infrastructure for 10 s from an asyncio client. Then it reads, on the servers
-themselves, how many checks reached them (Redis ``INFO commandstats`` PINGs, Postgres
-``pg_stat_statements`` calls of ``SELECT 1``) and prints the figures. It exits 1 if a
-dependency saw more than one check per TTL or if the p99 latency reached the check timeout.
-See benchmarks/README.md for the figures measured.
+process of its own, and sends it an open-loop load of 1,000 requests/s for 10 s from an
+asyncio client, spread over three groups (/health/ready, /health/db,
+/health/infrastructure) and two access levels (half the requests with the token, which gets
+details; half anonymous). Then it reads, on the servers themselves, how many checks reached
+them (Redis ``INFO commandstats`` PINGs, Postgres ``pg_stat_statements`` calls of
+``SELECT 1``) and prints the figures. It exits 1 if a dependency saw more than one check per
+TTL (per refresh interval with ``--refresh``) or if the p99 latency reached the endpoint's
+deadline. See benchmarks/README.md for the figures measured.
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ from tests.servers import free_port, wait_for_port  # noqa: E402
 from tests.servers.postgres import PostgresFactory, PostgresServer, postgres_template  # noqa: E402
 from tests.servers.redis import RedisFactory, RedisServer  # noqa: E402
 
-PATH = "/health/infrastructure"
+PATHS = ("/health/ready", "/health/db", "/health/infrastructure")
+TOKEN = "bench-health-token"
 
 
 @dataclass
@@ -59,19 +62,23 @@ class Load:
 # The app: what the benchmark serves in its own process.
 
 
-def build_app(postgres_url: str, redis_url: str, ttl: float, timeout: float) -> object:
+def build_app(
+    postgres_url: str, redis_url: str, ttl: float, timeout: float, refresh: float | None
+) -> object:
     from starlette.applications import Starlette
     from starlette.routing import Mount
 
-    from faultfinder.health import Health, url_check
+    from faultfinder.health import Group, Health, url_check
 
     health = Health(
         [
-            url_check("postgres", postgres_url, timeout=timeout),
+            url_check("postgres", postgres_url, timeout=timeout, tags=["db"]),
             url_check("redis", redis_url, timeout=timeout, write=False),
         ],
         ttl=ttl,
-        networks=["127.0.0.1/32"],  # the load client gets the whole document
+        refresh=refresh,
+        tokens=[TOKEN],  # half the requests send it and get the whole document
+        groups={"db": Group.of(["db"])},
     )
     return Starlette(routes=[Mount("/health", app=health)])
 
@@ -79,7 +86,9 @@ def build_app(postgres_url: str, redis_url: str, ttl: float, timeout: float) -> 
 def serve(arguments: argparse.Namespace) -> None:
     import uvicorn
 
-    app = build_app(arguments.postgres, arguments.redis, arguments.ttl, arguments.timeout)
+    app = build_app(
+        arguments.postgres, arguments.redis, arguments.ttl, arguments.timeout, arguments.refresh
+    )
     uvicorn.run(app, host="127.0.0.1", port=arguments.port, log_level="warning",
                 access_log=False)
 
@@ -87,8 +96,11 @@ def serve(arguments: argparse.Namespace) -> None:
 # The load client: open loop, keep-alive connections, raw HTTP/1.1 on asyncio streams.
 
 
-async def request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> int:
-    writer.write(f"GET {PATH} HTTP/1.1\r\nHost: app\r\n\r\n".encode())
+async def request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, number: int) -> int:
+    """Request ``number``: its path and access level in turn (3 paths × 2 levels)."""
+    path = PATHS[number % len(PATHS)]
+    auth = f"Authorization: Bearer {TOKEN}\r\n" if (number // len(PATHS)) % 2 else ""
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: app\r\n{auth}\r\n".encode())
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     length = next(int(line.split(":", 1)[1]) for line in lines
@@ -97,12 +109,15 @@ async def request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
     return int(lines[0].split()[1])
 
 
-async def worker(port: int, queue: asyncio.Queue[float | None], load: Load) -> None:
+async def worker(
+    port: int, queue: asyncio.Queue[tuple[int, float] | None], load: Load
+) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
-        while (scheduled := await queue.get()) is not None:
+        while (item := await queue.get()) is not None:
+            number, scheduled = item
             try:
-                status = await request(reader, writer)
+                status = await request(reader, writer, number)
             except (OSError, asyncio.IncompleteReadError, ValueError) as error:
                 load.errors[type(error).__name__] += 1
                 writer.close()
@@ -121,7 +136,7 @@ async def run_load(port: int, rate: int, seconds: float, connections: int) -> Lo
     so a slow server cannot hide its queue (no coordinated omission).
     """
     load = Load()
-    queue: asyncio.Queue[float | None] = asyncio.Queue()
+    queue: asyncio.Queue[tuple[int, float] | None] = asyncio.Queue()
     workers = [asyncio.create_task(worker(port, queue, load)) for _ in range(connections)]
     total = int(rate * seconds)
     started = time.perf_counter()
@@ -129,7 +144,7 @@ async def run_load(port: int, rate: int, seconds: float, connections: int) -> Lo
         now = time.perf_counter()
         due = min(total, int((now - started) * rate) + 1)
         for index in range(load.sent, due):
-            queue.put_nowait(started + index / rate)
+            queue.put_nowait((index, started + index / rate))
         load.sent = due
         await asyncio.sleep(0.002)
     for _ in workers:
@@ -183,6 +198,8 @@ def app_process(postgres: PostgresServer, redis: RedisServer, arguments: argpars
     command = [sys.executable, __file__, "--serve", "--port", str(port),
                "--postgres", postgres.url(), "--redis", redis.url(),
                "--ttl", str(arguments.ttl), "--timeout", str(arguments.timeout)]
+    if arguments.refresh is not None:
+        command += ["--refresh", str(arguments.refresh)]
     with log.open("wb") as output:
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
     try:
@@ -217,11 +234,16 @@ async def bench(arguments: argparse.Namespace) -> int:
 
 
 def report(load: Load, counted: dict[str, int], arguments: argparse.Namespace) -> int:
-    allowed = math.ceil(load.seconds / arguments.ttl) + 1  # a run may straddle each end
+    period = arguments.refresh if arguments.refresh is not None else arguments.ttl
+    # A run may straddle each end; background runs may come up to 10% early (jitter).
+    allowed = math.ceil(load.seconds / (period * 0.9)) + 1
     answered = sum(load.statuses.values())
     p99 = load.percentile(0.99)
-    print(f"faultfinder.health under load: GET {PATH}, ttl {arguments.ttl:g}s, "
-          f"check timeout {arguments.timeout:g}s, {arguments.connections} connections")
+    deadline = min(arguments.timeout + 0.75, 0.9)  # Health's default deadline
+    refresh = f"refresh {arguments.refresh:g}s, " if arguments.refresh is not None else ""
+    print(f"faultfinder.health under load: GET {', '.join(PATHS)}, anonymous and with a "
+          f"token, ttl {arguments.ttl:g}s, {refresh}check timeout {arguments.timeout:g}s, "
+          f"deadline {deadline:g}s, {arguments.connections} connections")
     print(f"sent       {load.sent} requests in {load.seconds:.2f} s "
           f"({load.sent / load.seconds:.0f}/s), answered {answered}, "
           f"statuses {dict(load.statuses)}, errors {dict(load.errors) or 'none'}")
@@ -234,10 +256,10 @@ def report(load: Load, counted: dict[str, int], arguments: argparse.Namespace) -
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
     for name, count in counted.items():
         print(f"{name:<10} {count} checks reached the server (allowed: at most {allowed}, "
-              f"one per {arguments.ttl:g}s TTL)")
+              f"one per {period:g}s {'refresh interval' if arguments.refresh else 'TTL'})")
     failures = [name for name, count in counted.items() if count > allowed or count < 1]
-    if p99 >= arguments.timeout:
-        failures.append(f"p99 {p99 * 1000:.0f} ms >= the check timeout")
+    if p99 >= deadline:
+        failures.append(f"p99 {p99 * 1000:.0f} ms >= the endpoint's deadline")
     if answered != load.sent or set(load.statuses) != {200}:
         failures.append("not every request was answered 200")
     print("result     " + ("ok" if not failures else "FAILED: " + ", ".join(failures)))
@@ -251,6 +273,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=32, help="keep-alive connections")
     parser.add_argument("--ttl", type=float, default=2.0, help="the health endpoint's TTL")
     parser.add_argument("--timeout", type=float, default=1.0, help="each check's timeout")
+    parser.add_argument("--refresh", type=float, help="background refresh interval (seconds)")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--postgres", help=argparse.SUPPRESS)
