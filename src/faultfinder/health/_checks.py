@@ -15,7 +15,7 @@ import datetime
 import functools
 import inspect
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +30,16 @@ from faultfinder.schemes import SCHEMES
 HARD_CUT_GRACE = 0.5
 
 # Keywords every check takes (``Check.__init__``), as opposed to a URL check's stack-file keys.
-CHECK_OPTIONS = ("critical", "warn_after", "tags", "failure_threshold", "failing_for")
+CHECK_OPTIONS = (
+    "critical",
+    "warn_after",
+    "tags",
+    "failure_threshold",
+    "failing_for",
+    "component_id",
+    "affected_endpoints",
+    "links",
+)
 
 SATURATED = "not measured: the pool is saturated, and the check does not queue behind the app"
 
@@ -84,6 +93,7 @@ class Outcome:
     time: datetime.datetime
     duration_ms: float
     pool: PoolUsage | None = None
+    ietf: tuple[tuple[str, object], ...] = ()  # componentId, affectedEndpoints, links
 
     @property
     def status(self) -> Grade:
@@ -98,6 +108,8 @@ class Check:
     timeout and for the client library's errors; ``critical`` checks decide readiness.
     ``warn_after``: seconds past which a passing run is ``warn`` (slow, not down).
     ``tags``: names groups select checks by (as well as by the check's name).
+    ``component_id``, ``affected_endpoints``, ``links``: the IETF draft's keys of a check
+    object (draft-inadarei-api-health-check-06 §4.2, §4.7, §4.10), shown to callers with details.
     ``failure_threshold``/``failing_for``: a failure is reported ``fail`` only at that many
     consecutive failing runs, or once it has lasted that many seconds (whichever comes first);
     before, it is ``warn``. By default, at the first.
@@ -117,6 +129,9 @@ class Check:
         tags: Iterable[str] = (),
         failure_threshold: int = 1,
         failing_for: float | None = None,
+        component_id: str | None = None,
+        affected_endpoints: Iterable[str] = (),
+        links: Mapping[str, str] | None = None,
     ) -> None:
         if not name or ":" in name:
             raise ValueError(f"a check name is non-empty and has no colon: {name!r}")
@@ -133,6 +148,7 @@ class Check:
         self.tags = frozenset(tags)
         self.failure_threshold = failure_threshold
         self.failing_for = failing_for
+        self.ietf = _ietf_keys(component_id, tuple(affected_endpoints), dict(links or {}))
         # A run cut off at its timeout that ignored the cancellation: while it lingers, no new
         # run starts, so a check that swallows CancelledError holds one task, not one per TTL.
         self.stuck: asyncio.Task[Observation] | None = None
@@ -193,6 +209,27 @@ class FunctionCheck(Check):
             return await timed(self.function())
 
 
+def _ietf_keys(
+    component_id: str | None, endpoints: tuple[str, ...], links: dict[str, str]
+) -> tuple[tuple[str, object], ...]:
+    """The draft's optional keys, typed as it says: a string, a list of URIs, an object of
+    URIs."""
+    if component_id is not None and not isinstance(component_id, str):
+        raise TypeError("component_id is a string")
+    if not all(isinstance(endpoint, str) for endpoint in endpoints):
+        raise TypeError("affected_endpoints is a list of URI strings")
+    if not all(isinstance(key, str) and isinstance(uri, str) for key, uri in links.items()):
+        raise TypeError("links maps strings to URI strings")
+    found: list[tuple[str, object]] = []
+    if component_id:
+        found.append(("componentId", component_id))
+    if endpoints:
+        found.append(("affectedEndpoints", list(endpoints)))
+    if links:
+        found.append(("links", dict(sorted(links.items()))))
+    return tuple(found)
+
+
 def component_type_of(kind: str) -> str:
     """The IETF ``componentType`` of a dependency of this kind (``datastore`` for redis)."""
     return SCHEMES[kind].component_type if kind in SCHEMES else "component"
@@ -227,6 +264,7 @@ async def run_check(check: Check, previous: Outcome | None = None) -> Outcome:
         time=clock.now(),
         duration_ms=_ms(started),
         pool=pool,
+        ietf=getattr(check, "ietf", ()),
     )
 
 

@@ -25,6 +25,7 @@ from faultfinder.health._document import (
     http_status,
     overall_status,
     validated_about,
+    validated_status_codes,
 )
 from faultfinder.health._groups import Group, validated_groups
 from faultfinder.health._refresh import JITTER, Refresher
@@ -47,6 +48,7 @@ READY = "/ready"
 INFRASTRUCTURE = "/infrastructure"
 STARTUP = "/startup"
 BUILTIN = ("live", "ready", "infrastructure", "startup")
+NEVER, WHEN_AUTHORIZED, ALWAYS = SHOW = ("never", "when_authorized", "always")
 
 # kubelet's probe timeoutSeconds defaults to 1 s (k8s.io/api core/v1 Probe: "Defaults to 1
 # second"): the endpoint answers, with a 503 naming the slow check, before the probe gives up.
@@ -67,6 +69,11 @@ class Health:
     ``refresh``: seconds between background runs of every check (with jitter), or None.
     ``publish``: callables told of each check's state change ``(outcome, previous status)``.
     ``startup``: True when the app declares start-up work (``/startup`` fails until then).
+    ``status_codes``: status → HTTP code (Actuator's ``http-mapping``), by default pass 200,
+    warn 200, fail 503.
+    ``show_components``, ``show_details``: ``never``, ``when_authorized`` (the default: the
+    callers ``tokens``/``headers``/``networks`` allow) or ``always`` (Actuator's policies):
+    components are the checks' names and statuses, details add outputs, codes and ``about``.
     """
 
     def __init__(
@@ -84,6 +91,9 @@ class Health:
         refresh: float | None = None,
         publish: Iterable[Publisher] = (),
         startup: bool = False,
+        status_codes: Mapping[str, int] | None = None,
+        show_components: str = WHEN_AUTHORIZED,
+        show_details: str = WHEN_AUTHORIZED,
     ) -> None:
         self.checks = tuple(checks)
         _refuse_duplicates(self.checks)
@@ -104,6 +114,11 @@ class Health:
             self.cache.ttl = max(ttl, refresh * (1 + JITTER) + longest + HARD_CUT_GRACE)
         self.cache.publishers.extend(publish)
         self.about = validated_about(about)
+        self.status_codes = validated_status_codes(status_codes)
+        for name, value in (("show_components", show_components), ("show_details", show_details)):
+            if value not in SHOW:
+                raise ValueError(f"{name}: {value!r} is not one of {', '.join(SHOW)}")
+        self.show_components, self.show_details = show_components, show_details
         builtin = {READY[1:]: Group(critical_only=True), INFRASTRUCTURE[1:]: Group()}
         self.groups = builtin | validated_groups(dict(groups or {}), self.checks, BUILTIN)
         self.availability = Availability(starting=startup)
@@ -209,26 +224,40 @@ class Health:
         outcomes = await self.outcomes(critical_only=critical_only)
         return self._build(outcomes, details)
 
-    def _build(self, outcomes: Sequence[Outcome], details: bool) -> tuple[int, dict[str, object]]:
+    def _build(
+        self, outcomes: Sequence[Outcome], details: bool, components: bool = False
+    ) -> tuple[int, dict[str, object]]:
         document = build_document(
-            outcomes, details=details, secrets=self.secrets() if details else (), about=self.about
+            outcomes,
+            details=details,
+            secrets=self.secrets() if details else (),
+            about=self.about,
+            components=components,
         )
-        return http_status(str(document["status"])), document
+        return http_status(str(document["status"]), self.status_codes), document
+
+    def _levels(self, allowed: bool) -> tuple[bool, bool]:
+        """(components, details) a caller sees: Actuator's show-components/show-details."""
+        details = self.show_details == ALWAYS or (self.show_details == WHEN_AUTHORIZED and allowed)
+        components = details or self.show_components == ALWAYS
+        components = components or (self.show_components == WHEN_AUTHORIZED and allowed)
+        return components, details
 
     async def _body(
-        self, group: str, *, details: bool, exclude: frozenset[str]
+        self, group: str, *, components: bool, details: bool, exclude: frozenset[str]
     ) -> tuple[int, bytes]:
         """The document as bytes, rendered again only when an outcome changed."""
         outcomes = tuple(await self.outcomes(group=group, exclude=exclude))
         refusing = self.availability.refusing() if group == READY[1:] else None
-        key = (group, details, exclude, refusing)
+        key = (group, components, details, exclude, refusing)
         rendered = self._rendered.get(key)
         # The entry holds the outcomes themselves, so identity cannot match a recycled object.
         if rendered is not None and _same(rendered[0], outcomes):
             return rendered[1], rendered[2]
-        status, document = self._build(outcomes, details)
+        status, document = self._build(outcomes, details, components)
         if refusing is not None:
             status, document = _refused(document, refusing, details)
+            status = self.status_codes["fail"]
         elif group == READY[1:] and details:
             document["availability"] = ACCEPTING
         body = json.dumps(document).encode()
@@ -276,13 +305,17 @@ class Health:
             for name, value in scope.get("headers", ())
         }
         client = scope.get("client")
-        details = self.access.allows(headers, client[0] if client else None)
+        components, details = self._levels(
+            self.access.allows(headers, client[0] if client else None)
+        )
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         exclude = frozenset(name for value in query.get("exclude", ()) for name in value.split(","))
         if "verbose" in query:
-            await self._verbose(send, scope, group, details, exclude)
+            await self._verbose(send, scope, group, components, details, exclude)
             return
-        status, body = await self._body(group, details=details, exclude=exclude)
+        status, body = await self._body(
+            group, components=components, details=details, exclude=exclude
+        )
         await _send(send, scope, status, body)
 
     async def _startup(self, send: Send, scope: Scope) -> None:
@@ -293,7 +326,13 @@ class Health:
             await _respond(send, scope, 503, {"status": "fail"})
 
     async def _verbose(
-        self, send: Send, scope: Scope, group: str, details: bool, exclude: frozenset[str]
+        self,
+        send: Send,
+        scope: Scope,
+        group: str,
+        components: bool,
+        details: bool,
+        exclude: frozenset[str],
     ) -> None:
         """kube-apiserver's ``?verbose`` text; check names only for callers with details."""
         outcomes = await self.outcomes(group=group, exclude=exclude)
@@ -309,12 +348,13 @@ class Health:
             lines,
             passed=passed,
             unmatched=exclude - set(chosen),
-            components=details,
+            components=components,
             details=details,
         )
         if refusing is not None and details:
             text = f"[-]availability failed: {REFUSING}\n" + text
-        code = 200 if passed else 503
+        status = overall_status(outcomes) if refusing is None else Grade.FAIL
+        code = self.status_codes[str(status)]
         await _send(send, scope, code, text.encode(), "text/plain; charset=utf-8")
 
 
