@@ -90,8 +90,11 @@ async def test_metrics_follow_a_stopped_redis_without_health_requests(
         server.stop()  # from now on only Prometheus calls, as in a cluster
 
         async def scraped() -> str | None:
-            return check_status((await http.get("/metrics/")).text, "redis")
+            nonlocal last
+            last = (await http.get("/metrics/")).text
+            return check_status(last, "redis")
 
+        last = ""
         found = [await scraped()]
         for _ in range(100):
             if found[-1] == "fail":
@@ -101,6 +104,8 @@ async def test_metrics_follow_a_stopped_redis_without_health_requests(
 
     assert found[0] == "pass"
     assert found[-1] == "fail", found
+    # The state changes, counted once each however many scrapes and requests saw them.
+    assert 'faultfinder_health_check_changes_total{check="redis",status="fail"} 1.0' in last
 
 
 async def test_a_check_that_swallows_cancellation_holds_one_task(redis_factory: Any) -> None:

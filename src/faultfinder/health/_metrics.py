@@ -69,4 +69,11 @@ class HealthCollector(Collector):
         )
         for (name, found), count in sorted(dict(self.cache.runs).items()):
             runs.add_metric([name, found], count)
-        yield from (status, duration, faults, pool, runs)
+        changes = CounterMetricFamily(
+            "faultfinder_health_check_changes",
+            "State changes of the check, by the status it changed to",
+            labels=["check", "status"],
+        )
+        for (name, found), count in sorted(dict(self.cache.changes).items()):
+            changes.add_metric([name, found], count)
+        yield from (status, duration, faults, pool, runs, changes)
