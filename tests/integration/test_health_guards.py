@@ -161,3 +161,22 @@ async def test_a_redis_url_check_opens_one_connection_a_run(
 
     assert [outcome.status for outcome in outcomes] == ["pass"] * 3
     assert connections_received(server) - before == 3 + 1  # three runs, and INFO's own
+
+
+def connections_logged(server: Any) -> int:
+    """TCP connections the server accepted, from its log: log_connections writes
+    "connection received: host=… port=…" for each, one that never sent a start-up packet too
+    (PostgreSQL's postmaster.c, BackendInitialize)."""
+    log = (server.directory / "postgres.log").read_text(errors="replace")
+    return log.count("connection received: host=127.0.0.1")
+
+
+async def test_a_postgresql_url_check_opens_one_connection_a_run(postgres_factory: Any) -> None:
+    server = postgres_factory.start(log_connections="on")
+    check = url_check("postgres", server.url(), timeout=5)
+    before = connections_logged(server)
+
+    outcomes = [await run_check(check) for _ in range(3)]
+
+    assert [outcome.status for outcome in outcomes] == ["pass"] * 3
+    assert connections_logged(server) - before == 3

@@ -13,6 +13,7 @@ every path asyncpg takes: plain TCP, a Unix socket, TLS after an SSLRequest, dir
 from __future__ import annotations
 
 import asyncio
+import socket
 from typing import Any, cast
 
 from asyncpg import protocol as asyncpg_protocol
@@ -158,11 +159,27 @@ class _FramedTransport:
 class FramedLoop:
     """The running loop for asyncpg, its connections read through ``_Frames``.
 
-    ``refused`` holds the bound a server broke, for the prober's verdict."""
+    ``refused`` holds the bound a server broke, for the prober's verdict. ``sock``: a socket
+    the TCP rung connected, used by asyncpg's first connection instead of connecting again, so
+    a probe costs the server one connection."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, sock: socket.socket | None = None) -> None:
         self._loop = loop
         self.refused: ReplyTooLarge | None = None
+        self.sock = sock
+
+    def _connected(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+        """The arguments of a connect: the rung's socket in place of the address, once."""
+        if self.sock is None or "sock" in kwargs:
+            return args
+        kwargs["sock"], self.sock = self.sock, None
+        return ()  # host and port (or the socket's path): the socket is connected already
+
+    def close(self) -> None:
+        """Close the rung's socket if asyncpg never used it (a failure before connecting)."""
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
 
     def frame(self, protocol: Any) -> Any:
         # Only asyncpg's own protocol: the SSLRequest's one-byte answer has a reader of its own.
@@ -171,12 +188,14 @@ class FramedLoop:
         return protocol
 
     async def create_connection(self, factory: Any, *args: Any, **kwargs: Any) -> Any:
+        args = self._connected(args, kwargs)
         transport, protocol = await self._loop.create_connection(
             lambda: self.frame(factory()), *args, **kwargs
         )
         return _FramedTransport(transport, self), _unframed(protocol)
 
     async def create_unix_connection(self, factory: Any, *args: Any, **kwargs: Any) -> Any:
+        args = self._connected(args, kwargs)
         transport, protocol = await self._loop.create_unix_connection(
             lambda: self.frame(factory()), *args, **kwargs
         )

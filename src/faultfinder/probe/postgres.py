@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 import ssl
+from socket import socket as Socket
 from typing import cast
 from urllib.parse import parse_qs, unquote
 
@@ -31,7 +32,7 @@ from faultfinder.errors import ProbeFault
 from faultfinder.probe._answer import mismatch
 from faultfinder.probe._ladder import Ladder
 from faultfinder.probe._postgres_frames import FramedLoop, ReplyTooLarge
-from faultfinder.probe._steps import join_host_port, reach, server_name
+from faultfinder.probe._steps import join_host_port, reach_open, server_name
 from faultfinder.probe.identify import what_speaks
 
 VERIFYING = ("verify-ca", "verify-full")
@@ -39,10 +40,15 @@ IDENTIFY_RESERVE = 0.5  # seconds kept back from the start-up to ask what answer
 
 
 async def probe(ladder: Ladder) -> None:
-    await select_one(ladder, await reach(ladder))
+    connection = await reach_open(ladder)
+    # A copy of the rung's socket for asyncpg: the rung's transport is closed, the TCP
+    # connection stays, and the server sees one connection per probe, not two.
+    sock = connection.writer.get_extra_info("socket").dup()
+    connection.close()
+    await select_one(ladder, connection.address, sock)
 
 
-async def select_one(ladder: Ladder, address: str) -> None:
+async def select_one(ladder: Ladder, address: str, sock: Socket | None = None) -> None:
     component = ladder.component
     parts = component.parts
     user = unquote(parts.username or "") or os.environ.get("PGUSER") or "postgres"
@@ -60,7 +66,6 @@ async def select_one(ladder: Ladder, address: str) -> None:
         # Time is kept back to ask what answers, should the server be no PostgreSQL: an HTTP
         # server waits for the rest of a request after the 8-byte SSLRequest, in silence.
         kept = min(IDENTIFY_RESERVE, ladder.remaining() / 4)
-        framed = FramedLoop(asyncio.get_running_loop())
         try:
             return await exchange(tls, kept, framed)
         except Exception as error:
@@ -96,12 +101,16 @@ async def select_one(ladder: Ladder, address: str) -> None:
             await connection.close(timeout=max(ladder.remaining(), 0.001))
         return f"SELECT 1 ok (server {version})"
 
-    await ladder.rung(
-        "postgres",
-        run,
-        classify=lambda error: classify_error(target, error),
-        detail=lambda answer: answer,
-    )
+    framed = FramedLoop(asyncio.get_running_loop(), sock)
+    try:
+        await ladder.rung(
+            "postgres",
+            run,
+            classify=lambda error: classify_error(target, error),
+            detail=lambda answer: answer,
+        )
+    finally:
+        framed.close()  # the rung's socket, if it failed before asyncpg took it
 
 
 class _VerifyAs(ssl.SSLContext):
