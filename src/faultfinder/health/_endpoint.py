@@ -9,9 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import signal
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping, Sequence
-from types import FrameType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
@@ -29,7 +27,7 @@ from faultfinder.health._document import (
 )
 from faultfinder.health._groups import Group, validated_groups
 from faultfinder.health._refresh import JITTER, Refresher
-from faultfinder.health._state import ACCEPTING, REFUSING, Availability
+from faultfinder.health._state import ACCEPTING, REFUSING, Availability, drain_on_sigterm
 from faultfinder.health._verbose import verbose_text
 from faultfinder.model import Grade
 from faultfinder.redact import Redactor
@@ -157,16 +155,7 @@ class Health:
         own handler: load balancers see readiness fail and stop sending new requests while the
         app still serves; then the server's graceful shutdown finishes what is in flight.
         """
-        if seconds < 0:
-            raise ValueError("the drain lasts zero seconds or more")
-        loop = asyncio.get_running_loop()
-        previous = signal.getsignal(signal.SIGTERM)
-
-        def handle(number: int, frame: FrameType | None) -> None:
-            self.drain()
-            loop.call_soon_threadsafe(loop.call_later, seconds, _hand_over, previous, number, frame)
-
-        signal.signal(signal.SIGTERM, handle)
+        drain_on_sigterm(self.availability, seconds)
 
     async def start(self) -> None:
         """Start the background refresh now (else the first request starts it)."""
@@ -356,15 +345,6 @@ class Health:
         status = overall_status(outcomes) if refusing is None else Grade.FAIL
         code = self.status_codes[str(status)]
         await _send(send, scope, code, text.encode(), "text/plain; charset=utf-8")
-
-
-def _hand_over(previous: Any, number: int, frame: FrameType | None) -> None:
-    """The SIGTERM handler there was before the drain's, or the default: end the process."""
-    if callable(previous):
-        previous(number, frame)
-    elif previous != signal.SIG_IGN:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.raise_signal(signal.SIGTERM)
 
 
 def _refused(

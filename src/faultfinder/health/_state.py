@@ -7,7 +7,11 @@ while the app marks itself out of service; ``/health/startup`` fails until start
 
 from __future__ import annotations
 
+import asyncio
+import signal
 from dataclasses import dataclass
+from types import FrameType
+from typing import Any
 
 ACCEPTING = "ACCEPTING_TRAFFIC"
 REFUSING = "REFUSING_TRAFFIC"
@@ -37,3 +41,26 @@ class Availability:
         if self.out_of_service is not None:
             return f"out of service: {self.out_of_service}"
         return None
+
+
+def drain_on_sigterm(availability: Availability, seconds: float) -> None:
+    """Replace the SIGTERM handler: drain now, run the one there was ``seconds`` later."""
+    if seconds < 0:
+        raise ValueError("the drain lasts zero seconds or more")
+    loop = asyncio.get_running_loop()
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def handle(number: int, frame: FrameType | None) -> None:
+        availability.draining = True
+        loop.call_soon_threadsafe(loop.call_later, seconds, _hand_over, previous, number, frame)
+
+    signal.signal(signal.SIGTERM, handle)
+
+
+def _hand_over(previous: Any, number: int, frame: FrameType | None) -> None:
+    """The SIGTERM handler there was before the drain's, or the default: end the process."""
+    if callable(previous):
+        previous(number, frame)
+    elif previous != signal.SIG_IGN:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.raise_signal(signal.SIGTERM)
