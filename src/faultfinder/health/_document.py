@@ -3,7 +3,8 @@
 Checks are keyed ``"name:measurement"``, each key a list of check objects with
 ``componentType``, ``status``, ``observedValue``, ``observedUnit``, ``time``, ``output`` and
 the extension keys ``faultCode``, ``layer``, ``owner`` and ``durationMs``. Every object has
-every key (``null`` or ``""`` when there is nothing to say), so consumers need no guards.
+every key (``null`` or ``""`` when there is nothing to say), so consumers need no guards;
+``draft_strict`` leaves ``output`` out of passing checks instead, as the draft asks.
 """
 
 from __future__ import annotations
@@ -88,9 +89,11 @@ def build_document(
     secrets: Iterable[str] = (),
     about: Mapping[str, object] | None = None,
     components: bool = False,
+    draft_strict: bool = False,
 ) -> dict[str, object]:
     """The document; without ``details`` only its ``status`` (what anonymous callers get),
-    with ``components`` too each check's ``componentType`` and ``status`` (no outputs)."""
+    with ``components`` too each check's ``componentType`` and ``status`` (no outputs).
+    ``draft_strict``: a passing check object has no ``output`` key."""
     document: dict[str, object] = {"status": overall_status(outcomes)}
     if not details:
         if components:
@@ -115,6 +118,10 @@ def build_document(
                 "durationMs": outcome.duration_ms,
                 **dict(outcome.ietf),
             }
+            if draft_strict and observation.status is Grade.PASS:
+                # draft-inadarei-api-health-check-06 §4.8: output "SHOULD be omitted for
+                # 'pass' state of a downstream dependency".
+                del entry["output"]
             checks.setdefault(f"{outcome.name}:{observation.measurement}", []).append(entry)
     document["checks"] = dict(sorted(checks.items()))
     return document

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
@@ -72,6 +73,9 @@ class Health:
     ``show_components``, ``show_details``: ``never``, ``when_authorized`` (the default: the
     callers ``tokens``/``headers``/``networks`` allow) or ``always`` (Actuator's policies):
     components are the checks' names and statuses, details add outputs, codes and ``about``.
+    ``draft_strict``: follow draft-inadarei-api-health-check-06 where docs/contract.md §4
+    departs from it by default: a passing check object has no ``output``, and the documents
+    of /ready, /infrastructure and the groups carry ``Cache-Control: max-age=TTL``.
     """
 
     def __init__(
@@ -92,6 +96,7 @@ class Health:
         status_codes: Mapping[str, int] | None = None,
         show_components: str = WHEN_AUTHORIZED,
         show_details: str = WHEN_AUTHORIZED,
+        draft_strict: bool = False,
     ) -> None:
         self.checks = tuple(checks)
         _refuse_duplicates(self.checks)
@@ -117,6 +122,7 @@ class Health:
             if value not in SHOW:
                 raise ValueError(f"{name}: {value!r} is not one of {', '.join(SHOW)}")
         self.show_components, self.show_details = show_components, show_details
+        self.draft_strict = draft_strict
         builtin = {READY[1:]: Group(critical_only=True), INFRASTRUCTURE[1:]: Group()}
         self.groups = builtin | validated_groups(dict(groups or {}), self.checks, BUILTIN)
         self.availability = Availability(starting=startup)
@@ -222,6 +228,7 @@ class Health:
             secrets=self.secrets() if details else (),
             about=self.about,
             components=components,
+            draft_strict=self.draft_strict,
         )
         return http_status(str(document["status"]), self.status_codes), document
 
@@ -305,7 +312,18 @@ class Health:
         status, body = await self._body(
             group, components=components, details=details, exclude=exclude
         )
-        await _send(send, scope, status, body)
+        await _send(send, scope, status, body, cache=self._freshness())
+
+    def _freshness(self) -> str:
+        """``Cache-Control`` of a document read from the check cache.
+
+        draft-inadarei-api-health-check-06 §9: responses "SHOULD be assigned a freshness
+        lifetime (e.g., 'Cache-Control: max-age=3600')", whatever their status: with
+        ``draft_strict``, the TTL a result is reused for. Otherwise no-store (contract §4).
+        """
+        if not self.draft_strict:
+            return "no-store"
+        return f"max-age={max(0, math.floor(self.cache.ttl))}"
 
     async def _startup(self, send: Send, scope: Scope) -> None:
         state = self.availability
@@ -387,12 +405,17 @@ async def _respond(
 
 
 async def _send(
-    send: Send, scope: Scope, status: int, body: bytes, media: str = MEDIA_TYPE
+    send: Send,
+    scope: Scope,
+    status: int,
+    body: bytes,
+    media: str = MEDIA_TYPE,
+    cache: str = "no-store",
 ) -> None:
     headers = [
         (b"content-type", media.encode()),
         (b"content-length", str(len(body)).encode()),
-        (b"cache-control", b"no-store"),
+        (b"cache-control", cache.encode()),
     ]
     if status == 405:
         headers.append((b"allow", b"GET, HEAD"))
