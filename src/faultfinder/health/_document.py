@@ -21,11 +21,11 @@ MEDIA_TYPE = "application/health+json"
 
 # Top-level keys the library computes: ``about`` may not set them, or an authorised caller
 # would read a status the HTTP code contradicts (the IETF draft's "status" and "checks",
-# draft-inadarei-api-health-check-06 §3.1 and §3.8).
+# draft-inadarei-api-health-check-06 §3.1 and §3.6).
 RESERVED = frozenset({"status", "checks"})
 
 
-# The draft's other top-level keys, with their types (§3.2-§3.7, §3.9-§3.10): strings, but
+# The draft's other top-level keys, with their types (§3.2-§3.5, §3.7-§3.9): strings, but
 # ``notes`` is an array of strings and ``links`` an object of URIs.
 STRINGS = ("version", "releaseId", "output", "serviceId", "description")
 
