@@ -95,6 +95,17 @@ class HttpAnswer:
 
 
 @dataclass(frozen=True)
+class DnsAnswer:
+    """What a DNS server answered a query (``/probe``'s dns module), as blackbox reports it."""
+
+    rcode: str  # NOERROR, NXDOMAIN, SERVFAIL …
+    answers: int  # the records in each section
+    authorities: int
+    additionals: int
+    serial: int | None = None  # the zone's serial, for an SOA query (0 without an SOA record)
+
+
+@dataclass(frozen=True)
 class CheckResult:
     """The outcome of probing one component from one vantage point.
 
@@ -118,6 +129,7 @@ class CheckResult:
     timings: dict[str, float] = field(default_factory=dict)  # blackbox phase names → ms
     steps: tuple[StepResult, ...] = ()  # a flow's steps, in the order they ran
     http: HttpAnswer | None = None  # an HTTP prober's answer, when one came
+    dns: DnsAnswer | None = None  # a DNS server's answer to /probe's dns module, when one came
 
     @property
     def ok(self) -> bool:

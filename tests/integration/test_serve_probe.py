@@ -4,7 +4,11 @@
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
+import socket
+import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +41,10 @@ def modules_file(tmp_path: Path, certificates: Certificates) -> Path:
         "    http:\n"
         "      valid_status_codes: [200]\n"
         f"      tls_config: {{ca_file: '{certificates.ca_file}'}}\n"
+        "  dns_quick:\n"
+        "    prober: dns\n"
+        "    timeout: 1s\n"
+        "    dns: {query_name: api.example.test, query_type: A}\n"
     )
     return path
 
@@ -150,6 +158,70 @@ def test_dns_module_resolves_a_name(exporter: ServedApp) -> None:
     metrics = probe(exporter, target="localhost", module="dns")  # from /etc/hosts
     assert metrics.value("probe_success") == 1
     assert metrics.value("probe_dns_lookup_time_seconds") > 0
+
+
+@contextlib.contextmanager
+def udp_server(answer: Callable[[bytes], bytes | None]) -> Iterator[int]:
+    """A UDP port on loopback that answers each datagram with ``answer(query)`` (None: silence).
+    Its port, while it runs."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(0.1)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                query, peer = sock.recvfrom(512)
+            except TimeoutError:
+                continue
+            reply = answer(query)
+            if reply is not None:
+                sock.sendto(reply, peer)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield int(sock.getsockname()[1])
+    finally:
+        stop.set()
+        thread.join()
+        sock.close()
+
+
+def test_a_silent_dns_server_fails_at_the_module_s_deadline(exporter: ServedApp) -> None:
+    with udp_server(lambda query: None) as port:
+        started = time.monotonic()
+        metrics = probe(exporter, target=f"127.0.0.1:{port}", module="dns_quick")
+        elapsed = time.monotonic() - started
+    assert failure(metrics) == {"code": "dns.temporary_failure", "layer": "dns",
+                                "owner": "infrastructure"}
+    assert metrics.value("probe_dns_query_succeeded") == 0
+    assert elapsed < 6  # the module's 1 s, with room for a busy machine
+
+
+def test_a_server_answering_in_another_protocol_is_a_mismatch(exporter: ServedApp) -> None:
+    # the query's ID, then bytes that are no DNS message (shorter than its 12-byte header)
+    def answer(query: bytes) -> bytes:
+        return query[:2] + b"\x80" + b"garbage"
+
+    with udp_server(answer) as port:
+        metrics = probe(exporter, target=f"127.0.0.1:{port}", module="dns_quick")
+    assert failure(metrics)["code"] == "protocol.mismatch"
+    assert metrics.value("probe_dns_query_succeeded") == 0
+
+
+def test_an_answer_to_another_query_is_skipped(exporter: ServedApp) -> None:
+    # RFC 5452 §9.1: an answer whose ID is not the query's is not its answer
+    def answer(query: bytes) -> bytes:
+        other = bytes([query[0] ^ 0xFF, query[1]])
+        header = b"\x81\x80\x00\x01\x00\x00\x00\x00\x00\x00"
+        return other + header + query[12:]
+
+    with udp_server(answer) as port:
+        metrics = probe(exporter, target=f"127.0.0.1:{port}", module="dns_quick")
+    assert failure(metrics)["code"] == "dns.temporary_failure"  # the deadline, never that answer
+    assert metrics.value("probe_dns_query_succeeded") == 0
 
 
 def test_the_scrape_timeout_bounds_the_probe(exporter: ServedApp, app_server: AppServer) -> None:

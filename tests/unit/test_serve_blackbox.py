@@ -8,7 +8,7 @@ import pytest
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import CollectorRegistry
 
-from faultfinder.model import Certificate, CheckResult, HttpAnswer, Phase
+from faultfinder.model import Certificate, CheckResult, DnsAnswer, HttpAnswer, Phase
 from faultfinder.serve.blackbox import ProbeCollector, render_probe
 from tests.servers.exporters import Exposition
 
@@ -141,9 +141,42 @@ def test_address_hash_is_blackbox_s() -> None:
 def test_dns_only_reports_the_lookup() -> None:
     result = CheckResult("dns", "dns", "dns://example.test", (Phase("dns", True, 0.7, ""),),
                          duration_ms=0.8, timings={"resolve": 0.7})
-    found = metrics(result, "dns")
+    found = metrics(result, "resolve")
     assert found.names() == {"probe_success", "probe_duration_seconds",
                              "probe_dns_lookup_time_seconds"}
+
+
+# prober/dns.go registers these before it queries: present whatever the outcome
+DNS_SERIES = {"probe_success", "probe_duration_seconds", "probe_dns_lookup_time_seconds",
+              "probe_ip_protocol", "probe_ip_addr_hash", "probe_dns_duration_seconds",
+              "probe_dns_answer_rrs", "probe_dns_authority_rrs", "probe_dns_additional_rrs",
+              "probe_dns_query_succeeded"}
+
+
+def test_a_dns_server_s_answer_in_blackbox_s_series() -> None:
+    result = CheckResult("zone", "tcp", "tcp://192.0.2.53:53",
+                         (Phase("dns", True, 0.1, "192.0.2.53"),
+                          Phase("dns", True, 2.0, "NOERROR")),
+                         addresses=("192.0.2.53",), duration_ms=2.5,
+                         timings={"resolve": 0.1, "connect": 0.2, "request": 1.8},
+                         dns=DnsAnswer("NOERROR", 1, 2, 3, serial=2026120701))
+    found = metrics(result, "dns")
+    assert found.names() == DNS_SERIES | {"probe_dns_serial"}
+    assert found.value("probe_dns_serial") == 2026120701
+    assert [found.value("probe_dns_answer_rrs"), found.value("probe_dns_authority_rrs"),
+            found.value("probe_dns_additional_rrs")] == [1, 2, 3]
+    assert found.value("probe_dns_query_succeeded") == 1
+    assert found.value("probe_dns_duration_seconds", phase="request") == pytest.approx(0.0018)
+
+
+def test_a_dns_server_that_never_answered_gives_zeros_and_no_serial() -> None:
+    result = CheckResult("zone", "tcp", "tcp://ns.invalid:53", (Phase("dns", False, 3.0),),
+                         code="dns.nxdomain", duration_ms=3.1, timings={})
+    found = metrics(result, "dns")
+    assert found.names() == DNS_SERIES | {"probe_failure_info"}
+    assert found.value("probe_dns_query_succeeded") == 0
+    assert found.value("probe_ip_protocol") == 0  # as blackbox, when the lookup failed
+    assert found.value("probe_dns_duration_seconds", phase="resolve") == 0
 
 
 @pytest.mark.parametrize("result", [

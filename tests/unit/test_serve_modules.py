@@ -119,3 +119,61 @@ def test_modules_file_errors_name_file_line_and_key(
         load_modules(path)
     assert str(raised.value).startswith(f"{path}{where}")
     assert message in str(raised.value)
+
+
+@pytest.mark.parametrize(("target", "url"), [
+    # blackbox's dns targets (prober/dns.go): host:port, or a host alone for port 53
+    ("192.0.2.53", "tcp://192.0.2.53:53"),
+    ("192.0.2.53:5353", "tcp://192.0.2.53:5353"),
+    ("ns1.example.test", "tcp://ns1.example.test:53"),
+    ("[2001:db8::53]:5353", "tcp://[2001:db8::53]:5353"),
+    ("[2001:db8::53]", "tcp://[2001:db8::53]:53"),
+    ("2001:db8::53", "tcp://[2001:db8::53]:53"),
+])
+def test_a_dns_module_s_target_is_the_server(target: str, url: str) -> None:
+    modules = Modules({"dns_a": Module.model_validate(
+        {"prober": "dns", "dns": {"query_name": "example.test", "query_type": "A"}})})
+    assert modules.component("dns_a", target, None, 1.0).url == url
+    assert modules.climb("dns_a") is not None
+    assert Modules().climb("dns") is None  # the built-in dns module resolves with getaddrinfo
+
+
+def test_modules_file_reads_blackbox_s_dns_keys(tmp_path: Path) -> None:
+    path = tmp_path / "modules.yml"
+    path.write_text(
+        "modules:\n"
+        "  zone:\n"
+        "    prober: dns\n"
+        "    dns:\n"
+        "      query_name: example.test\n"
+        "      query_type: soa\n"
+        "      valid_rcodes: [NOERROR, NXDOMAIN]\n"
+        "      transport_protocol: tcp\n"
+    )
+    question = load_modules(path)["zone"].dns.question()
+    assert (question.name, question.query_type, question.tcp, question.soa) == (
+        "example.test", 6, True, True)  # SOA is type 6 (RFC 1035 §3.2.2)
+    assert question.valid_rcodes == {"NOERROR", "NXDOMAIN"}
+
+
+@pytest.mark.parametrize(("text", "where", "message"), [
+    # blackbox refuses it too: "query name must be set for DNS module" (config/config.go)
+    ("modules:\n  a:\n    prober: dns\n", ":2: modules.a", "query name must be set"),
+    ("modules:\n  a:\n    prober: dns\n    dns: {query_name: x.test, query_type: AAA}\n",
+     ":4: modules.a.dns.query_type", "unknown query type 'AAA'"),
+    ("modules:\n  a:\n    prober: dns\n    dns: {query_name: x.test, valid_rcodes: [NOPE]}\n",
+     ":4: modules.a.dns.valid_rcodes", "unknown rcode 'NOPE'"),
+    ("modules:\n  a:\n    prober: dns\n    dns: {query_name: x.test, dns_over_tls: true}\n",
+     ":4: modules.a.dns.dns_over_tls", "unknown key"),
+    ("modules:\n  a:\n    prober: dns\n    dns: {query_name: x.test, transport_protocol: quic}\n",
+     ":4: modules.a.dns.transport_protocol", "Input should be"),
+])
+def test_dns_module_errors_name_file_line_and_key(
+    tmp_path: Path, text: str, where: str, message: str
+) -> None:
+    path = tmp_path / "modules.yml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as raised:
+        load_modules(path)
+    assert str(raised.value).startswith(f"{path}{where}")
+    assert message in str(raised.value)

@@ -57,9 +57,11 @@ def client_classifier(kind: str) -> ClientClassifier | None:
     return classify
 
 
-async def probe_component(component: Component) -> CheckResult:
-    """Probe one component under its deadline; always returns, never raises."""
-    probe = prober(component.kind)  # imported before the deadline starts
+async def probe_component(component: Component, climb: Prober | None = None) -> CheckResult:
+    """Probe one component under its deadline; always returns, never raises. ``climb`` probes
+    it instead of its kind's prober (``/probe``'s dns module queries a DNS server at a
+    ``tcp://`` address: probe/dns_server.py)."""
+    probe = climb or prober(component.kind)  # imported before the deadline starts
     ladder = Ladder(component)
     try:
         grace = _FLOW_GRACE_SECONDS if component.kind == "flow" else _GRACE_SECONDS

@@ -10,7 +10,7 @@ from typing import TypeVar
 from faultfinder.classify import Finding, describe
 from faultfinder.config import Component
 from faultfinder.errors import ProbeFault, printable
-from faultfinder.model import Certificate, CheckResult, HttpAnswer, Phase, StepResult
+from faultfinder.model import Certificate, CheckResult, DnsAnswer, HttpAnswer, Phase, StepResult
 
 T = TypeVar("T")
 
@@ -50,6 +50,7 @@ class Ladder:
         self.content_type = ""
         self.steps: list[StepResult] = []  # a flow's
         self.http: HttpAnswer | None = None
+        self.dns: DnsAnswer | None = None  # a DNS server's answer (probe/dns_server.py)
 
     def remaining(self) -> float:
         return max(0.0, self.deadline - asyncio.get_running_loop().time())
@@ -117,4 +118,5 @@ class Ladder:
             timings=dict(self.timings),
             steps=tuple(self.steps),
             http=self.http,
+            dns=self.dns,
         )

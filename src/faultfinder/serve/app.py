@@ -118,7 +118,7 @@ class _Endpoints:
             )
         self.in_flight += 1
         try:
-            result = await probe_component(component)
+            result = await probe_component(component, self.modules.climb(name))
         finally:
             self.in_flight -= 1
         self.requests.count(name, result.ok)

@@ -29,6 +29,7 @@ from faultfinder.schemes import scheme
 # How the text format writes a number: prometheus_client's own (Go's way, not Python's repr).
 _number = cast(Callable[[float], str], floatToGoString)
 HTTP_PHASES = ("resolve", "connect", "tls", "processing", "transfer")
+DNS_PHASES = ("resolve", "connect", "request")
 # The body rung's codes that blackbox would count as a failed regular expression.
 _REGEX_CODES = frozenset({"http.unexpected_body"})
 
@@ -47,7 +48,8 @@ class Gauge:
 
 
 def probe_gauges(result: CheckResult, prober: str) -> Iterator[Gauge]:
-    """The gauges of one probe; ``prober`` is the module's: http, tcp, dns or faultfinder."""
+    """The gauges of one probe; ``prober`` is the module's: http, tcp, dns, resolve or
+    faultfinder."""
     yield _gauge(
         "probe_success", "Displays whether or not the probe was a success", float(result.ok)
     )
@@ -66,6 +68,8 @@ def probe_gauges(result: CheckResult, prober: str) -> Iterator[Gauge]:
     yield from _address(result)
     if scheme(result.kind).prober == "http":
         yield from _http(result)
+    if prober == "dns":
+        yield from _dns(result)
     if prober in ("http", "tcp"):
         yield _gauge(
             "probe_failed_due_to_regex",
@@ -211,6 +215,37 @@ def _http(result: CheckResult) -> Iterator[Gauge]:
             "Returns the Last-Modified HTTP response header in unixtime",
             float(int(answer.last_modified.timestamp())),
         )
+
+
+def _dns(result: CheckResult) -> Iterator[Gauge]:
+    """prober/dns.go's series: every one registered before the query, so present (0) also when
+    the server's name did not resolve or nothing answered; ``probe_dns_query_succeeded`` (since
+    0.23, its CHANGELOG: "#990") 1 once an answer came, whatever its rcode; the serial only
+    for an SOA query that was answered."""
+    phases = Gauge(
+        "probe_dns_duration_seconds", "Duration of DNS request by phase", labels=("phase",)
+    )
+    for phase in DNS_PHASES:  # resolve is only added once the lookup held
+        phases.add_metric([phase], result.timings.get(phase, 0.0) / 1000)
+    yield phases
+    answer = result.dns
+    for section, count in (
+        ("answer", answer.answers if answer else 0),
+        ("authority", answer.authorities if answer else 0),
+        ("additional", answer.additionals if answer else 0),
+    ):
+        yield _gauge(
+            f"probe_dns_{section}_rrs",
+            f"Returns number of entries in the {section} resource record list",
+            float(count),
+        )
+    yield _gauge(
+        "probe_dns_query_succeeded",
+        "Displays whether or not the query was executed successfully",
+        float(answer is not None),
+    )
+    if answer is not None and answer.serial is not None:
+        yield _gauge("probe_dns_serial", "Returns the serial number of the zone", answer.serial)
 
 
 def _tls(result: CheckResult) -> Iterator[Gauge]:

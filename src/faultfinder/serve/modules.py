@@ -2,8 +2,9 @@
 
 The built-in modules carry blackbox's names for its common probes (``http_2xx``,
 ``http_post_2xx``, ``tcp_connect``) and two of ours (``tls_connect``: TCP with a verified
-handshake; ``dns``: resolve a name as the application would). More come from a modules file in
-blackbox's shape (a subset of its keys; unknown keys are errors naming file:line:key):
+handshake; ``dns``: resolve a name as the application would, ``prober: resolve``). More come
+from a modules file in blackbox's shape (a subset of its keys; unknown keys are errors naming
+file:line:key); ``prober: dns`` is blackbox's, a query to the target as a DNS server:
 
 .. code-block:: yaml
 
@@ -12,6 +13,9 @@ blackbox's shape (a subset of its keys; unknown keys are errors naming file:line
         prober: http
         timeout: 3s
         http: {method: GET, valid_status_codes: [200], tls_config: {ca_file: /etc/ca.pem}}
+      zone_serial:
+        prober: dns
+        dns: {query_name: example.com, query_type: SOA, transport_protocol: tcp}
 """
 
 from __future__ import annotations
@@ -22,10 +26,18 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from faultfinder.config import Component, Duration, _yaml, component_from_url
 from faultfinder.errors import ConfigError, UsageError
+from faultfinder.probe import Prober, dns_server
+from faultfinder.probe.dns_server import (
+    QUERY_CLASSES,
+    QUERY_TYPES,
+    RCODES,
+    DnsWireError,
+    encode_name,
+)
 
 # Prometheus sends its scrape timeout; blackbox keeps this much of it for the reply.
 TIMEOUT_OFFSET = 0.5
@@ -55,14 +67,77 @@ class TcpOptions(_Strict):
     tls_config: TlsConfig = TlsConfig()
 
 
+class DnsOptions(_Strict):
+    """blackbox's ``dns:`` keys (config/config.go, DNSProbe) that faultfinder reads; the rest
+    (validate_*_rrs, dns_over_tls, source_ip_address …) are unknown keys, so an option that
+    would not apply is an error, never silently ignored."""
+
+    query_name: str = ""  # required: blackbox's "query name must be set for DNS module"
+    query_type: str = "ANY"  # blackbox's default
+    query_class: str = "IN"
+    valid_rcodes: tuple[str, ...] = ("NOERROR",)  # blackbox: only NOERROR when not given
+    transport_protocol: Literal["udp", "tcp"] = "udp"
+
+    @field_validator("query_name")
+    @classmethod
+    def _sendable_name(cls, value: str) -> str:
+        try:
+            encode_name(value)
+        except DnsWireError as error:
+            raise ValueError(str(error)) from None
+        return value
+
+    @field_validator("query_type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        return _one_of(value, QUERY_TYPES, "query type")
+
+    @field_validator("query_class")
+    @classmethod
+    def _known_class(cls, value: str) -> str:
+        return _one_of(value, QUERY_CLASSES, "query class")
+
+    @field_validator("valid_rcodes")
+    @classmethod
+    def _known_rcodes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_one_of(rcode, RCODES, "rcode") for rcode in value)
+
+    def question(self) -> dns_server.Question:
+        return dns_server.Question(
+            name=self.query_name,
+            query_type=QUERY_TYPES[self.query_type],
+            query_class=QUERY_CLASSES[self.query_class],
+            valid_rcodes=frozenset(self.valid_rcodes),
+            tcp=self.transport_protocol == "tcp",
+            soa=self.query_type == "SOA",
+        )
+
+
+def _one_of(value: str, known: Mapping[str, int], what: str) -> str:
+    if value.upper() not in known:
+        raise ValueError(f"unknown {what} {value!r}: one of {', '.join(known)}")
+    return value.upper()
+
+
 class Module(_Strict):
     """One module: which prober, its timeout and its options, as in blackbox's config."""
 
-    # ``faultfinder``: the target is a URL of any scheme faultfinder probes (postgresql://…).
-    prober: Literal["http", "tcp", "dns", "faultfinder"]
+    # ``faultfinder``: the target is a URL of any scheme faultfinder probes (postgresql://…);
+    # ``resolve``: the target is a name, looked up with getaddrinfo (the built-in ``dns``).
+    prober: Literal["http", "tcp", "dns", "resolve", "faultfinder"]
     timeout: Duration | None = None
     http: HttpOptions = HttpOptions()
     tcp: TcpOptions = TcpOptions()
+    dns: DnsOptions = DnsOptions()
+
+    @model_validator(mode="after")
+    def _dns_has_a_question(self) -> Module:
+        if self.prober == "dns" and not self.dns.query_name:
+            raise ValueError(
+                "query name must be set for DNS module (dns.query_name; `prober: resolve` "
+                "looks the target up with getaddrinfo instead)"
+            )
+        return self
 
 
 BUILTIN: dict[str, Module] = {
@@ -70,7 +145,7 @@ BUILTIN: dict[str, Module] = {
     "http_post_2xx": Module(prober="http", http=HttpOptions(method="POST")),
     "tcp_connect": Module(prober="tcp"),
     "tls_connect": Module(prober="tcp", tcp=TcpOptions(tls=True)),
-    "dns": Module(prober="dns"),
+    "dns": Module(prober="resolve"),
     "faultfinder": Module(prober="faultfinder"),
 }
 
@@ -129,6 +204,15 @@ class Modules:
         except KeyError:
             raise UsageError(f"Unknown module {name!r}") from None
 
+    def climb(self, name: str) -> Prober | None:
+        """What probes this module's components, when not their kind's own prober: a dns
+        module's question to the server at the target."""
+        module = self._module(name)
+        if module.prober != "dns":
+            return None
+        question = module.dns.question()
+        return lambda ladder: dns_server.probe(ladder, question)
+
     def _component(self, name: str, target: str, hostname: str | None, timeout: float) -> Component:
         module = self._module(name)
         url, options = _url_and_options(module, target.strip(), hostname)
@@ -146,8 +230,10 @@ def _url_and_options(
         raise UsageError("Target parameter is missing")
     if module.prober == "faultfinder":
         return target, {}
-    if module.prober == "dns":
+    if module.prober == "resolve":
         return f"dns://{target.removeprefix('dns://')}", {}
+    if module.prober == "dns":
+        return f"tcp://{_dns_server(target)}", {}
     if module.prober == "http":
         url = target if target.startswith(("http://", "https://")) else f"http://{target}"
         options: dict[str, Any] = {"method": module.http.method}
@@ -163,6 +249,17 @@ def _url_and_options(
         raise UsageError(f"a {module.prober} target is host:port, not {target!r}")
     scheme = "tls" if module.tcp.tls else "tcp"
     return f"{scheme}://{target}", _tls(module.tcp.tls_config, hostname)
+
+
+def _dns_server(target: str) -> str:
+    """blackbox's dns targets: ``host:port``, or a host alone for port 53 (Go's SplitHostPort:
+    an IPv6 address with a port is bracketed, one without is not)."""
+    if target.startswith("["):
+        return target if "]:" in target else f"{target}:53"
+    host, colon, _port = target.rpartition(":")
+    if not colon:
+        return f"{target}:53"
+    return f"[{target}]:53" if ":" in host else target
 
 
 def _tls(config: TlsConfig, hostname: str | None) -> dict[str, Any]:
