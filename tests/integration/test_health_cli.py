@@ -63,3 +63,24 @@ def test_nothing_listening_fails_and_a_bad_url_is_a_usage_error(run_cli: Any) ->
     assert "Connection refused" in closed.out
     assert bad.status == 2, bad.err
     assert "not an http:// or https:// URL" in bad.err
+
+
+def test_a_malformed_url_is_one_line_and_exit_2(run_cli: Any) -> None:
+    # the attack report's IPv6 URLs (issue 20), and a port out of range
+    for url in ("http://[::1/x", "http://[abc]/", "http://127.0.0.1:99999/"):
+        result = run_cli("health-check", url)
+        assert result.status == 2, (url, result.err)
+        assert "not a valid URL" in result.err
+        assert "Traceback" not in result.err
+        assert len(result.err.strip().splitlines()) == 1
+
+
+def test_garbage_instead_of_http_fails_without_a_traceback(run_cli: Any) -> None:
+    # http.client raises BadStatusLine (not an OSError) for a status line that is not HTTP's
+    from tests.servers.hostile import hostile
+
+    with hostile(lambda connection: connection.sendall(b"SSH-2.0-OpenSSH_9.2\r\n")) as server:
+        result = run_cli("health-check", f"http://127.0.0.1:{server.port}/health/ready")
+    assert result.status == 1, result.out
+    assert "BadStatusLine" in result.out
+    assert "Traceback" not in result.err

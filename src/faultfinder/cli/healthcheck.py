@@ -10,9 +10,11 @@ deadline: a hung endpoint never holds the container's health command past it.
 from __future__ import annotations
 
 import argparse
+import http.client
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
@@ -36,6 +38,15 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--timeout must be greater than zero")
     if not args.url.startswith(("http://", "https://")):
         raise UsageError(f"health-check: {args.url!r} is not an http:// or https:// URL")
+    try:  # a malformed host or port ("http://[::1/x", ":99999") is the caller's, not the app's
+        parts = urllib.parse.urlsplit(args.url)
+        if not parts.hostname:
+            raise ValueError("no host")
+        _ = parts.port
+    except ValueError as error:
+        raise UsageError(
+            f"health-check: {INLINE(args.url)!r} is not a valid URL ({error})"
+        ) from None
     headers = dict(_header(value) for value in args.header)
     started = time.perf_counter()
     answer = Answer()
@@ -70,13 +81,23 @@ def _header(value: str) -> tuple[str, str]:
 
 
 def _get(url: str, headers: dict[str, str], timeout: float, answer: Answer) -> None:
+    """The thread's body: whatever the server does, ``answer`` says it; nothing escapes."""
+    try:
+        _fetch(url, headers, timeout, answer)
+    except (OSError, ValueError, http.client.HTTPException) as error:  # BadStatusLine: garbage
+        answer.status = None
+        answer.error = f"{type(error).__name__}: {error}"
+    except Exception as error:
+        answer.status = None
+        answer.error = f"unexpected {type(error).__name__}: {error}"
+
+
+def _fetch(url: str, headers: dict[str, str], timeout: float, answer: Answer) -> None:
     request = urllib.request.Request(url, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             answer.body = response.read(BODY_LIMIT).decode("utf-8", "replace")
             answer.status = response.status
     except urllib.error.HTTPError as error:  # 4xx/5xx: the document still says why
-        answer.body = error.read(BODY_LIMIT).decode("utf-8", "replace")
         answer.status = error.code
-    except (OSError, ValueError) as error:
-        answer.error = f"{type(error).__name__}: {error}"
+        answer.body = error.read(BODY_LIMIT).decode("utf-8", "replace")
