@@ -18,9 +18,12 @@ TRACEBACK = "app.traceback"  # the code of a trace no other signature names: the
 FIELD_LINES = 400  # lines of one field read, from its end
 
 
-def code_of(record: Record) -> tuple[str | None, Record]:
-    """The record's code (None when nothing names one), and the record to count under it."""
-    code = classify(record.text)
+def code_of(
+    record: Record, known: tuple[str, str | None] | None = None
+) -> tuple[str | None, Record]:
+    """The record's code (None when nothing names one), and the record to count under it;
+    ``known`` is a text already classified and its code (the scanner's look at a line)."""
+    code = known[1] if known is not None and known[0] == record.text else classify(record.text)
     if not record.details or code not in (None, TRACEBACK):
         return code, record
     traced: Record | None = None

@@ -25,6 +25,9 @@ _STAMP = re.compile(
 )
 
 
+_DIGITS = tuple("0123456789")  # what a time (CRI's, docker's) starts with
+
+
 @dataclass(frozen=True)
 class Peeled:
     """A line without its tools' prefixes: the container's ``message``, the time a prefix gave
@@ -38,6 +41,8 @@ class Peeled:
 def peel(text: str) -> Peeled:
     """``text`` without the prefixes container tools put in front of it."""
     labels: dict[str, str] = {}
+    if not text.startswith(("[pod/", *_DIGITS)):  # most lines: no prefix can match
+        return Peeled(text, None, labels)
     kubectl = _KUBECTL.match(text)
     if kubectl:
         labels["pod_name"] = kubectl.group(1)

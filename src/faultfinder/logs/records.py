@@ -21,6 +21,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from faultfinder.classify.signatures import ERROR_TEXT
@@ -103,11 +104,10 @@ class Record:
 
 def parse_line(raw: bytes, source: str, line: int, path_labels: Mapping[str, str]) -> Record:
     """A raw line (without its newline) → its record, whatever its shape."""
-    text = _decoded(raw)
-    peeled = peel(text)
+    peeled = _peeled(raw)
     when = parse_timestamp(peeled.stamp) if peeled.stamp else None
     if peeled.stamp and when is None:  # a word shaped like a date, not a runtime's time
-        peeled, when = Peeled(text), None
+        peeled, when = Peeled(_decoded(raw)), None
     labels: Mapping[str, str] = path_labels
     if peeled.labels:
         labels = _with_workload({**path_labels, **peeled.labels})
@@ -119,10 +119,17 @@ def plain_message(raw: bytes) -> str | None:
     for a JSON line, whose message only a full parse can find."""
     if raw.lstrip()[:1] == b"{":
         return None
-    message = peel(_decoded(raw)).message
+    message = _peeled(raw).message
     if message.lstrip()[:1] == "{":
         return None
     return without_time(message)
+
+
+@lru_cache(maxsize=4)
+def _peeled(raw: bytes) -> Peeled:
+    """The line decoded and peeled; remembered, as the scanner's look at a line and its parse
+    both need it (``Peeled`` is never changed by its readers)."""
+    return peel(_decoded(raw))
 
 
 def _decoded(raw: bytes) -> str:

@@ -162,13 +162,14 @@ class Scanner:
         else:
             raw = buffer[start:end]
         message = plain_message(raw)
-        if message is not None and self._drop(message):
+        known = None if message is None else (message, classify(message))
+        if known is not None and self._drop(*known):
             return end + 1
         record = self._timed(self._parse(raw), buffer, start)
         text = record.text
         if text.lstrip().startswith(TRACEBACK_LINKS):
             return end + 1
-        code, record = code_of(record)
+        code, record = code_of(record, known)
         header = record.text == text and "\n" not in text and TRACEBACK_HEADER in text
         if code == TRACEBACK and header:  # a traceback written line by line follows
             trace = read_chain(buffer, end + 1, limit, self._text_of, final=final)
@@ -196,10 +197,10 @@ class Scanner:
     def _text_of(self, raw: bytes) -> str:
         return parse_line(raw, self.source, 0, self.labels).text
 
-    def _drop(self, message: str) -> bool:
-        """Whether a plain line can be dropped without parsing it: most prefilter hits are
-        noise ("timeout set to 30s" at INFO), and building their times is the costly part."""
-        code = classify(message)
+    def _drop(self, message: str, code: str | None) -> bool:
+        """Whether a plain line (``code`` its message's) can be dropped without parsing it: most
+        prefilter hits are noise ("timeout set to 30s" at INFO), and building their times is
+        the costly part."""
         if code is None:
             return bool(self.codes) or not message_says_error(message)
         return bool(self.codes) and code not in self.codes

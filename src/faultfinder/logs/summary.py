@@ -23,6 +23,7 @@ from faultfinder.redact import INLINE, Redactor
 SCHEMA = "faultfinder.logs/v1"
 EXAMPLES = 3
 EXAMPLE_CHARACTERS = 400
+TRIED_TEXTS = 1000  # texts remembered per code, so a flood of distinct lines takes bounded memory
 _COLOURS = re.compile(r"\x1b\[[0-9;]*m")  # SGR sequences: a coloured log line's colours
 UNCLASSIFIED = "unclassified"  # the timeline's key for errors no signature names
 # Labels that name what wrote a line, most telling first (Cloud Run, GKE, Functions, App
@@ -73,6 +74,9 @@ class _Tally:
     last: datetime | None = None
     components: Counter[str] = field(default_factory=Counter)
     examples: list[dict[str, Any]] = field(default_factory=list)
+    # Texts already turned into an example (kept or not): the same text makes the same
+    # example, so a code whose lines all read alike is masked once, not once a line.
+    tried: set[str] = field(default_factory=set, repr=False)
 
     def add(self, when: datetime | None) -> None:
         self.count += 1
@@ -110,10 +114,15 @@ class Summary:
         self.requests_timeline: dict[str, Counter[int]] = defaultdict(Counter)
         self.sources: list[SourceStats] = []
         self.untimed = 0
+        # The last labels seen and their component: a file's lines share one labels mapping.
+        self._labels: Mapping[str, str] | None = None
+        self._component = ""
 
     def add(self, event: Event) -> None:
         record = event.record
-        component = self.attribution.component(record)
+        if record.labels is not self._labels:
+            self._labels, self._component = record.labels, self.attribution.component(record)
+        component = self._component
         if event.code is None and record.failed_request:
             self._request(record, component)
             return
@@ -130,10 +139,7 @@ class Summary:
         tally.components[component] += 1
         if record.time is not None:
             self.timeline[minute_of(record.time)][event.code or UNCLASSIFIED] += 1
-        if len(tally.examples) < EXAMPLES:
-            example = self.example(record, component)
-            if all(example["text"] != seen["text"] for seen in tally.examples):
-                tally.examples.append(example)
+        self._example(tally, record, component)
 
     def _request(self, record: Record, component: str) -> None:
         """A failed request (a 5xx in a request log): the access log's view of the outage, kept
@@ -144,10 +150,17 @@ class Summary:
         self.statuses[status] += 1
         if record.time is not None:
             self.requests_timeline[minute_of(record.time)][status] += 1
-        if len(self.requests.examples) < EXAMPLES:
-            example = self.example(record, component)
-            if all(example["text"] != seen["text"] for seen in self.requests.examples):
-                self.requests.examples.append(example)
+        self._example(self.requests, record, component)
+
+    def _example(self, tally: _Tally, record: Record, component: str) -> None:
+        """The record as one of the tally's examples, unless it has them all or one reads alike."""
+        if len(tally.examples) >= EXAMPLES or record.text in tally.tried:
+            return
+        if len(tally.tried) < TRIED_TEXTS:
+            tally.tried.add(record.text)
+        example = self.example(record, component)
+        if all(example["text"] != seen["text"] for seen in tally.examples):
+            tally.examples.append(example)
 
     def example(self, record: Record, component: str) -> dict[str, Any]:
         return example(record, component, self.redactor)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
 
 from faultfinder.clock import utc_iso
 
@@ -98,7 +100,14 @@ def from_microseconds(value: object) -> datetime | None:
 
 def minute_of(when: datetime) -> str:
     """The UTC minute a time falls in, as the timeline's key: ``2024-05-01T12:00Z``."""
+    if when.tzinfo is UTC:  # most times: the key is remembered per minute (formatting is slow)
+        return _utc_minute(when.replace(second=0, microsecond=0))
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+@lru_cache(maxsize=4096)
+def _utc_minute(minute: datetime) -> str:
+    return minute.strftime("%Y-%m-%dT%H:%MZ")
 
 
 def iso(when: datetime | None) -> str | None:
@@ -117,6 +126,32 @@ def _from_epoch(seconds: float) -> datetime | None:
 
 def _from_parts(match: re.Match[str]) -> datetime | None:
     parts = match.groupdict()
+    if parts.get("year") and not parts.get("month_name"):
+        # lines share their second: the rest is remembered, the fraction added to it
+        # (a zone's offset is whole minutes, so the fraction is the same in UTC)
+        fraction = int((parts.get("fraction") or "0")[:6].ljust(6, "0"))
+        whole = _whole_second(
+            parts["year"],
+            parts["month"],
+            parts["day"],
+            parts["hour"],
+            parts["minute"],
+            parts["second"],
+            parts.get("zone"),
+        )
+        return whole.replace(microsecond=fraction) if whole and fraction else whole
+    return _from_fields(parts)
+
+
+@lru_cache(maxsize=1024)
+def _whole_second(
+    year: str, month: str, day: str, hour: str, minute: str, second: str, zone: str | None
+) -> datetime | None:
+    parts = {"year": year, "month": month, "day": day, "hour": hour, "minute": minute}
+    return _from_fields({**parts, "second": second, "zone": zone})
+
+
+def _from_fields(parts: dict[str, Any]) -> datetime | None:
     try:
         if parts.get("month_name"):
             month = _MONTHS.get(parts["month_name"].lower())
