@@ -7,12 +7,14 @@ Besides lines, a source may be one JSON array of entries: what ``gcloud logging 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol, TypeVar
 
 from faultfinder.logs.arrays import NotAnArray, entries
 from faultfinder.logs.codes import code_of
+from faultfinder.logs.parallel import PARALLEL_BYTES, scan_in_two, splittable
 from faultfinder.logs.records import parse_entry, path_labels
 from faultfinder.logs.scanner import Event, Scanner, Window
 from faultfinder.logs.sources import (
@@ -22,7 +24,7 @@ from faultfinder.logs.sources import (
     open_source,
     read_blocks,
 )
-from faultfinder.logs.summary import SourceStats
+from faultfinder.logs.summary import SourceStats, Summary
 
 _ARRAY_START = re.compile(rb"\s*\[\s*[{\]]")  # "[{" or "[]", not "[2024-05-01 …] [INFO]"
 
@@ -48,9 +50,12 @@ def collect(
     follow: Callable[[], bool] | None = None,
     live: Callable[[Event], None] | None = None,
     use_re2: bool = True,
+    parallel_from: int | None = PARALLEL_BYTES,
 ) -> S:
     """Scan every source in turn into ``summary``. With ``follow`` (a function that says when
-    to stop) the one source is followed as it grows; ``live`` sees each event as it is found."""
+    to stop) the one source is followed as it grows; ``live`` sees each event as it is found.
+    A regular file of ``parallel_from`` bytes or more is scanned on two cores when the sink is
+    a ``Summary`` (logs/parallel.py); None scans every file in this process."""
 
     def emit(event: Event) -> None:
         summary.add(event)
@@ -61,14 +66,16 @@ def collect(
         stats = SourceStats(display_name(name))
         summary.sources.append(stats)
         labels = {"source": stats.name} if name == STDIN else path_labels(name)
-        scanner = Scanner(
-            stats.name,
-            emit,
-            labels=labels,
-            window=summary.window,
-            codes=codes,
-            use_re2=use_re2,
+        new_scanner = functools.partial(
+            Scanner, stats.name, labels=labels, window=summary.window, codes=codes, use_re2=use_re2
         )
+
+        if isinstance(summary, Summary) and follow is None and live is None:
+            split = _split(name, parallel_from)
+            if split is not None:
+                scan_in_two(name, split, summary, stats, new_scanner)
+                continue
+        scanner = new_scanner(emit)
         if follow is not None:
             blocks = follow_blocks(name, stats.warnings, follow)
             _scan_lines(scanner, blocks)
@@ -78,6 +85,21 @@ def collect(
         stats.lines, stats.bytes = scanner.lines, scanner.bytes
         summary.untimed += scanner.untimed
     return summary
+
+
+def _split(name: str, parallel_from: int | None) -> int | None:
+    """Where to split a file between two cores, or None: never stdin, a gzip file or a JSON
+    array (read an entry at a time), and not a small file."""
+    if name == STDIN or parallel_from is None:
+        return None
+    try:
+        with open(name, "rb") as stream:
+            head = stream.read(4096)
+    except OSError:
+        return None  # the serial route says why, as a usage error
+    if _ARRAY_START.match(head):
+        return None
+    return splittable(name, head, parallel_from)
 
 
 def _scan(scanner: Scanner, blocks: Iterator[bytes], warnings: list[str]) -> None:

@@ -5,6 +5,7 @@ requests a request log says the server failed (5xx), counted by status.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping
@@ -84,6 +85,22 @@ class _Tally:
             self.first = when if self.first is None else min(self.first, when)
             self.last = when if self.last is None else max(self.last, when)
 
+    def merge(self, later: _Tally, lines_before: int) -> None:
+        """Add the tally of a later part of the same source, whose line numbers start after
+        ``lines_before``: the same as if its lines had been added here one by one (its
+        examples are its first distinct ones, so the first still missing here are among them)."""
+        self.count += later.count
+        for when in (later.first, later.last):
+            if when is not None:
+                self.first = when if self.first is None else min(self.first, when)
+                self.last = when if self.last is None else max(self.last, when)
+        self.components.update(later.components)
+        for example in later.examples:
+            if len(self.examples) < EXAMPLES and all(
+                example["text"] != seen["text"] for seen in self.examples
+            ):
+                self.examples.append({**example, "line": example["line"] + lines_before})
+
 
 @dataclass
 class SourceStats:
@@ -91,6 +108,18 @@ class SourceStats:
     lines: int = 0
     bytes: int = 0
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Tallies:
+    """A later part's counts (``Summary.tallies``), and its unknown errors still to mine."""
+
+    codes: Mapping[str, _Tally]
+    timeline: Mapping[str, Counter[str]]
+    requests: _Tally
+    statuses: Counter[int]
+    requests_timeline: Mapping[str, Counter[int]]
+    deferred: list[Event]
 
 
 class Summary:
@@ -101,7 +130,13 @@ class Summary:
         attribution: Attribution = Attribution(),
         redactor: Redactor = INLINE,
         window: Window | None = None,
+        *,
+        later_part: bool = False,
     ) -> None:
+        # A later part of a source scanned on its own (logs/parallel.py) keeps its unknown
+        # errors as they come: they are mined into templates in the source's order, on merge.
+        self.later_part = later_part
+        self.deferred: list[Event] = []
         self.attribution = attribution
         self.redactor = redactor
         self.window = window or Window()
@@ -125,6 +160,9 @@ class Summary:
         component = self._component
         if event.code is None and record.failed_request:
             self._request(record, component)
+            return
+        if event.code is None and self.later_part:
+            self.deferred.append(event)
             return
         if event.code is None:
             # masked before it is generalised: a template that keeps part of a secret (the
@@ -161,6 +199,32 @@ class Summary:
         example = self.example(record, component)
         if all(example["text"] != seen["text"] for seen in tally.examples):
             tally.examples.append(example)
+
+    def tallies(self) -> Tallies:
+        """What a later part gathered, to be merged into the summary of the parts before it."""
+        return Tallies(
+            self.codes,
+            self.timeline,
+            self.requests,
+            self.statuses,
+            self.requests_timeline,
+            self.deferred,
+        )
+
+    def merge(self, later: Tallies, lines_before: int) -> None:
+        """Add what a later part of the last source gathered (``later_part``), its line
+        numbers after ``lines_before``: the same as if its events had been added here."""
+        for code, tally in later.codes.items():
+            self.codes[code].merge(tally, lines_before)
+        for minute, counts in later.timeline.items():
+            self.timeline[minute].update(counts)
+        self.requests.merge(later.requests, lines_before)
+        self.statuses.update(later.statuses)
+        for minute, statuses in later.requests_timeline.items():
+            self.requests_timeline[minute].update(statuses)
+        for event in later.deferred:
+            record = dataclasses.replace(event.record, line=event.record.line + lines_before)
+            self.add(Event(None, record))
 
     def example(self, record: Record, component: str) -> dict[str, Any]:
         return example(record, component, self.redactor)
