@@ -29,7 +29,7 @@ import ipaddress
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 from faultfinder.classify.engine import compile_set
 
@@ -586,8 +586,20 @@ TRACEBACK_LINKS = (
 )
 
 
+CACHED_TEXT = 400  # a shorter text's code is remembered: incidents repeat the same lines
+
+
 def classify(text: str) -> str | None:
     """The fault code a log message means, or None when no signature names it."""
+    return _classify_remembered(text) if len(text) <= CACHED_TEXT else _classify(text)
+
+
+@lru_cache(maxsize=4096)
+def _classify_remembered(text: str) -> str | None:
+    return _classify(text)
+
+
+def _classify(text: str) -> str | None:
     matcher = _signature_set()
     if matcher is None:
         return classify_each(text)

@@ -17,12 +17,10 @@ from collections.abc import Callable
 from faultfinder import clock
 from faultfinder.cli.arguments import color
 from faultfinder.clock import parse_duration, parse_when
-from faultfinder.config import load_stack
 from faultfinder.errors import UsageError
 from faultfinder.faults import FAULTS
 from faultfinder.logs.collection import Sink, collect
 from faultfinder.logs.events import EventLines
-from faultfinder.logs.render import render_text
 from faultfinder.logs.scanner import Event, Window
 from faultfinder.logs.summary import Attribution, Summary, example
 from faultfinder.redact import INLINE, Redactor
@@ -43,6 +41,10 @@ def run(args: argparse.Namespace) -> int:
     mapping: dict[str, str] = {}
     redactor: Redactor = INLINE
     if args.stack:
+        # imported here: the stack file's loader (pydantic) is most of the start-up's cost,
+        # and most calls name no stack
+        from faultfinder.config import load_stack
+
         stack = load_stack(args.stack)
         mapping, redactor = dict(stack.logs.components), stack.redactor
     attribution = Attribution(mapping, args.component)
@@ -60,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False))
     else:
+        from faultfinder.logs.render import render_text  # rich: only the text view needs it
+
         print(render_text(document, color=color(args.color)), end="")
     return 1 if document["matched"] else 0
 

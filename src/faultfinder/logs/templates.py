@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 
 WILDCARD = "<*>"
 MAX_TOKENS = 40  # a message is compared on its first tokens only
@@ -94,8 +95,13 @@ class TemplateMiner:
         tokens = mask(message).split()[:MAX_TOKENS] or ["<EMPTY>"]
         first = tokens[0] if not any(ch.isdigit() for ch in tokens[0]) else WILDCARD
         group = self.groups.setdefault((len(tokens), first), [])
-        best = max(group, key=lambda template: template.similarity(tokens), default=None)
-        if best is not None and best.similarity(tokens) >= self.similarity:
+        # the first of the most similar, each template's similarity computed once
+        score, best = max(
+            ((template.similarity(tokens), template) for template in group),
+            key=itemgetter(0),
+            default=(0.0, None),
+        )
+        if best is not None and score >= self.similarity:
             best.absorb(tokens)
             return best
         if len(self.templates) >= self.max_templates:
