@@ -7,8 +7,11 @@ without being a fault, and INFO/DEBUG noise for the rest. Then, for each log, it
 A B A B …, as whole processes, start-up included:
 
 - A: ``faultfinder logs FILE --json`` (its output thrown away);
-- B: ``grep -E -i -c -f PATTERNS FILE`` in the C locale, PATTERNS being every signature's
-  pattern (the very patterns faultfinder classifies with).
+- B: ``grep -E -i -c -f PHRASES FILE`` in the C locale, PHRASES being the fixed phrases
+  faultfinder's prefilter searches for (every signature's keywords and the error words).
+
+With ``--patterns``, also once per log ``grep -E -i -c`` over every signature's pattern (the
+very patterns faultfinder classifies with), which GNU grep runs far slower than the phrases.
 
 and reports each one's wall time, CPU time (user + system) and peak RSS, from the operating
 system's accounting of the finished child (``wait4``), as medians, with the ratio A/B pair by
@@ -38,7 +41,7 @@ sys.path.insert(0, str(ROOT))  # the signature tests' lines: real wordings, each
 
 from tests.unit.test_logs_signatures import LINES  # noqa: E402
 
-from faultfinder.classify.signatures import SIGNATURES  # noqa: E402
+from faultfinder.classify.signatures import SIGNATURES, prefilter_source  # noqa: E402
 from faultfinder.logs.codes import code_of  # noqa: E402
 from faultfinder.logs.records import parse_line  # noqa: E402
 
@@ -150,18 +153,19 @@ class Run:
 
 
 def run(argv: list[str], env: dict[str, str] | None = None) -> Run:
-    """One whole process: wall time, CPU time and peak RSS from the kernel's accounting."""
-    with tempfile.TemporaryFile() as out:
+    """One whole process: wall time, and CPU time and peak RSS from GNU time (a peak RSS from
+    this process's own wait4 would include this interpreter's, which Linux carries over an
+    exec into the child's)."""
+    with tempfile.TemporaryFile() as out, tempfile.NamedTemporaryFile("r") as usage:
+        command = ["/usr/bin/time", "-o", usage.name, "-f", "%U %S %M", *argv]
         started = time.perf_counter()
-        child = subprocess.Popen(argv, stdout=out, stderr=subprocess.PIPE, env=env)
-        _, status, usage = os.wait4(child.pid, 0)
+        done = subprocess.run(command, stdout=out, stderr=subprocess.PIPE, env=env, check=False)
         wall = time.perf_counter() - started
-        child.returncode = os.waitstatus_to_exitcode(status)
-        error = child.stderr.read() if child.stderr else b""
-        if child.returncode not in (0, 1):
-            raise RuntimeError(f"{argv[:3]} failed: {error.decode(errors='replace')}")
+        if done.returncode not in (0, 1):
+            raise RuntimeError(f"{argv[:3]} failed: {done.stderr.decode(errors='replace')}")
+        user, system, peak_kb = usage.read().split()[-3:]
         out.seek(0)
-        return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out.read())
+        return Run(wall, float(user) + float(system), int(peak_kb) / 1024, out.read())
 
 
 def faultfinder(path: Path) -> list[str]:
@@ -193,45 +197,58 @@ def main() -> int:
     parser.add_argument("--size-mb", type=int, default=200)
     parser.add_argument("--mixes", default="1,5,20", help="failure shares, in %%")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--patterns", action="store_true", help="also grep the signatures")
     options = parser.parse_args()
     directory = Path(tempfile.mkdtemp(prefix="faultfinder-bench-logs-", dir="/tmp"))
     try:
+        phrases = directory / "phrases.txt"
+        phrases.write_text("\n".join(prefilter_source().split("|")) + "\n")
         patterns = directory / "signatures.txt"
         patterns.write_text("\n".join(signature.pattern for signature in SIGNATURES) + "\n")
         print(
-            f"faultfinder logs FILE --json vs grep -E -i -c -f SIGNATURE-PATTERNS (LC_ALL=C), "
-            f"{options.rounds} rounds each, alternating, {os.cpu_count()} CPUs; medians\n"
-        )
-        header = (
-            f"{'failures':>8} {'MB':>5} {'ff wall':>8} {'ff cpu':>7} {'ff RSS':>7} "
-            f"{'grep wall':>9} {'grep cpu':>8} {'grep RSS':>8} {'wall ratio':>10}  result"
+            "faultfinder logs FILE --json (ff) vs grep -E -i -c -f PHRASES FILE (LC_ALL=C), "
+            f"{options.rounds} rounds, alternating, {len(os.sched_getaffinity(0))} CPUs; medians"
         )
         rows = []
         half_rss: tuple[float, float] | None = None
         for share in (float(text) for text in options.mixes.split(",")):
             path = directory / f"app-{share:g}.log"
             written = generate(path, options.size_mb << 20, Mix(share / 100))
-            megabytes = path.stat().st_size / 1e6
-            ours, theirs = compare(path, patterns, options.rounds)
+            ours, theirs = compare(path, phrases, options.rounds)
             document = json.loads(ours[0].output)
             ratio = median([a.wall / b.wall for a, b in zip(ours, theirs, strict=True)])
             rows.append(
-                f"{share:>7g}% {megabytes:>5.0f} {median([r.wall for r in ours]):>7.2f}s "
-                f"{median([r.cpu for r in ours]):>6.2f}s "
-                f"{median([r.rss_mb for r in ours]):>5.0f}MB "
-                f"{median([r.wall for r in theirs]):>8.2f}s "
-                f"{median([r.cpu for r in theirs]):>7.2f}s "
-                f"{median([r.rss_mb for r in theirs]):>6.0f}MB {ratio:>10.2f}  "
-                f"{document['matched']:,} with a code, "
-                f"{document['unclassified']['count']:,} unclassified; grep "
-                f"{int(theirs[0].output):,} lines; written: "
+                {
+                    "failures": f"{share:g} %",
+                    "MB": f"{path.stat().st_size / 1e6:.0f}",
+                    "ff wall s": f"{median([r.wall for r in ours]):.2f}",
+                    "ff cpu s": f"{median([r.cpu for r in ours]):.2f}",
+                    "ff RSS MB": f"{median([r.rss_mb for r in ours]):.0f}",
+                    "grep wall s": f"{median([r.wall for r in theirs]):.2f}",
+                    "grep cpu s": f"{median([r.cpu for r in theirs]):.2f}",
+                    "grep RSS MB": f"{median([r.rss_mb for r in theirs]):.0f}",
+                    "wall ff/grep": f"{ratio:.2f}",
+                }
+            )
+            print(
+                f"\n{share:g} %: ff found {document['matched']:,} lines with a code and "
+                f"{document['unclassified']['count']:,} unclassified errors; grep counted "
+                f"{int(theirs[0].output):,} lines with a phrase; written: "
                 + ", ".join(f"{kind} {count:,}" for kind, count in written.items())
             )
+            if options.patterns:
+                every = run(grep(patterns, path), {**os.environ, "LC_ALL": "C"})
+                print(
+                    f"  grep -E -i -c over the signature patterns: {every.wall:.2f} s wall, "
+                    f"{every.cpu:.2f} s cpu, {int(every.output):,} lines"
+                )
             if share == 5:
                 half_rss = (median([r.rss_mb for r in ours]), _half_rss(path, options.rounds))
             path.unlink()
-        print(header)
-        print("\n".join(rows))
+        print("\n| " + " | ".join(rows[0]) + " |")
+        print("|" + "---:|" * len(rows[0]))
+        for row in rows:
+            print("| " + " | ".join(row.values()) + " |")
         if half_rss is not None:
             print(
                 f"\npeak RSS of faultfinder logs at 5 %: {half_rss[1]:.0f} MB on the first half "

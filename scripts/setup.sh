@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 packages=(postgresql redis-server haproxy nginx-light dnsmasq-base iptables iproute2 procps
           util-linux chromium prometheus prometheus-blackbox-exporter prometheus-alertmanager
-          wrk)
+          wrk time)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
