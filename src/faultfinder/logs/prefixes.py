@@ -49,6 +49,8 @@ def peel(text: str) -> Peeled:
         if kubectl.group(2):
             labels["container_name"] = kubectl.group(2)
         text = text[kubectl.end() :]
+    if text[10:11] != "T":  # both shapes below are a date, then "T"
+        return Peeled(text, None, labels)
     cri = _CRI.match(text)
     if cri:
         labels["stream"] = cri.group(2)

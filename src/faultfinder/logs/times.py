@@ -46,14 +46,34 @@ _LEADING = (
 )
 
 
+# What every shape above starts with: most messages fail this one test instead of four.
+_MAYBE_LEADING = re.compile(r"\[?[0-9]|[A-Za-z]{3} +[0-9]")
+
+
+@lru_cache(maxsize=8)
+def _first_leading(text: str) -> re.Match[str] | None:
+    """The first shape ``text`` starts with; remembered, as the scanner's cheap look at a line
+    (``without_time``) and its parse (``leading_time``) ask about the same text."""
+    if not _MAYBE_LEADING.match(text):
+        return None
+    for pattern in _LEADING:
+        match = pattern.match(text)
+        if match:
+            return match
+    return None
+
+
 def leading_time(text: str, exact: datetime | None = None) -> tuple[datetime | None, str]:
     """The time a line starts with, and the line without it (the message).
 
     ``exact`` is the time a wrapper gave the line (a container runtime's, with its zone): it
     stands in for a line without a time, and for a time without a zone, which is only a guess
     in this machine's zone; a line's own time with a zone is kept."""
-    for pattern in _LEADING:
-        match = pattern.match(text)
+    first = _first_leading(text)
+    if first is None:
+        return exact, text
+    for pattern in _LEADING[_LEADING.index(first.re) :]:
+        match = first if pattern is first.re else pattern.match(text)
         if match:
             when = _from_parts(match)
             if when is not None:
@@ -66,11 +86,8 @@ def leading_time(text: str, exact: datetime | None = None) -> tuple[datetime | N
 def without_time(text: str) -> str:
     """The line without a leading time: ``leading_time``'s message, without building the time
     (the scanner's cheap look at a line it will most likely drop)."""
-    for pattern in _LEADING:
-        match = pattern.match(text)
-        if match:
-            return text[match.end() :].lstrip(" \t:-|")
-    return text
+    match = _first_leading(text)
+    return text if match is None else text[match.end() :].lstrip(" \t:-|")
 
 
 def parse_timestamp(value: object) -> datetime | None:
