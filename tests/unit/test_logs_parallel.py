@@ -34,7 +34,10 @@ FILLER = b"2024-05-01 12:59:00,000 INFO app: "
 SCRIPT = """
 import json, sys
 from faultfinder.logs import Summary, collect
+from faultfinder.logs import parallel
 from faultfinder.logs.parallel import scan_in_two, splittable
+
+parallel.SPOOL_BATCH = 3  # the second half's unknown errors spooled a few at a time, and the rest
 from faultfinder.logs.scanner import Scanner
 from faultfinder.logs.summary import SourceStats
 

@@ -19,19 +19,22 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import stat
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from multiprocessing.connection import Connection
 from typing import Any, BinaryIO
 
-from faultfinder.logs.scanner import Scanner
+from faultfinder.logs.scanner import Event, Scanner
 from faultfinder.logs.sources import _GZIP_MAGIC, BLOCK
 from faultfinder.logs.summary import SourceStats, Summary
 
 PARALLEL_BYTES = 32 << 20  # a smaller file is over before a second process pays off
 CONTEXT = 1 << 20  # bytes above the split the second half reads for its first lines' time
+SPOOL_BATCH = 1000  # the second half's unknown errors, written out this many at a time
 
 
 def splittable(name: str, first: bytes, threshold: int) -> int | None:
@@ -68,7 +71,10 @@ def scan_in_two(
     whether the forked process's result was used (else this one scanned the rest too)."""
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    later = context.Process(target=_later_half, args=(name, split, summary, new_scanner, sender))
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed below, once both are done with it
+    later = context.Process(
+        target=_later_half, args=(name, split, summary, new_scanner, sender, spool)
+    )
     later.start()
     sender.close()
     try:
@@ -81,6 +87,9 @@ def scan_in_two(
             result = _receive(receiver)
             merged = result is not None and _same_state(scanner, result["started"])
             if result is not None and merged:
+                spool.seek(0)
+                for batch in _batches(spool):
+                    summary.add_later(batch, scanner.lines)
                 summary.merge(result["summary"], scanner.lines)
                 scanner.lines += result["lines"]
                 scanner.bytes += result["bytes"]
@@ -92,6 +101,7 @@ def scan_in_two(
         scanner.finish()
     finally:
         receiver.close()
+        spool.close()
         if later.is_alive():
             later.terminate()
         later.join()
@@ -106,11 +116,20 @@ def _later_half(
     summary: Summary,
     new_scanner: Callable[[Callable[..., None]], Scanner],
     sender: Connection,
+    spool: BinaryIO,
 ) -> None:
-    """In the forked process: scan ``[split, end)`` into a summary of its own, and send it."""
+    """In the forked process: scan ``[split, end)`` into a summary of its own, and send it; its
+    unknown errors go to ``spool`` in batches as they come, so memory stays flat."""
     try:
         part = Summary(summary.attribution, summary.redactor, summary.window, later_part=True)
-        scanner = new_scanner(part.add)
+
+        def add(event: Event) -> None:
+            part.add(event)
+            if len(part.deferred) >= SPOOL_BATCH:
+                pickle.dump(part.deferred, spool, pickle.HIGHEST_PROTOCOL)
+                part.deferred.clear()
+
+        scanner = new_scanner(add)
         warnings: list[str] = []
         with open(name, "rb") as stream:
             start = max(0, split - CONTEXT)
@@ -122,6 +141,7 @@ def _later_half(
             for block in _blocks(stream, split, None, warnings):
                 scanner.feed(block)
         scanner.finish()
+        spool.flush()
         sender.send(
             {
                 "started": started,
@@ -137,6 +157,15 @@ def _later_half(
     finally:
         sender.close()
         os._exit(0)  # no atexit handlers or flushes of the parent's buffers, twice
+
+
+def _batches(spool: BinaryIO) -> Iterator[list[Event]]:
+    while True:
+        try:
+            batch: list[Event] = pickle.load(spool)
+        except EOFError:
+            return
+        yield batch
 
 
 def _receive(receiver: Connection) -> dict[str, Any] | None:

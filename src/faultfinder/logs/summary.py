@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -222,7 +222,11 @@ class Summary:
         self.statuses.update(later.statuses)
         for minute, statuses in later.requests_timeline.items():
             self.requests_timeline[minute].update(statuses)
-        for event in later.deferred:
+        self.add_later(later.deferred, lines_before)
+
+    def add_later(self, deferred: Iterable[Event], lines_before: int) -> None:
+        """A later part's unknown errors, in its order, its line numbers after ``lines_before``."""
+        for event in deferred:
             record = dataclasses.replace(event.record, line=event.record.line + lines_before)
             self.add(Event(None, record))
 
