@@ -21,6 +21,7 @@ import multiprocessing
 import os
 import pickle
 import stat
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -40,7 +41,10 @@ SPOOL_BATCH = 1000  # the second half's unknown errors, written out this many at
 def splittable(name: str, first: bytes, threshold: int) -> int | None:
     """Where to split the file ``name`` (its first bytes ``first``) between two cores: the
     start of the line after its middle; None when it is not worth it or not possible (a pipe, a
-    compressed file, one core, a process with threads, which a fork would not carry over)."""
+    compressed file, one core, a process with threads, which a fork would not carry over, a
+    system other than Linux, where forking is unsafe or missing)."""
+    if sys.platform != "linux":
+        return None
     try:
         status = os.stat(name)
     except OSError:
