@@ -17,6 +17,11 @@ import pytest
 
 from tests.unit.test_logs_scanner import LOG
 
+pytestmark = pytest.mark.skipif(
+    sys.platform != "linux" or len(os.sched_getaffinity(0)) < 2,
+    reason="a file is split between two cores only on Linux with two CPUs",
+)
+
 DATA = Path(__file__).parent.parent / "data" / "logs"
 # Real wordings, in every shape the scanner reads (tests/data/logs/README.md says where each
 # comes from): plain Python logging with tracebacks, JSON lines, Cloud Logging's export, the CRI
