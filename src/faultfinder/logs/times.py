@@ -142,30 +142,28 @@ def _from_epoch(seconds: float) -> datetime | None:
 
 
 def _from_parts(match: re.Match[str]) -> datetime | None:
-    parts = match.groupdict()
-    if parts.get("year") and not parts.get("month_name"):
-        # lines share their second: the rest is remembered, the fraction added to it
-        # (a zone's offset is whole minutes, so the fraction is the same in UTC)
-        fraction = int((parts.get("fraction") or "0")[:6].ljust(6, "0"))
-        whole = _whole_second(
-            parts["year"],
-            parts["month"],
-            parts["day"],
-            parts["hour"],
-            parts["minute"],
-            parts["second"],
-            parts.get("zone"),
-        )
-        return whole.replace(microsecond=fraction) if whole and fraction else whole
-    return _from_fields(parts)
+    shape = match.re.groupindex
+    if "month" not in shape:  # a month's name, or no year: read in full
+        return _from_fields(match.groupdict())
+    # Lines share their second: the text from the year to the second (and the zone) is
+    # remembered, the fraction added to it (a zone's offset is whole minutes, so the fraction
+    # is the same in UTC).
+    zone = match.group("zone") if "zone" in shape else None
+    key = (match.string[match.start("year") : match.end("second")], zone)
+    if key in _WHOLE_SECONDS:
+        whole = _WHOLE_SECONDS[key]
+    else:
+        whole = _from_fields({**match.groupdict(), "fraction": None})
+        if len(_WHOLE_SECONDS) >= 4096:
+            _WHOLE_SECONDS.clear()
+        _WHOLE_SECONDS[key] = whole
+    fraction = match.group("fraction") if "fraction" in shape else None
+    if whole is None or not fraction:
+        return whole
+    return whole.replace(microsecond=int(fraction[:6].ljust(6, "0")))
 
 
-@lru_cache(maxsize=1024)
-def _whole_second(
-    year: str, month: str, day: str, hour: str, minute: str, second: str, zone: str | None
-) -> datetime | None:
-    parts = {"year": year, "month": month, "day": day, "hour": hour, "minute": minute}
-    return _from_fields({**parts, "second": second, "zone": zone})
+_WHOLE_SECONDS: dict[tuple[str, str | None], datetime | None] = {}
 
 
 def _from_fields(parts: dict[str, Any]) -> datetime | None:
