@@ -220,3 +220,42 @@ def test_an_apostrophe_in_a_word_is_not_a_quote(message: str, masked: str) -> No
     miner = TemplateMiner()
     miner.add(message)
     assert miner.templates[0].text == masked
+
+
+# ``docker logs -t`` puts an RFC 3339 time in front of every line (Docker's docs:
+# "2014-09-16T06:17:46.000000000Z"); the rests are real lines of the signature tests (redis-py,
+# PostgreSQL, Python logging) and the keyword noise bench_logs.py writes.
+_RESTS = (
+    "ERROR app: redis.exceptions.ConnectionError: Error -3 connecting to redis.internal:6379. "
+    "Temporary failure in name resolution.",
+    "2024-05-01 12:00:00.123 UTC [81] FATAL:  sorry, too many clients already",  # its own time
+    "2024-05-01 12:00:00,123 ERROR app: request failed",  # its own time, without a zone
+    "stdout F ERROR app: request failed",  # the CRI format: a stream label
+    '{"level": "error", "msg": "query failed", "error": "connect: connection refused"}',
+    "INFO app.http: client timeout set to 30s for /api",  # noise: dropped
+    "ERROR app: request failed",
+    "WARNING app: retry timeout is 5s",
+)
+_STAMPS = (
+    "2024-05-01T12:00:01Z",
+    "2024-05-01T12:00:01.5Z",
+    "2024-05-01T14:00:02.123456789+02:00",
+    "2024-13-45T12:00:03Z",  # shaped like a time, but none: the whole line is read as it is
+    "2024-05-01T12:01:00Z",
+)
+
+
+@pytest.mark.parametrize("codes", [frozenset(), frozenset({"dns.temporary_failure"})])
+def test_a_repeated_line_behind_another_time_is_read_as_anew(
+    monkeypatch: pytest.MonkeyPatch, codes: frozenset[str]
+) -> None:
+    """A line whose rest (after a runtime's time) was seen before is not parsed again: its
+    record must be the one a full parse gives, whatever the rest and the time are."""
+    lines = [f"{stamp} {rest}" for stamp in _STAMPS for rest in _RESTS] * 2
+    data = "\n".join(lines).encode() + b"\n"
+    remembered, _ = scan(data, codes=codes, window=Window(since=datetime(2024, 5, 1, tzinfo=UTC)))
+    # the DNS line behind every time (twice); without --code, six lines a time are kept
+    assert len(remembered) == 2 * len(_STAMPS) * (6 if not codes else 1)
+    monkeypatch.setattr("faultfinder.logs.scanner.REPEATED_TEXT", -1)  # every line parsed
+    parsed, _ = scan(data, codes=codes, window=Window(since=datetime(2024, 5, 1, tzinfo=UTC)))
+    assert remembered == parsed

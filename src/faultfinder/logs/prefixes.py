@@ -23,6 +23,8 @@ _STAMP = re.compile(
     r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?"
     r"(?:Z|[+-][0-9]{2}:[0-9]{2})) "
 )
+# The same on raw bytes: what the scanner tests a hit line with before decoding it.
+STAMP_BYTES = re.compile(_STAMP.pattern.encode())
 
 
 _DIGITS = tuple("0123456789")  # what a time (CRI's, docker's) starts with

@@ -27,7 +27,13 @@ from typing import Any
 from faultfinder.classify.signatures import ERROR_TEXT
 from faultfinder.logs.fields import error_fields, lookup
 from faultfinder.logs.prefixes import Peeled, peel
-from faultfinder.logs.times import from_microseconds, leading_time, parse_timestamp, without_time
+from faultfinder.logs.times import (
+    from_microseconds,
+    leading_time,
+    parse_timestamp,
+    starts_with_time,
+    without_time,
+)
 
 MAX_TEXT = 64 * 1024  # characters of a message kept; the rest of a huge line is dropped
 
@@ -123,6 +129,20 @@ def plain_message(raw: bytes) -> str | None:
     if message.lstrip()[:1] == "{":
         return None
     return without_time(message)
+
+
+def stamped_plain(raw: bytes) -> bool:
+    """Whether ``raw`` is a runtime's time (``docker logs -t``, ``prefixes._STAMP``) in front of
+    a plain message without a time of its own: then its record's text, severity and labels
+    depend only on the rest of the line, and its time only on that stamp."""
+    peeled = _peeled(raw)
+    return (
+        peeled.stamp is not None
+        and not peeled.labels
+        and parse_timestamp(peeled.stamp) is not None
+        and not peeled.message.lstrip().startswith("{")
+        and not starts_with_time(peeled.message)
+    )
 
 
 @lru_cache(maxsize=4)

@@ -29,18 +29,24 @@ from faultfinder.classify.signatures import (
     prefilter_source,
 )
 from faultfinder.logs.codes import TRACEBACK, code_of
+from faultfinder.logs.prefixes import STAMP_BYTES
 from faultfinder.logs.records import (
     MAX_TEXT,
     Record,
     message_says_error,
     parse_line,
     plain_message,
+    stamped_plain,
 )
+from faultfinder.logs.times import parse_timestamp
 from faultfinder.logs.tracebacks import Trace, read_chain
 
 MAX_LINE = 1 << 20  # a longer line is scanned in pieces of this size
 MAX_PENDING = 8 << 20  # a traceback still open after this much is counted as it stands
 LOOKBACK_LINES = 100  # how far up a line without a time looks for one
+REPEATED_TEXT = 400  # a stamped line's rest up to this long is remembered with its outcome
+REPEATED_TEXTS = 4096  # how many (the memory is bounded: all are forgotten at once past this)
+_DROPPED = ("", None, None)  # a remembered rest whose line is dropped
 # A request log's 5xx ("status": 503 in its httpRequest): what the access log says of an outage,
 # at whatever severity the entry was written.
 FAILED_REQUEST = r'"status" ?: ?"?5[0-9][0-9]\b'
@@ -104,6 +110,11 @@ class Scanner:
         self._pending = b""
         self._last_time: datetime | None = None
         self._lookback_misses = 0
+        # What a line behind a runtime's time turned out to be, by the rest of the line: an
+        # incident repeats the same lines with only the time changing (``_repeated``).
+        self._outcomes: dict[bytes, tuple[str, str | None, str | None]] = {}
+        self._stamp = b""
+        self._stamp_time: datetime | None = None
 
     def feed(self, data: bytes) -> None:
         self.bytes += len(data)
@@ -156,6 +167,13 @@ class Scanner:
         self, buffer: bytes, start: int, end: int, limit: int, hit: int, *, final: bool
     ) -> int | None:
         """Handle the hit line ``buffer[start:end]``; where to search next (None: wait)."""
+        stamp = STAMP_BYTES.match(buffer, start, end)
+        rest = b""
+        if stamp is not None and end - stamp.end() <= REPEATED_TEXT:
+            rest = buffer[stamp.end() : end]
+            outcome = self._outcomes.get(rest)
+            if outcome is not None and self._repeated(outcome, stamp.group(1)):
+                return end + 1
         if end - start > MAX_TEXT:  # a huge line: the part around the hit
             start_text = max(start, hit - MAX_TEXT // 2)
             raw = buffer[start_text : min(end, start_text + MAX_TEXT)]
@@ -164,6 +182,8 @@ class Scanner:
         message = plain_message(raw)
         known = None if message is None else (message, classify(message))
         if known is not None and self._drop(*known):
+            if rest:  # the same rest behind another time: dropped the same
+                self._remember(rest, _DROPPED)
             return end + 1
         record = self._timed(self._parse(raw), buffer, start)
         text = record.text
@@ -177,8 +197,31 @@ class Scanner:
                 return None
             self._traceback(buffer, start, record, trace)
             return trace.end
+        if rest and record.labels is self.labels and not record.details and stamped_plain(raw):
+            self._remember(rest, (record.text, record.severity, code))
         self._emit(code, record)
         return end + 1
+
+    def _repeated(self, outcome: tuple[str, str | None, str | None], stamp: bytes) -> bool:
+        """Handle a line whose rest (after its runtime's time, ``stamp``) was seen before: its
+        record is that one's with this line's time and number. False when the stamp is no
+        time (the line is read in full)."""
+        if outcome is _DROPPED:
+            return True
+        if stamp != self._stamp:
+            self._stamp, self._stamp_time = stamp, parse_timestamp(stamp.decode("ascii"))
+        when = self._stamp_time
+        if when is None:
+            return False
+        self._last_time = when
+        text, severity, code = outcome
+        self._emit(code, Record(self.source, self.lines + 1, text, when, severity, self.labels))
+        return True
+
+    def _remember(self, rest: bytes, outcome: tuple[str, str | None, str | None]) -> None:
+        if len(self._outcomes) >= REPEATED_TEXTS:
+            self._outcomes.clear()
+        self._outcomes[rest] = outcome
 
     def _traceback(self, buffer: bytes, start: int, header: Record, trace: Trace) -> None:
         """A chain of tracebacks is one event: under the code of its outermost exception that a
