@@ -100,6 +100,7 @@ class Scanner:
         self.source = source
         self.labels = dict(labels or {})
         self.window = window
+        self._windowed = window.active
         self.codes = codes  # only these codes (and no unknown errors) when given
         self.emit = emit
         self.search, engine = prefilter(use_re2)
@@ -260,9 +261,12 @@ class Scanner:
                 return
         elif self.codes and code not in self.codes:
             return
+        if not self._windowed:
+            self.emit(Event(code, record))
+            return
         if not self.window.contains(record.time):
             return
-        if record.time is None and self.window.active:
+        if record.time is None:
             self.untimed += 1
         self.emit(Event(code, record))
 

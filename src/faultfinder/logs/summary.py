@@ -81,9 +81,11 @@ class _Tally:
 
     def add(self, when: datetime | None) -> None:
         self.count += 1
-        if when is not None:
-            self.first = when if self.first is None else min(self.first, when)
-            self.last = when if self.last is None else max(self.last, when)
+        if when is not None:  # min and max, written out: this runs once per event
+            if self.first is None or when < self.first:
+                self.first = when
+            if self.last is None or when > self.last:
+                self.last = when
 
     def merge(self, later: _Tally, lines_before: int) -> None:
         """Add the tally of a later part of the same source, whose line numbers start after
@@ -152,6 +154,9 @@ class Summary:
         # The last labels seen and their component: a file's lines share one labels mapping.
         self._labels: Mapping[str, str] | None = None
         self._component = ""
+        # The last time seen and its minute: lines come in order, many to a second.
+        self._time: datetime | None = None
+        self._minute = ""
 
     def add(self, event: Event) -> None:
         record = event.record
@@ -176,8 +181,13 @@ class Summary:
         tally.add(record.time)
         tally.components[component] += 1
         if record.time is not None:
-            self.timeline[minute_of(record.time)][event.code or UNCLASSIFIED] += 1
+            self.timeline[self._minute_of(record.time)][event.code or UNCLASSIFIED] += 1
         self._example(tally, record, component)
+
+    def _minute_of(self, when: datetime) -> str:
+        if when is not self._time:
+            self._time, self._minute = when, minute_of(when)
+        return self._minute
 
     def _request(self, record: Record, component: str) -> None:
         """A failed request (a 5xx in a request log): the access log's view of the outage, kept
