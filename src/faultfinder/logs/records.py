@@ -20,7 +20,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -31,7 +31,6 @@ from faultfinder.logs.times import (
     from_microseconds,
     leading_time,
     parse_timestamp,
-    starts_with_time,
     without_time,
 )
 
@@ -131,18 +130,24 @@ def plain_message(raw: bytes) -> str | None:
     return without_time(message)
 
 
-def stamped_plain(raw: bytes) -> bool:
+def stamped_plain(raw: bytes) -> tuple[bool, datetime | None]:
     """Whether ``raw`` is a runtime's time (``docker logs -t``, ``prefixes._STAMP``) in front of
-    a plain message without a time of its own: then its record's text, severity and labels
-    depend only on the rest of the line, and its time only on that stamp."""
+    a plain message: then its record's text, severity and labels depend only on the rest of the
+    line, and its time on that stamp, unless the message's own time, with a zone, wins; that
+    time comes second (None when the stamp's stands)."""
     peeled = _peeled(raw)
-    return (
-        peeled.stamp is not None
-        and not peeled.labels
-        and parse_timestamp(peeled.stamp) is not None
-        and not peeled.message.lstrip().startswith("{")
-        and not starts_with_time(peeled.message)
-    )
+    if (
+        peeled.stamp is None
+        or peeled.labels
+        or parse_timestamp(peeled.stamp) is None
+        or peeled.message.lstrip().startswith("{")
+    ):
+        return False, None
+    when, _ = leading_time(peeled.message, _RUNTIME)
+    return True, None if when is _RUNTIME else when
+
+
+_RUNTIME = datetime(1, 1, 1, tzinfo=UTC)  # stands for a runtime's time: is it the one kept?
 
 
 @lru_cache(maxsize=4)

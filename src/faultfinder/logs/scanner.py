@@ -46,7 +46,10 @@ MAX_PENDING = 8 << 20  # a traceback still open after this much is counted as it
 LOOKBACK_LINES = 100  # how far up a line without a time looks for one
 REPEATED_TEXT = 400  # a stamped line's rest up to this long is remembered with its outcome
 REPEATED_TEXTS = 4096  # how many (the memory is bounded: all are forgotten at once past this)
-_DROPPED = ("", None, None)  # a remembered rest whose line is dropped
+# What a rest makes of its line: its text, severity, code, and its own time when that wins
+# over the runtime's (a time with a zone at the start of the message).
+Outcome = tuple[str, str | None, str | None, datetime | None]
+_DROPPED: Outcome = ("", None, None, None)  # a remembered rest whose line is dropped
 # A request log's 5xx ("status": 503 in its httpRequest): what the access log says of an outage,
 # at whatever severity the entry was written.
 FAILED_REQUEST = r'"status" ?: ?"?5[0-9][0-9]\b'
@@ -113,7 +116,7 @@ class Scanner:
         self._lookback_misses = 0
         # What a line behind a runtime's time turned out to be, by the rest of the line: an
         # incident repeats the same lines with only the time changing (``_repeated``).
-        self._outcomes: dict[bytes, tuple[str, str | None, str | None]] = {}
+        self._outcomes: dict[bytes, Outcome] = {}
         self._stamp = b""
         self._stamp_time: datetime | None = None
 
@@ -198,12 +201,14 @@ class Scanner:
                 return None
             self._traceback(buffer, start, record, trace)
             return trace.end
-        if rest and record.labels is self.labels and not record.details and stamped_plain(raw):
-            self._remember(rest, (record.text, record.severity, code))
+        if rest and record.labels is self.labels and not record.details:
+            plain, own_time = stamped_plain(raw)
+            if plain:
+                self._remember(rest, (record.text, record.severity, code, own_time))
         self._emit(code, record)
         return end + 1
 
-    def _repeated(self, outcome: tuple[str, str | None, str | None], stamp: bytes) -> bool:
+    def _repeated(self, outcome: Outcome, stamp: bytes) -> bool:
         """Handle a line whose rest (after its runtime's time, ``stamp``) was seen before: its
         record is that one's with this line's time and number. False when the stamp is no
         time (the line is read in full)."""
@@ -211,15 +216,15 @@ class Scanner:
             return True
         if stamp != self._stamp:
             self._stamp, self._stamp_time = stamp, parse_timestamp(stamp.decode("ascii"))
-        when = self._stamp_time
-        if when is None:
+        if self._stamp_time is None:
             return False
+        text, severity, code, own_time = outcome
+        when = own_time or self._stamp_time
         self._last_time = when
-        text, severity, code = outcome
         self._emit(code, Record(self.source, self.lines + 1, text, when, severity, self.labels))
         return True
 
-    def _remember(self, rest: bytes, outcome: tuple[str, str | None, str | None]) -> None:
+    def _remember(self, rest: bytes, outcome: Outcome) -> None:
         if len(self._outcomes) >= REPEATED_TEXTS:
             self._outcomes.clear()
         self._outcomes[rest] = outcome

@@ -83,11 +83,6 @@ def leading_time(text: str, exact: datetime | None = None) -> tuple[datetime | N
     return exact, text
 
 
-def starts_with_time(text: str) -> bool:
-    """Whether ``text`` starts like a time ``leading_time`` may read."""
-    return _first_leading(text) is not None
-
-
 def without_time(text: str) -> str:
     """The line without a leading time: ``leading_time``'s message, without building the time
     (the scanner's cheap look at a line it will most likely drop)."""
