@@ -18,28 +18,36 @@ from operator import itemgetter
 
 WILDCARD = "<*>"
 MAX_TOKENS = 40  # a message is compared on its first tokens only
-# Masks, in order: each turns a variable part into a placeholder before tokens are compared.
+# Masks, in order: each turns a variable part into a placeholder before tokens are compared,
+# each only on a text that holds one of the strings it cannot match without (none: always);
+# no placeholder holds any of them, so an earlier mask never makes a later one match.
 _MASKS = (
-    (re.compile(r"\b[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9:.,]+(Z|[+-][0-9:]{4,5})?"), "<TIME>"),
+    (
+        re.compile(r"\b[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9:.,]+(Z|[+-][0-9:]{4,5})?"),
+        "<TIME>",
+        ("-",),
+    ),
     (
         re.compile(
             r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
         ),
         "<UUID>",
+        ("-",),
     ),
-    (re.compile(r"[a-z][a-z0-9+.-]*://[^\s\"'<>]+", re.IGNORECASE), "<URL>"),
-    (re.compile(r"\b[0-9]{1,3}(\.[0-9]{1,3}){3}(:[0-9]{1,5})?\b"), "<IP>"),
-    (re.compile(r"\b([0-9a-fA-F]{1,4}:){3,7}[0-9a-fA-F]{1,4}\b"), "<IP>"),
+    (re.compile(r"[a-z][a-z0-9+.-]*://[^\s\"'<>]+", re.IGNORECASE), "<URL>", ("://",)),
+    (re.compile(r"\b[0-9]{1,3}(\.[0-9]{1,3}){3}(:[0-9]{1,5})?\b"), "<IP>", (".",)),
+    (re.compile(r"\b([0-9a-fA-F]{1,4}:){3,7}[0-9a-fA-F]{1,4}\b"), "<IP>", (":",)),
     (
         re.compile(
             r"\b0x[0-9a-fA-F]+\b|\b(?=[0-9a-fA-F]*[0-9])(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b"
         ),
         "<HEX>",
+        (),
     ),
     # A quote opens and closes a string only at a word's edge: the apostrophe of "couldn't" or
     # "server's" is part of its word, not the start of a string running to the next quote.
-    (re.compile(r"\"[^\"]{0,200}\"|(?<!\w)'[^']{0,200}'(?!\w)"), "<STR>"),
-    (re.compile(r"(?<![A-Za-z0-9])[-+]?[0-9]+([.,][0-9]+)?"), "<NUM>"),  # 3.5ms → <NUM>ms
+    (re.compile(r"\"[^\"]{0,200}\"|(?<!\w)'[^']{0,200}'(?!\w)"), "<STR>", ('"', "'")),
+    (re.compile(r"(?<![A-Za-z0-9])[-+]?[0-9]+([.,][0-9]+)?"), "<NUM>", ()),  # 3.5ms → <NUM>ms
 )
 
 
@@ -49,9 +57,19 @@ def mask(message: str) -> str:
     if not lines:
         return ""
     text = lines[0] if len(lines) == 1 else f"{lines[0]} … {lines[-1].strip()}"
-    for pattern, placeholder in _MASKS:
-        text = pattern.sub(placeholder, text)
+    for pattern, placeholder, needs in _MASKS:
+        if _holds(text, needs):
+            text = pattern.sub(placeholder, text)
     return text[:1000]
+
+
+def _holds(text: str, needs: tuple[str, ...]) -> bool:
+    """Whether ``text`` holds one of ``needs`` (or there are none): far cheaper than a search
+    that finds nothing."""
+    for need in needs:
+        if need in text:
+            return True
+    return not needs
 
 
 @dataclass(eq=False)  # a template is itself: hashed by identity, so it can key a dict
