@@ -131,14 +131,14 @@ def plain_message(raw: bytes) -> str | None:
 
 
 def stamped_plain(raw: bytes) -> tuple[bool, datetime | None]:
-    """Whether ``raw`` is a runtime's time (``docker logs -t``, ``prefixes._STAMP``) in front of
-    a plain message: then its record's text, severity and labels depend only on the rest of the
-    line, and its time on that stamp, unless the message's own time, with a zone, wins; that
-    time comes second (None when the stamp's stands)."""
+    """Whether ``raw`` is a runtime's time (``docker logs -t``, ``prefixes._STAMP``; or the CRI
+    format's, its stream label then read from the rest) in front of a plain message: then its
+    record's text, severity and labels depend only on the rest of the line, and its time on
+    that stamp, unless the message's own time, with a zone, wins; that time comes second (None
+    when the stamp's stands)."""
     peeled = _peeled(raw)
     if (
         peeled.stamp is None
-        or peeled.labels
         or parse_timestamp(peeled.stamp) is None
         or peeled.message.lstrip().startswith("{")
     ):

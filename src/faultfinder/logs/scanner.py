@@ -46,10 +46,11 @@ MAX_PENDING = 8 << 20  # a traceback still open after this much is counted as it
 LOOKBACK_LINES = 100  # how far up a line without a time looks for one
 REPEATED_TEXT = 400  # a stamped line's rest up to this long is remembered with its outcome
 REPEATED_TEXTS = 4096  # how many (the memory is bounded: all are forgotten at once past this)
-# What a rest makes of its line: its text, severity, code, and its own time when that wins
-# over the runtime's (a time with a zone at the start of the message).
-Outcome = tuple[str, str | None, str | None, datetime | None]
-_DROPPED: Outcome = ("", None, None, None)  # a remembered rest whose line is dropped
+# What a rest makes of its line: its text, severity, code, its own time when that wins over
+# the runtime's (a time with a zone at the start of the message), and its labels (shared by
+# the records of that rest; no reader changes a record's labels).
+Outcome = tuple[str, str | None, str | None, datetime | None, Mapping[str, str]]
+_DROPPED: Outcome = ("", None, None, None, {})  # a remembered rest whose line is dropped
 # A request log's 5xx ("status": 503 in its httpRequest): what the access log says of an outage,
 # at whatever severity the entry was written.
 FAILED_REQUEST = r'"status" ?: ?"?5[0-9][0-9]\b'
@@ -201,10 +202,10 @@ class Scanner:
                 return None
             self._traceback(buffer, start, record, trace)
             return trace.end
-        if rest and record.labels is self.labels and not record.details:
+        if rest and not record.details:
             plain, own_time = stamped_plain(raw)
             if plain:
-                self._remember(rest, (record.text, record.severity, code, own_time))
+                self._remember(rest, (record.text, record.severity, code, own_time, record.labels))
         self._emit(code, record)
         return end + 1
 
@@ -218,10 +219,10 @@ class Scanner:
             self._stamp, self._stamp_time = stamp, parse_timestamp(stamp.decode("ascii"))
         if self._stamp_time is None:
             return False
-        text, severity, code, own_time = outcome
+        text, severity, code, own_time, labels = outcome
         when = own_time or self._stamp_time
         self._last_time = when
-        self._emit(code, Record(self.source, self.lines + 1, text, when, severity, self.labels))
+        self._emit(code, Record(self.source, self.lines + 1, text, when, severity, labels))
         return True
 
     def _remember(self, rest: bytes, outcome: Outcome) -> None:
