@@ -262,3 +262,37 @@ def test_a_repeated_line_behind_another_time_is_read_as_anew(
     monkeypatch.setattr("faultfinder.logs.scanner.REPEATED_TEXT", -1)  # every line parsed
     parsed, _ = scan(data, codes=codes, window=Window(since=datetime(2024, 5, 1, tzinfo=UTC)))
     assert remembered == parsed
+
+
+# Lines that start with their own time: Python's logging ("%(asctime)s"), PostgreSQL's
+# log_line_prefix '%m', gunicorn's "[2025-08-19 20:57:37 +0000]"; and shapes that are not read
+# as such (a date of no day, a "T" without a zone that the CRI format's shape takes).
+_OWN_LINES = (
+    "{t} ERROR app: redis.exceptions.ConnectionError: Error -3 connecting to "
+    "redis.internal:6379. Temporary failure in name resolution.",
+    "{t} UTC [81] FATAL:  sorry, too many clients already",
+    "[{t} +0000] [7] [CRITICAL] WORKER TIMEOUT (pid:8)",
+    "{t} INFO app.http: client timeout set to 30s for /api",
+    "{t} ERROR app: request failed",
+    "{t} Zookeeper session expired",  # a "Z" right after the time reads as its zone
+)
+_OWN_TIMES = (
+    "2024-05-01 12:00:01,250",
+    "2024-05-01 12:00:01.5",
+    "2024-05-01 12:00:02",
+    "2024-13-45 12:00:03,000",  # shaped like a time, but none
+    "2024-05-01 12:01:00.123456",
+)
+
+
+def test_a_repeated_line_behind_its_own_time_is_read_as_anew(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lines = [line.format(t=when) for when in _OWN_TIMES for line in _OWN_LINES] * 2
+    lines += ["2024-05-01T12:00:00 stdout F ERROR app: request failed"] * 2
+    data = "\n".join(lines).encode() + b"\n"
+    remembered, _ = scan(data)
+    assert len(remembered) > 2 * len(_OWN_TIMES) * 4
+    monkeypatch.setattr("faultfinder.logs.scanner.REPEATED_TEXT", -1)  # every line parsed
+    parsed, _ = scan(data)
+    assert remembered == parsed

@@ -29,6 +29,7 @@ from faultfinder.logs.fields import error_fields, lookup
 from faultfinder.logs.prefixes import Peeled, peel
 from faultfinder.logs.times import (
     from_microseconds,
+    leading_iso_time,
     leading_time,
     parse_timestamp,
     without_time,
@@ -145,6 +146,19 @@ def stamped_plain(raw: bytes) -> tuple[bool, datetime | None]:
         return False, None
     when, _ = leading_time(peeled.message, _RUNTIME)
     return True, None if when is _RUNTIME else when
+
+
+def own_timed_plain(raw: bytes) -> bool:
+    """Whether ``raw`` is a plain line that starts with its own ISO 8601 time, read as such:
+    then its record's text and severity depend only on the rest of the line after that time,
+    and its time only on that time."""
+    peeled = _peeled(raw)
+    return (
+        peeled.stamp is None
+        and not peeled.labels
+        and not peeled.message.lstrip().startswith("{")
+        and leading_iso_time(peeled.message) is not None
+    )
 
 
 _RUNTIME = datetime(1, 1, 1, tzinfo=UTC)  # stands for a runtime's time: is it the one kept?

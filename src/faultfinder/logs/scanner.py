@@ -34,11 +34,12 @@ from faultfinder.logs.records import (
     MAX_TEXT,
     Record,
     message_says_error,
+    own_timed_plain,
     parse_line,
     plain_message,
     stamped_plain,
 )
-from faultfinder.logs.times import parse_timestamp
+from faultfinder.logs.times import LEADING_ISO_BYTES, leading_iso_time, parse_timestamp
 from faultfinder.logs.tracebacks import Trace, read_chain
 
 MAX_LINE = 1 << 20  # a longer line is scanned in pieces of this size
@@ -120,6 +121,11 @@ class Scanner:
         self._outcomes: dict[bytes, Outcome] = {}
         self._stamp = b""
         self._stamp_time: datetime | None = None
+        # The same for a plain line that starts with its own ISO time (Python's logging,
+        # PostgreSQL, gunicorn), by the rest after that time.
+        self._own_outcomes: dict[bytes, Outcome] = {}
+        self._own = b""
+        self._own_time: datetime | None = None
 
     def feed(self, data: bytes) -> None:
         self.bytes += len(data)
@@ -173,12 +179,25 @@ class Scanner:
     ) -> int | None:
         """Handle the hit line ``buffer[start:end]``; where to search next (None: wait)."""
         stamp = STAMP_BYTES.match(buffer, start, end)
-        rest = b""
+        rest = own_rest = b""
         if stamp is not None and end - stamp.end() <= REPEATED_TEXT:
             rest = buffer[stamp.end() : end]
             outcome = self._outcomes.get(rest)
             if outcome is not None and self._repeated(outcome, stamp.group(1)):
                 return end + 1
+        elif stamp is None:
+            own = LEADING_ISO_BYTES.match(buffer, start, end)
+            # no prefix is peeled off a line that starts with "[" or whose date and time a
+            # space parts: its rest alone says what it is
+            if (
+                own is not None
+                and end - own.end() <= REPEATED_TEXT
+                and (buffer[start] == 0x5B or buffer[start + 10] == 0x20)
+            ):
+                own_rest = buffer[own.end() : end]
+                outcome = self._own_outcomes.get(own_rest)
+                if outcome is not None and self._repeated_own(outcome, own.group(0)):
+                    return end + 1
         if end - start > MAX_TEXT:  # a huge line: the part around the hit
             start_text = max(start, hit - MAX_TEXT // 2)
             raw = buffer[start_text : min(end, start_text + MAX_TEXT)]
@@ -188,7 +207,9 @@ class Scanner:
         known = None if message is None else (message, classify(message))
         if known is not None and self._drop(*known):
             if rest:  # the same rest behind another time: dropped the same
-                self._remember(rest, _DROPPED)
+                self._remember(self._outcomes, rest, _DROPPED)
+            elif own_rest:
+                self._remember(self._own_outcomes, own_rest, _DROPPED)
             return end + 1
         record = self._timed(self._parse(raw), buffer, start)
         text = record.text
@@ -205,7 +226,16 @@ class Scanner:
         if rest and not record.details:
             plain, own_time = stamped_plain(raw)
             if plain:
-                self._remember(rest, (record.text, record.severity, code, own_time, record.labels))
+                outcome = (record.text, record.severity, code, own_time, record.labels)
+                self._remember(self._outcomes, rest, outcome)
+        elif (
+            own_rest
+            and not record.details
+            and record.labels is self.labels
+            and own_timed_plain(raw)
+        ):
+            outcome = (record.text, record.severity, code, None, record.labels)
+            self._remember(self._own_outcomes, own_rest, outcome)
         self._emit(code, record)
         return end + 1
 
@@ -225,10 +255,25 @@ class Scanner:
         self._emit(code, Record(self.source, self.lines + 1, text, when, severity, labels))
         return True
 
-    def _remember(self, rest: bytes, outcome: Outcome) -> None:
-        if len(self._outcomes) >= REPEATED_TEXTS:
-            self._outcomes.clear()
-        self._outcomes[rest] = outcome
+    def _repeated_own(self, outcome: Outcome, prefix: bytes) -> bool:
+        """``_repeated`` for a line that starts with its own ISO time, ``prefix``."""
+        if outcome is _DROPPED:
+            return True
+        if prefix != self._own:
+            self._own, self._own_time = prefix, leading_iso_time(prefix.decode("ascii"))
+        when = self._own_time
+        if when is None:
+            return False
+        text, severity, code, _, labels = outcome
+        self._last_time = when
+        self._emit(code, Record(self.source, self.lines + 1, text, when, severity, labels))
+        return True
+
+    @staticmethod
+    def _remember(outcomes: dict[bytes, Outcome], rest: bytes, outcome: Outcome) -> None:
+        if len(outcomes) >= REPEATED_TEXTS:
+            outcomes.clear()
+        outcomes[rest] = outcome
 
     def _traceback(self, buffer: bytes, start: int, header: Record, trace: Trace) -> None:
         """A chain of tracebacks is one event: under the code of its outermost exception that a

@@ -83,6 +83,16 @@ def leading_time(text: str, exact: datetime | None = None) -> tuple[datetime | N
     return exact, text
 
 
+# ``leading_time``'s first shape on raw bytes: what the scanner tests a hit line with.
+LEADING_ISO_BYTES = re.compile(_LEADING[0].pattern.encode())
+
+
+def leading_iso_time(text: str) -> datetime | None:
+    """The time ``text`` starts with in ``leading_time``'s first shape (ISO 8601), or None."""
+    match = _LEADING[0].match(text)
+    return _from_parts(match) if match else None
+
+
 def without_time(text: str) -> str:
     """The line without a leading time: ``leading_time``'s message, without building the time
     (the scanner's cheap look at a line it will most likely drop)."""
