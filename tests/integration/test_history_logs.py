@@ -127,7 +127,7 @@ def test_a_watched_outage_lines_up_with_the_apps_own_errors(
     down = next(bucket for bucket in timeline
                 if any(change["new"] == "down" for change in bucket["changes"]))
     # the components' starts (pending → healthy) may share the minute: look at the fall only
-    assert [c["component"] for c in down["changes"] if c["new"] == "down"][0] == "cache"
+    assert next(c["component"] for c in down["changes"] if c["new"] == "down") == "cache"
     assert any(bucket["spike"] and bucket["spikes"] == ["redis.timeout"] for bucket in timeline)
     (correlation,) = document["correlations"]
     assert correlation["code"] == "redis.timeout"
