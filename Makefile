@@ -12,7 +12,7 @@ demo: setup
 
 lint:
 	$(VENV)/ruff check src lab/src tests benchmarks
-	$(VENV)/ruff format --check src lab/src
+	$(VENV)/ruff format --check src lab/src tests benchmarks
 	$(VENV)/lint-imports
 
 typecheck:

@@ -79,8 +79,12 @@ def sharded_jobs(agents: list[str], targets: list[str], module: str) -> list[dic
             "params": {"module": [module]},
             "static_configs": [{"targets": targets}],
             "relabel_configs": [
-                {"source_labels": ["__address__"], "modulus": len(agents),
-                 "target_label": "__tmp_hash", "action": "hashmod"},
+                {
+                    "source_labels": ["__address__"],
+                    "modulus": len(agents),
+                    "target_label": "__tmp_hash",
+                    "action": "hashmod",
+                },
                 {"source_labels": ["__tmp_hash"], "regex": str(index), "action": "keep"},
                 {"source_labels": ["__address__"], "target_label": "__param_target"},
                 {"source_labels": ["__param_target"], "target_label": "instance"},
@@ -106,8 +110,12 @@ def started(processes: list[Process]) -> Iterator[list[Process]]:
 
 
 def query(port: int, promql: str) -> list[dict[str, Any]]:
-    answer = httpx.get(f"http://127.0.0.1:{port}/api/v1/query", params={"query": promql},
-                       trust_env=False, timeout=30).json()
+    answer = httpx.get(
+        f"http://127.0.0.1:{port}/api/v1/query",
+        params={"query": promql},
+        trust_env=False,
+        timeout=30,
+    ).json()
     assert answer["status"] == "success", answer
     return list(answer["data"]["result"])
 
@@ -123,24 +131,46 @@ def measure(workdir: Path, agents: int, targets: list[str], args: argparse.Names
         addresses = []
         for index in range(agents):
             port = free_port()
-            processes.append(Process(
-                [sys.executable, "-m", "faultfinder", "serve", "--listen", f"127.0.0.1:{port}",
-                 "--max-probes", "2000"],
-                log=workdir / f"agent-{agents}-{index}.log", env={"PYTHONPATH": str(ROOT / "src")}))
+            processes.append(
+                Process(
+                    [
+                        sys.executable,
+                        "-m",
+                        "faultfinder",
+                        "serve",
+                        "--listen",
+                        f"127.0.0.1:{port}",
+                        "--max-probes",
+                        "2000",
+                    ],
+                    log=workdir / f"agent-{agents}-{index}.log",
+                    env={"PYTHONPATH": str(ROOT / "src")},
+                )
+            )
             addresses.append(f"127.0.0.1:{port}")
         for address in addresses:
             wait_for_port(int(address.rpartition(":")[2]))
         directory = workdir / f"prometheus-{agents}"
         (directory / "data").mkdir(parents=True)
         interval = f"{int(args.interval * 1000)}ms"  # Prometheus durations are whole units
-        config = {"global": {"scrape_interval": interval, "scrape_timeout": interval},
-                  "scrape_configs": sharded_jobs(addresses, targets, "http_2xx")}
+        config = {
+            "global": {"scrape_interval": interval, "scrape_timeout": interval},
+            "scrape_configs": sharded_jobs(addresses, targets, "http_2xx"),
+        }
         (directory / "prometheus.yml").write_text(yaml.safe_dump(config, sort_keys=False))
         port = free_port()
-        processes.append(Process(
-            [require_binary("prometheus"), f"--config.file={directory / 'prometheus.yml'}",
-             f"--storage.tsdb.path={directory / 'data'}", f"--web.listen-address=127.0.0.1:{port}",
-             "--log.level=warn"], log=directory / "prometheus.log"))
+        processes.append(
+            Process(
+                [
+                    require_binary("prometheus"),
+                    f"--config.file={directory / 'prometheus.yml'}",
+                    f"--storage.tsdb.path={directory / 'data'}",
+                    f"--web.listen-address=127.0.0.1:{port}",
+                    "--log.level=warn",
+                ],
+                log=directory / "prometheus.log",
+            )
+        )
         wait_until(lambda: _ready(port), 30, "prometheus to be ready")
         time.sleep(args.warmup)
         agent_processes = processes[:agents]
@@ -166,8 +196,10 @@ def measure(workdir: Path, agents: int, targets: list[str], args: argparse.Names
 
 def _ready(port: int) -> bool:
     with contextlib.suppress(httpx.HTTPError):
-        return httpx.get(f"http://127.0.0.1:{port}/-/ready", trust_env=False,
-                         timeout=1).status_code == 200
+        return (
+            httpx.get(f"http://127.0.0.1:{port}/-/ready", trust_env=False, timeout=1).status_code
+            == 200
+        )
     return False
 
 
@@ -182,23 +214,41 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-agents-") as temporary:
         workdir = Path(temporary)
         port = free_port()
-        (workdir / "nginx.conf").write_text(NGINX_CONFIG.format(
-            user="user root;" if os.geteuid() == 0 else "", root=workdir, port=port))
-        nginx = Process([require_binary("nginx"), "-p", str(workdir), "-c",
-                         str(workdir / "nginx.conf"), "-g", "daemon off;"],
-                        log=workdir / "nginx.log")
+        (workdir / "nginx.conf").write_text(
+            NGINX_CONFIG.format(
+                user="user root;" if os.geteuid() == 0 else "", root=workdir, port=port
+            )
+        )
+        nginx = Process(
+            [
+                require_binary("nginx"),
+                "-p",
+                str(workdir),
+                "-c",
+                str(workdir / "nginx.conf"),
+                "-g",
+                "daemon off;",
+            ],
+            log=workdir / "nginx.log",
+        )
         with started([nginx]):
             wait_for_port(port)
             targets = [f"http://127.0.0.1:{port}/t{index}" for index in range(args.targets)]
             rounds = [measure(workdir, int(n), targets, args) for n in args.agents.split(",")]
-    print(f"{args.targets} HTTP targets every {args.interval:g}s "
-          f"({args.targets / args.interval:.0f} probes/s wanted), {args.seconds:g}s measured, "
-          f"{os.cpu_count()} cores")
-    print(f"{'agents':>6} {'probes/s ok':>12} {'scrape success':>15} {'targets/agent':>14} "
-          f"{'agent CPU s/s':>14}")
+    print(
+        f"{args.targets} HTTP targets every {args.interval:g}s "
+        f"({args.targets / args.interval:.0f} probes/s wanted), {args.seconds:g}s measured, "
+        f"{os.cpu_count()} cores"
+    )
+    print(
+        f"{'agents':>6} {'probes/s ok':>12} {'scrape success':>15} {'targets/agent':>14} "
+        f"{'agent CPU s/s':>14}"
+    )
     for run in rounds:
-        print(f"{run.agents:>6} {run.probes_per_second:>12.0f} {run.scrape_success:>14.1%} "
-              f"{run.fewest:>6}–{run.most:<7} {run.cpu_seconds / run.seconds:>14.2f}")
+        print(
+            f"{run.agents:>6} {run.probes_per_second:>12.0f} {run.scrape_success:>14.1%} "
+            f"{run.fewest:>6}–{run.most:<7} {run.cpu_seconds / run.seconds:>14.2f}"
+        )
     return 0 if all(run.scrapes for run in rounds) else 1
 
 

@@ -72,8 +72,12 @@ def build_stack(namespace: Namespace, workdir: Path) -> dict[str, dict[str, Any]
 
 
 def write_stack(path: Path, components: dict[str, dict[str, Any]]) -> Path:
-    document = {"version": 1, "name": path.stem, "defaults": {"timeout": TIMEOUT},
-                "components": components}
+    document = {
+        "version": 1,
+        "name": path.stem,
+        "defaults": {"timeout": TIMEOUT},
+        "components": components,
+    }
     path.write_text(yaml.safe_dump(document, sort_keys=False))
     return path
 
@@ -105,8 +109,11 @@ def inside(stacks: list[str]) -> None:
 
 def time_cli(namespace: Namespace, stack: Path) -> float:
     started = time.perf_counter()
-    subprocess.run([*namespace.prefix, sys.executable, "-m", "faultfinder", "diagnose",
-                    str(stack), "--json"], capture_output=True, check=False)
+    subprocess.run(
+        [*namespace.prefix, sys.executable, "-m", "faultfinder", "diagnose", str(stack), "--json"],
+        capture_output=True,
+        check=False,
+    )
     return time.perf_counter() - started
 
 
@@ -122,8 +129,9 @@ def main() -> int:
         return 2
     with tempfile.TemporaryDirectory(prefix="ff-bench-") as directory:
         workdir = Path(directory)
-        namespace = Namespace(workdir, resolv="nameserver 127.0.0.1\n",
-                              hosts="127.0.0.1 localhost service.internal\n")
+        namespace = Namespace(
+            workdir, resolv="nameserver 127.0.0.1\n", hosts="127.0.0.1 localhost service.internal\n"
+        )
         try:
             return run(namespace, workdir)
         finally:
@@ -133,17 +141,29 @@ def main() -> int:
 def run(namespace: Namespace, workdir: Path) -> int:
     components = build_stack(namespace, workdir)
     everything = write_stack(workdir / "all_100.yaml", components)
-    alone = [write_stack(workdir / f"alone_{kind}.yaml", {f"{kind}_00": components[f"{kind}_00"]})
-             for kind in MIX]
+    alone = [
+        write_stack(workdir / f"alone_{kind}.yaml", {f"{kind}_00": components[f"{kind}_00"]})
+        for kind in MIX
+    ]
     inner = subprocess.run(
-        [*namespace.prefix, sys.executable, __file__, "--inside", str(everything),
-         *map(str, alone)],
-        capture_output=True, text=True, check=True,
+        [
+            *namespace.prefix,
+            sys.executable,
+            __file__,
+            "--inside",
+            str(everything),
+            *map(str, alone),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     report = json.loads(inner.stdout)
 
-    print(f"faultfinder diagnose: {len(components)} components, timeout {TIMEOUT}, "
-          f"median of {ROUNDS} rounds, {os.cpu_count()} CPUs\n")
+    print(
+        f"faultfinder diagnose: {len(components)} components, timeout {TIMEOUT}, "
+        f"median of {ROUNDS} rounds, {os.cpu_count()} CPUs\n"
+    )
     print(f"{'stack':<22} {'median s':>9} {'max s':>7}  codes")
     for name, figures in report.items():
         seconds = figures["seconds"]
@@ -153,13 +173,17 @@ def run(namespace: Namespace, workdir: Path) -> int:
     all_median = statistics.median(report["all_100"]["seconds"])
     slowest = max(statistics.median(report[path.stem]["seconds"]) for path in alone)
     ratio = all_median / slowest
-    print(f"\nprobe+diagnose, all 100 / slowest alone: {all_median:.3f} / {slowest:.3f} "
-          f"= {ratio:.3f} (goal <= 1.2)")
+    print(
+        f"\nprobe+diagnose, all 100 / slowest alone: {all_median:.3f} / {slowest:.3f} "
+        f"= {ratio:.3f} (goal <= 1.2)"
+    )
 
     cli_all = statistics.median(time_cli(namespace, everything) for _ in range(ROUNDS))
     cli_one = statistics.median(time_cli(namespace, alone[3]) for _ in range(ROUNDS))
-    print(f"whole CLI run (start-up included), all 100 / one blackhole: "
-          f"{cli_all:.3f} / {cli_one:.3f} = {cli_all / cli_one:.3f}")
+    print(
+        f"whole CLI run (start-up included), all 100 / one blackhole: "
+        f"{cli_all:.3f} / {cli_one:.3f} = {cli_all / cli_one:.3f}"
+    )
 
     expected = {"ok": 70, "tcp.timeout": 25, "dns.temporary_failure": 5}
     if report["all_100"]["codes"] != expected:

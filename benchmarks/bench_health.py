@@ -89,8 +89,7 @@ def serve(arguments: argparse.Namespace) -> None:
     app = build_app(
         arguments.postgres, arguments.redis, arguments.ttl, arguments.timeout, arguments.refresh
     )
-    uvicorn.run(app, host="127.0.0.1", port=arguments.port, log_level="warning",
-                access_log=False)
+    uvicorn.run(app, host="127.0.0.1", port=arguments.port, log_level="warning", access_log=False)
 
 
 # The load client: open loop, keep-alive connections, raw HTTP/1.1 on asyncio streams.
@@ -103,15 +102,14 @@ async def request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, nu
     writer.write(f"GET {path} HTTP/1.1\r\nHost: app\r\n{auth}\r\n".encode())
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
-    length = next(int(line.split(":", 1)[1]) for line in lines
-                  if line.lower().startswith("content-length:"))
+    length = next(
+        int(line.split(":", 1)[1]) for line in lines if line.lower().startswith("content-length:")
+    )
     await reader.readexactly(length)
     return int(lines[0].split()[1])
 
 
-async def worker(
-    port: int, queue: asyncio.Queue[tuple[int, float] | None], load: Load
-) -> None:
+async def worker(port: int, queue: asyncio.Queue[tuple[int, float] | None], load: Load) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         while (item := await queue.get()) is not None:
@@ -192,12 +190,25 @@ def redis_checks(server: RedisServer) -> int:
 
 
 @contextlib.contextmanager
-def app_process(postgres: PostgresServer, redis: RedisServer, arguments: argparse.Namespace,
-                log: Path) -> Iterator[tuple[int, int]]:
+def app_process(
+    postgres: PostgresServer, redis: RedisServer, arguments: argparse.Namespace, log: Path
+) -> Iterator[tuple[int, int]]:
     port = free_port()
-    command = [sys.executable, __file__, "--serve", "--port", str(port),
-               "--postgres", postgres.url(), "--redis", redis.url(),
-               "--ttl", str(arguments.ttl), "--timeout", str(arguments.timeout)]
+    command = [
+        sys.executable,
+        __file__,
+        "--serve",
+        "--port",
+        str(port),
+        "--postgres",
+        postgres.url(),
+        "--redis",
+        redis.url(),
+        "--ttl",
+        str(arguments.ttl),
+        "--timeout",
+        str(arguments.timeout),
+    ]
     if arguments.refresh is not None:
         command += ["--refresh", str(arguments.refresh)]
     with log.open("wb") as output:
@@ -241,22 +252,32 @@ def report(load: Load, counted: dict[str, int], arguments: argparse.Namespace) -
     p99 = load.percentile(0.99)
     deadline = min(arguments.timeout + 0.75, 0.9)  # Health's default deadline
     refresh = f"refresh {arguments.refresh:g}s, " if arguments.refresh is not None else ""
-    print(f"faultfinder.health under load: GET {', '.join(PATHS)}, anonymous and with a "
-          f"token, ttl {arguments.ttl:g}s, {refresh}check timeout {arguments.timeout:g}s, "
-          f"deadline {deadline:g}s, {arguments.connections} connections")
-    print(f"sent       {load.sent} requests in {load.seconds:.2f} s "
-          f"({load.sent / load.seconds:.0f}/s), answered {answered}, "
-          f"statuses {dict(load.statuses)}, errors {dict(load.errors) or 'none'}")
-    print(f"latency    p50 {load.percentile(0.5) * 1000:.1f} ms  "
-          f"p90 {load.percentile(0.9) * 1000:.1f} ms  p99 {p99 * 1000:.1f} ms  "
-          f"max {max(load.latencies) * 1000:.1f} ms  "
-          f"mean {statistics.fmean(load.latencies) * 1000:.1f} ms")
-    print(f"cpu        app {load.server_cpu:.2f} s ({load.server_cpu / load.sent * 1e6:.0f} µs a "
-          f"request), load client {load.client_cpu:.2f} s, "
-          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"faultfinder.health under load: GET {', '.join(PATHS)}, anonymous and with a "
+        f"token, ttl {arguments.ttl:g}s, {refresh}check timeout {arguments.timeout:g}s, "
+        f"deadline {deadline:g}s, {arguments.connections} connections"
+    )
+    print(
+        f"sent       {load.sent} requests in {load.seconds:.2f} s "
+        f"({load.sent / load.seconds:.0f}/s), answered {answered}, "
+        f"statuses {dict(load.statuses)}, errors {dict(load.errors) or 'none'}"
+    )
+    print(
+        f"latency    p50 {load.percentile(0.5) * 1000:.1f} ms  "
+        f"p90 {load.percentile(0.9) * 1000:.1f} ms  p99 {p99 * 1000:.1f} ms  "
+        f"max {max(load.latencies) * 1000:.1f} ms  "
+        f"mean {statistics.fmean(load.latencies) * 1000:.1f} ms"
+    )
+    print(
+        f"cpu        app {load.server_cpu:.2f} s ({load.server_cpu / load.sent * 1e6:.0f} µs a "
+        f"request), load client {load.client_cpu:.2f} s, "
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
+    )
     for name, count in counted.items():
-        print(f"{name:<10} {count} checks reached the server (allowed: at most {allowed}, "
-              f"one per {period:g}s {'refresh interval' if arguments.refresh else 'TTL'})")
+        print(
+            f"{name:<10} {count} checks reached the server (allowed: at most {allowed}, "
+            f"one per {period:g}s {'refresh interval' if arguments.refresh else 'TTL'})"
+        )
     failures = [name for name, count in counted.items() if count > allowed or count < 1]
     if p99 >= deadline:
         failures.append(f"p99 {p99 * 1000:.0f} ms >= the endpoint's deadline")

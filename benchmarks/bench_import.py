@@ -52,9 +52,7 @@ print(json.dumps({{"seconds": seconds, "heavy": heavy}}))
 
 def once(python: str, subject: str, before: str = "") -> dict[str, object]:
     code = TIMED.format(before=before, subject=subject, heavy=HEAVY)
-    output = subprocess.run(
-        [python, "-c", code], check=True, capture_output=True, text=True
-    ).stdout
+    output = subprocess.run([python, "-c", code], check=True, capture_output=True, text=True).stdout
     result: dict[str, object] = json.loads(output)
     return result
 

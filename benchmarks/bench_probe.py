@@ -97,25 +97,59 @@ def servers(workdir: Path, workers: int) -> Iterator[tuple[int, list[Exporter]]]
     started: list[Process] = []
     try:
         port = free_port()
-        (workdir / "nginx.conf").write_text(NGINX_CONFIG.format(
-            user="user root;" if os.geteuid() == 0 else "", root=workdir, port=port))
-        started.append(Process([require_binary("nginx"), "-p", str(workdir), "-c",
-                                str(workdir / "nginx.conf"), "-g", "daemon off;"],
-                               log=workdir / "nginx.log"))
+        (workdir / "nginx.conf").write_text(
+            NGINX_CONFIG.format(
+                user="user root;" if os.geteuid() == 0 else "", root=workdir, port=port
+            )
+        )
+        started.append(
+            Process(
+                [
+                    require_binary("nginx"),
+                    "-p",
+                    str(workdir),
+                    "-c",
+                    str(workdir / "nginx.conf"),
+                    "-g",
+                    "daemon off;",
+                ],
+                log=workdir / "nginx.log",
+            )
+        )
         wait_for_port(port)
         (workdir / "blackbox.yml").write_text(BLACKBOX_CONFIG)
         theirs = free_port()
-        started.append(Process([require_binary("prometheus-blackbox-exporter"),
-                                f"--config.file={workdir / 'blackbox.yml'}",
-                                f"--web.listen-address=127.0.0.1:{theirs}"],
-                               log=workdir / "blackbox.log"))
+        started.append(
+            Process(
+                [
+                    require_binary("prometheus-blackbox-exporter"),
+                    f"--config.file={workdir / 'blackbox.yml'}",
+                    f"--web.listen-address=127.0.0.1:{theirs}",
+                ],
+                log=workdir / "blackbox.log",
+            )
+        )
         ours = free_port()
-        started.append(Process([sys.executable, "-m", "faultfinder", "serve", "--listen",
-                                f"127.0.0.1:{ours}", "--workers", str(workers)],
-                               log=workdir / "serve.log",
-                               env={"PYTHONPATH": str(ROOT / "src")}))
-        exporters = [Exporter("faultfinder", ours, started[2]),
-                     Exporter("blackbox", theirs, started[1])]
+        started.append(
+            Process(
+                [
+                    sys.executable,
+                    "-m",
+                    "faultfinder",
+                    "serve",
+                    "--listen",
+                    f"127.0.0.1:{ours}",
+                    "--workers",
+                    str(workers),
+                ],
+                log=workdir / "serve.log",
+                env={"PYTHONPATH": str(ROOT / "src")},
+            )
+        )
+        exporters = [
+            Exporter("faultfinder", ours, started[2]),
+            Exporter("blackbox", theirs, started[1]),
+        ]
         for exporter in exporters:
             wait_until(lambda e=exporter: answers(e), what=f"{exporter.name} to answer")
         yield port, exporters
@@ -136,16 +170,28 @@ def probe_succeeds(exporter: Exporter, module: str, target: str) -> bool:
     return re.search(r"^probe_success 1(\.0)?$", text, re.MULTILINE) is not None
 
 
-def wrk(url: str, seconds: float, connections: int, threads: int) -> tuple[float, float, float,
-                                                                          int]:
+def wrk(
+    url: str, seconds: float, connections: int, threads: int
+) -> tuple[float, float, float, int]:
     """requests/s, p50 and p99 latency (ms) and errors, from wrk's own report."""
     output = subprocess.run(
-        [require_binary("wrk"), f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s",
-         "--latency", url], capture_output=True, text=True, check=True).stdout
+        [
+            require_binary("wrk"),
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{seconds:g}s",
+            "--latency",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
-    p50, p99 = (_milliseconds(re.search(rf"^\s+{share}%\s+(\S+)", output, re.MULTILINE)
-                              .group(1))  # type: ignore[union-attr]
-                for share in (50, 99))
+    p50, p99 = (
+        _milliseconds(re.search(rf"^\s+{share}%\s+(\S+)", output, re.MULTILINE).group(1))  # type: ignore[union-attr]
+        for share in (50, 99)
+    )
     errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", output))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     return rate, p50, p99, errors + (int(non_2xx.group(1)) if non_2xx else 0)
@@ -158,8 +204,9 @@ def _milliseconds(text: str) -> float:
 
 def measure(exporter: Exporter, module: str, target: str, args: argparse.Namespace) -> Run:
     cpu_before = exporter.cpu_seconds()
-    rate, p50, p99, errors = wrk(exporter.url(module, target), args.seconds, args.connections,
-                                 args.threads)
+    rate, p50, p99, errors = wrk(
+        exporter.url(module, target), args.seconds, args.connections, args.threads
+    )
     cpu = exporter.cpu_seconds() - cpu_before
     probes = rate * args.seconds
     return Run(exporter.name, module, rate, p50, p99, errors, cpu / probes * 1000 if probes else 0)
@@ -171,12 +218,18 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="runs per exporter and module")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                        help="faultfinder serve's worker processes (default: the cores)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="faultfinder serve's worker processes (default: the cores)",
+    )
     args = parser.parse_args()
     runs: list[Run] = []
-    with tempfile.TemporaryDirectory(prefix="bench-probe-") as directory, \
-            servers(Path(directory), args.workers) as (port, exporters):
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-probe-") as directory,
+        servers(Path(directory), args.workers) as (port, exporters),
+    ):
         targets = {"http_2xx": f"http://127.0.0.1:{port}/", "tcp_connect": f"127.0.0.1:{port}"}
         for module, target in targets.items():
             for exporter in exporters:
@@ -194,24 +247,34 @@ def main() -> int:
 
 
 def report(runs: list[Run], args: argparse.Namespace) -> None:
-    print(f"/probe throughput: wrk -t{args.threads} -c{args.connections} -d{args.seconds:g}s, "
-          f"{args.rounds} rounds each, target nginx on loopback, {os.cpu_count()} CPUs, "
-          f"serve --workers {args.workers}, load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"/probe throughput: wrk -t{args.threads} -c{args.connections} -d{args.seconds:g}s, "
+        f"{args.rounds} rounds each, target nginx on loopback, {os.cpu_count()} CPUs, "
+        f"serve --workers {args.workers}, load average {os.getloadavg()[0]:.1f}"
+    )
     print()
-    print(f"{'module':<12} {'exporter':<12} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
-          f"{'cpu ms/probe':>13} {'errors':>7}")
+    print(
+        f"{'module':<12} {'exporter':<12} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'cpu ms/probe':>13} {'errors':>7}"
+    )
     for run in runs:
-        print(f"{run.module:<12} {run.exporter:<12} {run.requests_per_second:>8.0f} "
-              f"{run.p50_ms:>8.2f} {run.p99_ms:>8.2f} {run.cpu_ms_per_probe:>13.3f} "
-              f"{run.errors:>7}")
+        print(
+            f"{run.module:<12} {run.exporter:<12} {run.requests_per_second:>8.0f} "
+            f"{run.p50_ms:>8.2f} {run.p99_ms:>8.2f} {run.cpu_ms_per_probe:>13.3f} "
+            f"{run.errors:>7}"
+        )
     print()
     for module in dict.fromkeys(run.module for run in runs):
-        ours, theirs = (Summary.of([r for r in runs if r.module == module and r.exporter == name])
-                        for name in ("faultfinder", "blackbox"))
-        print(f"{module}: faultfinder {ours.rate:.0f}/s, blackbox {theirs.rate:.0f}/s, "
-              f"ratio ours/theirs {ours.rate / theirs.rate:.2f} (goal >= 1.0); p99 "
-              f"{ours.p99:.1f} vs {theirs.p99:.1f} ms, ratio {ours.p99 / theirs.p99:.2f} "
-              f"(goal <= 2.0); CPU per probe {ours.cpu:.2f} ms vs {theirs.cpu:.2f} ms")
+        ours, theirs = (
+            Summary.of([r for r in runs if r.module == module and r.exporter == name])
+            for name in ("faultfinder", "blackbox")
+        )
+        print(
+            f"{module}: faultfinder {ours.rate:.0f}/s, blackbox {theirs.rate:.0f}/s, "
+            f"ratio ours/theirs {ours.rate / theirs.rate:.2f} (goal >= 1.0); p99 "
+            f"{ours.p99:.1f} vs {theirs.p99:.1f} ms, ratio {ours.p99 / theirs.p99:.2f} "
+            f"(goal <= 2.0); CPU per probe {ours.cpu:.2f} ms vs {theirs.cpu:.2f} ms"
+        )
 
 
 @dataclass
@@ -224,9 +287,11 @@ class Summary:
 
     @classmethod
     def of(cls, runs: list[Run]) -> Summary:
-        return cls(statistics.median(r.requests_per_second for r in runs),
-                   statistics.median(r.p99_ms for r in runs),
-                   statistics.median(r.cpu_ms_per_probe for r in runs))
+        return cls(
+            statistics.median(r.requests_per_second for r in runs),
+            statistics.median(r.p99_ms for r in runs),
+            statistics.median(r.cpu_ms_per_probe for r in runs),
+        )
 
 
 if __name__ == "__main__":

@@ -83,22 +83,27 @@ def measure(stack_path: Path) -> list[dict[str, float]]:
         seconds = time.perf_counter() - started
         slowest = max(check.ms for check in validation.checks) / 1000
         floor = (REPETITIONS - 1) * INTERVAL_MS / 1000
-        figures.append({
-            "seconds": seconds,
-            "slowest": slowest,
-            "floor": floor,
-            "overhead": seconds - floor - slowest,
-            "checks": validation.total_checks,
-            "passes": validation.total_passes,
-            "cpu": time.process_time() - cpu,
-        })
+        figures.append(
+            {
+                "seconds": seconds,
+                "slowest": slowest,
+                "floor": floor,
+                "overhead": seconds - floor - slowest,
+                "checks": validation.total_checks,
+                "passes": validation.total_passes,
+                "cpu": time.process_time() - cpu,
+            }
+        )
     return figures
 
 
 def time_cli(stack_path: Path) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "faultfinder", "validate", str(stack_path), "--json"],
-                   capture_output=True, check=False)
+    subprocess.run(
+        [sys.executable, "-m", "faultfinder", "validate", str(stack_path), "--json"],
+        capture_output=True,
+        check=False,
+    )
     return time.perf_counter() - started
 
 
@@ -107,11 +112,27 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="ff-bench-validate-") as directory:
         workdir = Path(directory)
         app_port, redis_port = free_port(), free_port()
-        app = Process([sys.executable, "-m", "tests.servers.app", str(app_port)],
-                      log=workdir / "app.log", env={"PYTHONPATH": str(ROOT)})
-        redis = Process([require_binary("redis-server"), "--bind", "127.0.0.1", "--port",
-                         str(redis_port), "--save", "", "--appendonly", "no",
-                         "--dir", str(workdir)], log=workdir / "redis.log")
+        app = Process(
+            [sys.executable, "-m", "tests.servers.app", str(app_port)],
+            log=workdir / "app.log",
+            env={"PYTHONPATH": str(ROOT)},
+        )
+        redis = Process(
+            [
+                require_binary("redis-server"),
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(redis_port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(workdir),
+            ],
+            log=workdir / "redis.log",
+        )
         try:
             wait_for_port(app_port)
             wait_for_port(redis_port)
@@ -122,8 +143,10 @@ def main() -> int:
         finally:
             app.stop()
             redis.stop()
-    print(f"faultfinder validate: 50 components × {REPETITIONS} repetitions, interval "
-          f"{INTERVAL_MS} ms, {ROUNDS} runs per stack, {os.cpu_count()} CPUs\n")
+    print(
+        f"faultfinder validate: 50 components × {REPETITIONS} repetitions, interval "
+        f"{INTERVAL_MS} ms, {ROUNDS} runs per stack, {os.cpu_count()} CPUs\n"
+    )
     overheads = {name: report(name, figures) for name, figures in results.items()}
     print(f"whole CLI run on the mixed stack (start-up included, `validate --json`): {cli:.3f} s")
     healthy = all(run["passes"] == run["checks"] for runs in results.values() for run in runs)
@@ -135,19 +158,25 @@ def main() -> int:
 def report(name: str, figures: list[dict[str, float]]) -> float:
     """Print one stack's runs; return the median overhead over intervals + slowest probe."""
     print(f"{name}: " + ", ".join(f"{kind} x{count}" for kind, count in STACKS[name].items()))
-    print(f"{'run':<4} {'total s':>8} {'floor s':>8} {'slowest probe s':>16} {'overhead s':>11} "
-          f"{'cpu s':>6} {'checks passed':>14}")
+    print(
+        f"{'run':<4} {'total s':>8} {'floor s':>8} {'slowest probe s':>16} {'overhead s':>11} "
+        f"{'cpu s':>6} {'checks passed':>14}"
+    )
     for number, run in enumerate(figures, 1):
-        print(f"{number:<4} {run['seconds']:>8.3f} {run['floor']:>8.3f} {run['slowest']:>16.3f} "
-              f"{run['overhead']:>11.3f} {run['cpu']:>6.2f} {int(run['passes']):>8}/"
-              f"{int(run['checks'])}")
+        print(
+            f"{number:<4} {run['seconds']:>8.3f} {run['floor']:>8.3f} {run['slowest']:>16.3f} "
+            f"{run['overhead']:>11.3f} {run['cpu']:>6.2f} {int(run['passes']):>8}/"
+            f"{int(run['checks'])}"
+        )
     median = statistics.median(run["seconds"] for run in figures)
     slowest = statistics.median(run["slowest"] for run in figures)
     floor = figures[0]["floor"]
     overhead = median - floor - slowest
-    print(f"median: {median:.3f} s = {floor:.1f} s of intervals + {slowest:.3f} s slowest probe "
-          f"+ {overhead:.3f} s; one component after another: >= 50 × {floor:.1f} s = "
-          f"{50 * floor:.0f} s\n")
+    print(
+        f"median: {median:.3f} s = {floor:.1f} s of intervals + {slowest:.3f} s slowest probe "
+        f"+ {overhead:.3f} s; one component after another: >= 50 × {floor:.1f} s = "
+        f"{50 * floor:.0f} s\n"
+    )
     return overhead
 
 

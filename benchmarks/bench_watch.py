@@ -110,7 +110,9 @@ def measure(stack: Path, seconds: float) -> dict[str, object]:
     log = stack.with_suffix(".log").open("wb")
     watch = subprocess.Popen(
         [sys.executable, "-m", "faultfinder", "watch", str(stack), "--plain"],
-        stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
     )
     samples: list[tuple[float, float, float]] = []  # (elapsed s, cpu s, rss MB)
     print(f"{stack.stem}: watching for {WARM_UP + seconds:.0f} s …", file=sys.stderr)
@@ -118,8 +120,7 @@ def measure(stack: Path, seconds: float) -> dict[str, object]:
     try:
         time.sleep(WARM_UP)
         while time.monotonic() - started <= WARM_UP + seconds:
-            samples.append((time.monotonic() - started, cpu_seconds(watch.pid),
-                            rss_mb(watch.pid)))
+            samples.append((time.monotonic() - started, cpu_seconds(watch.pid), rss_mb(watch.pid)))
             time.sleep(SAMPLE_EVERY)
         if watch.poll() is not None:
             raise RuntimeError(f"watch exited early: {stack.with_suffix('.log').read_text()}")
@@ -151,8 +152,12 @@ def measure(stack: Path, seconds: float) -> dict[str, object]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=780.0, help="measured time per kind")
-    parser.add_argument("--kind", action="append", choices=sorted(KINDS),
-                        help="only these kinds (repeatable; default: all)")
+    parser.add_argument(
+        "--kind",
+        action="append",
+        choices=sorted(KINDS),
+        help="only these kinds (repeatable; default: all)",
+    )
     args = parser.parse_args()
     kinds = args.kind or list(KINDS)
     results = {}
@@ -163,21 +168,40 @@ def main() -> int:
         config = workdir / "nginx.conf"
         config.write_text(NGINX.format(root=workdir, port=port))
         user = ["-g", "user root;"] if os.geteuid() == 0 else []
-        nginx = Process([require_binary("nginx"), "-p", str(workdir), "-c", str(config),
-                         "-e", str(workdir / "error.log"), *user, "-g", "daemon off;"],
-                        log=workdir / "nginx.log")
+        nginx = Process(
+            [
+                require_binary("nginx"),
+                "-p",
+                str(workdir),
+                "-c",
+                str(config),
+                "-e",
+                str(workdir / "error.log"),
+                *user,
+                "-g",
+                "daemon off;",
+            ],
+            log=workdir / "nginx.log",
+        )
         try:
             wait_for_port(port)
             for kind in kinds:
                 results[kind] = run = measure(write_stack(workdir, kind, port), args.seconds)
-                print(f"{kind}: cpu {run['cpu']:.1f} % of a core, exit {run['exit']} after "
-                      f"{run['stop']:.1f} s; failures: {run['codes'] or 'none'}", file=sys.stderr)
+                print(
+                    f"{kind}: cpu {run['cpu']:.1f} % of a core, exit {run['exit']} after "
+                    f"{run['stop']:.1f} s; failures: {run['codes'] or 'none'}",
+                    file=sys.stderr,
+                )
         finally:
             nginx.stop()
-    print(f"faultfinder watch: {TARGETS} targets, interval {INTERVAL} s, measured "
-          f"{args.seconds:.0f} s after a {WARM_UP:.0f} s warm-up, {os.cpu_count()} CPUs\n")
-    print(f"{'kind':<6} {'cpu % of a core':>16} {'rss MB, window full → end':>26} "
-          f"{'results kept':>13} {'failed':>7} {'longest gap s':>14} {'exit':>5} {'stop s':>7}")
+    print(
+        f"faultfinder watch: {TARGETS} targets, interval {INTERVAL} s, measured "
+        f"{args.seconds:.0f} s after a {WARM_UP:.0f} s warm-up, {os.cpu_count()} CPUs\n"
+    )
+    print(
+        f"{'kind':<6} {'cpu % of a core':>16} {'rss MB, window full → end':>26} "
+        f"{'results kept':>13} {'failed':>7} {'longest gap s':>14} {'exit':>5} {'stop s':>7}"
+    )
     ok = True
     for kind, run in results.items():
         rss: dict[int, float] = run["rss"]  # type: ignore[assignment]
@@ -186,9 +210,11 @@ def main() -> int:
         growth = (rss[max(rss)] - rss[full]) / rss[full]
         gap = float(run["gap"])  # type: ignore[arg-type]
         memory = f"{rss[full]:.0f} → {rss[max(rss)]:.0f} ({growth:+.1%})"
-        print(f"{kind:<6} {run['cpu']:>16.1f} {memory:>26} "
-              f"{run['stored']:>13} {run['failed']:>7} {gap:>14.2f} {run['exit']:>5} "
-              f"{run['stop']:>7.1f}")
+        print(
+            f"{kind:<6} {run['cpu']:>16.1f} {memory:>26} "
+            f"{run['stored']:>13} {run['failed']:>7} {gap:>14.2f} {run['exit']:>5} "
+            f"{run['stop']:>7.1f}"
+        )
         ok &= float(run["cpu"]) <= CPU_GOAL  # type: ignore[arg-type]
         ok &= growth <= MEMORY_GROWTH and run["failed"] == 0 and run["exit"] == 0
         ok &= gap <= INTERVAL * 1.1  # no result missing from the history
@@ -199,9 +225,11 @@ def main() -> int:
         curve: dict[int, float] = run["rss"]  # type: ignore[assignment]
         shown = [t for t in curve if t in (min(curve), max(curve)) or t % 120 < SAMPLE_EVERY]
         print(f"  {kind}: " + ", ".join(f"{t}: {curve[t]:.0f}" for t in shown))
-    print(f"\ngoal: cpu <= {CPU_GOAL:.0f} % of one core, memory growth <= "
-          f"{MEMORY_GROWTH:.0%} once the recent window is full, no gap over 1.1 intervals: "
-          f"{'met' if ok else 'NOT met'}")
+    print(
+        f"\ngoal: cpu <= {CPU_GOAL:.0f} % of one core, memory growth <= "
+        f"{MEMORY_GROWTH:.0%} once the recent window is full, no gap over 1.1 intervals: "
+        f"{'met' if ok else 'NOT met'}"
+    )
     return 0 if ok else 1
 
 

@@ -25,9 +25,11 @@ def test_failing_own_check_is_app_unhealthy(asgi_server: Any, write_stack: Any, 
         networks=["127.0.0.0/8"],
     )
     served = asgi_server.start(health)
-    stack = write_stack({
-        "backend": {"url": served.url("/infrastructure"), "health": True, "critical": True},
-    })
+    stack = write_stack(
+        {
+            "backend": {"url": served.url("/infrastructure"), "health": True, "critical": True},
+        }
+    )
 
     result = run_cli("diagnose", str(stack), "--json")
 
@@ -35,7 +37,10 @@ def test_failing_own_check_is_app_unhealthy(asgi_server: Any, write_stack: Any, 
     document = result.json()
     (cause,) = document["root_causes"]
     assert (cause["component"], cause["code"], cause["owner"], cause["vantage"]) == (
-        "backend", "app.unhealthy", "application", "faultfinder"
+        "backend",
+        "app.unhealthy",
+        "application",
+        "faultfinder",
     )
     assert any("disk" in line and "No space left on device" in line for line in cause["evidence"])
     backend = result.component("backend")

@@ -67,6 +67,7 @@ def test_a_server_that_never_answers(write_stack: StackWriter) -> None:
 
 def _endless_answer(server: LoopbackServer, connection: socket.socket) -> None:
     """A 200 whose JSON body never ends: what a wrong URL or a runaway fleet could send."""
+
     def send() -> None:
         with contextlib.suppress(OSError), connection:
             connection.recv(65536)

@@ -26,8 +26,12 @@ EAI_AGAIN_TEXT = "[Errno -3] Temporary failure in name resolution"
 
 def stack_file(directory: Path, components: dict[str, Any], timeout: str = "2s") -> Path:
     path = directory / "stack.yaml"
-    document = {"version": 1, "name": "dns", "defaults": {"timeout": timeout},
-                "components": components}
+    document = {
+        "version": 1,
+        "name": "dns",
+        "defaults": {"timeout": timeout},
+        "components": components,
+    }
     path.write_text(yaml.safe_dump(document, sort_keys=False))
     return path
 
@@ -42,21 +46,25 @@ def zone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CliResult]:
     namespace = Namespace(workdir)
     try:
         start_dnsmasq(
-            workdir, namespace,
+            workdir,
+            namespace,
             hosts={"redis.internal": ["127.0.0.1"]},
             txt_records={"text.internal": "v=only-text"},
             mx_hosts={"mail.internal": "redis.internal"},
         )
         redis_port = free_port()
         namespace.redis(redis_port)
-        stack = stack_file(workdir, {
-            "redis": {"url": f"redis://redis.internal:{redis_port}/0"},
-            "redis_name": {"url": "dns://redis.internal"},
-            "missing": {"url": "dns://missing.internal"},
-            "missing_tcp": {"url": "tcp://missing.internal:80"},
-            "text_only": {"url": "dns://text.internal"},
-            "mail_only": {"url": f"redis://mail.internal:{redis_port}"},
-        })
+        stack = stack_file(
+            workdir,
+            {
+                "redis": {"url": f"redis://redis.internal:{redis_port}/0"},
+                "redis_name": {"url": "dns://redis.internal"},
+                "missing": {"url": "dns://missing.internal"},
+                "missing_tcp": {"url": "tcp://missing.internal:80"},
+                "text_only": {"url": "dns://text.internal"},
+                "mail_only": {"url": f"redis://mail.internal:{redis_port}"},
+            },
+        )
         yield namespace.diagnose(stack)
     finally:
         namespace.close()
@@ -73,8 +81,9 @@ def test_name_served_by_dnsmasq_resolves_and_redis_passes(zone):
 def test_dns_scheme_healthy(zone):
     name = zone.component("redis_name")
     assert name["status"] == "healthy"
-    assert name["phases"] == [{**name["phases"][0], "layer": "dns", "ok": True,
-                               "detail": "127.0.0.1"}]
+    assert name["phases"] == [
+        {**name["phases"][0], "layer": "dns", "ok": True, "detail": "127.0.0.1"}
+    ]
 
 
 @pytest.mark.parametrize("component", ["missing", "missing_tcp"])
@@ -154,7 +163,11 @@ def test_incident_redis_name_with_dead_resolver(netns, write_stack):
     assert document["status"] == "down"
     (cause,) = document["root_causes"]
     assert (cause["component"], cause["code"], cause["layer"], cause["owner"]) == (
-        "redis", "dns.temporary_failure", "dns", "infrastructure")
+        "redis",
+        "dns.temporary_failure",
+        "dns",
+        "infrastructure",
+    )
     assert any(EAI_AGAIN_TEXT in line for line in cause["evidence"])
     assert document["verdict"]["owner"] == "infrastructure"
     assert "redis" in document["verdict"]["summary"]

@@ -24,28 +24,49 @@ from tests.servers.redis import RedisServer
 from tests.servers.timing import by_deadline
 
 
-def golden_path(app: AppServer, user: str, *, password: str = PASSWORD,
-                ask: str = "/ws-ask", question: str = "6 x 7") -> dict[str, Any]:
+def golden_path(
+    app: AppServer,
+    user: str,
+    *,
+    password: str = PASSWORD,
+    ask: str = "/ws-ask",
+    question: str = "6 x 7",
+) -> dict[str, Any]:
     """Log in, ask who we are with the token, ask a question over WebSocket, log out."""
     return {
         "flow": {
             "variables": {"user": user, "password": password},
             "steps": [
-                {"name": "login", "url": app.url("/login"), "method": "POST",
-                 "json": {"user": "{user}", "password": "{password}"},
-                 "expect": {"status": 200, "json": {"$.user": "{user}"}},
-                 "capture": {"token": "$.token"}},
-                {"name": "whoami", "url": app.url("/whoami"),
-                 "headers": {"Authorization": "Bearer {token}"},
-                 "expect": {"json": {"$.user": "{user}"}}},
-                {"name": "ask", "url": app.ws_url(ask),
-                 "headers": {"Authorization": "Bearer {token}"},
-                 "send": json.dumps({"question": question}),
-                 "expect": {"json": {"$.answer": "42"}}, "within": "1s"},
+                {
+                    "name": "login",
+                    "url": app.url("/login"),
+                    "method": "POST",
+                    "json": {"user": "{user}", "password": "{password}"},
+                    "expect": {"status": 200, "json": {"$.user": "{user}"}},
+                    "capture": {"token": "$.token"},
+                },
+                {
+                    "name": "whoami",
+                    "url": app.url("/whoami"),
+                    "headers": {"Authorization": "Bearer {token}"},
+                    "expect": {"json": {"$.user": "{user}"}},
+                },
+                {
+                    "name": "ask",
+                    "url": app.ws_url(ask),
+                    "headers": {"Authorization": "Bearer {token}"},
+                    "send": json.dumps({"question": question}),
+                    "expect": {"json": {"$.answer": "42"}},
+                    "within": "1s",
+                },
             ],
             "cleanup": [
-                {"name": "logout", "url": app.url("/logout"), "method": "POST",
-                 "headers": {"Authorization": "Bearer {token}"}},
+                {
+                    "name": "logout",
+                    "url": app.url("/logout"),
+                    "method": "POST",
+                    "headers": {"Authorization": "Bearer {token}"},
+                },
             ],
         },
         "critical": True,
@@ -82,12 +103,25 @@ def test_a_healthy_golden_path_passes_every_step_and_cleans_up(
     assert golden["status"] == "healthy"
     assert golden["failed_step"] is None
     assert [(step["name"], step["ok"]) for step in golden["steps"]] == [
-        ("login", True), ("whoami", True), ("ask", True), ("logout", True)]
+        ("login", True),
+        ("whoami", True),
+        ("ask", True),
+        ("logout", True),
+    ]
     assert steps(result)["logout"]["cleanup"] is True
     assert logouts(app_server, name) == 1  # the cleanup step really ran
     # the flow's ladder is every step's rungs, each named after its step
     assert [phase["layer"] for phase in golden["phases"]] == [
-        "dns", "tcp", "http", "dns", "tcp", "http", "dns", "tcp", "websocket"]
+        "dns",
+        "tcp",
+        "http",
+        "dns",
+        "tcp",
+        "http",
+        "dns",
+        "tcp",
+        "websocket",
+    ]
     assert golden["phases"][2]["detail"] == "login: 200 OK"
 
 
@@ -98,14 +132,21 @@ def test_a_wrong_password_fails_the_login_step_and_skips_what_needed_its_token(
     assert result.status == 1
     golden = result.component("golden")
     assert (golden["status"], golden["code"], golden["failed_step"]) == (
-        "down", "http.unexpected_status", "login")
+        "down",
+        "http.unexpected_status",
+        "login",
+    )
     by_name = steps(result)
     assert by_name["login"]["status_code"] == 401
     assert by_name["whoami"]["skipped"] == "not run: step login failed"
     assert by_name["logout"]["skipped"] == "not run: {token} never captured"
     cause = result.json()["root_causes"][0]
     assert (cause["component"], cause["code"], cause["layer"], cause["owner"]) == (
-        "golden", "http.unexpected_status", "http", "application")
+        "golden",
+        "http.unexpected_status",
+        "http",
+        "application",
+    )
     assert "wrong" not in result.out  # the password variable is a secret
 
 
@@ -166,8 +207,11 @@ def test_captured_tokens_never_appear_in_any_output(
     component["flow"]["steps"][1]["url"] = app_server.url("/echo?who={token}")
     component["flow"]["steps"][1]["expect"] = {"json": {"$.query": "nothing"}}
     path = str(write_stack({"golden": component}))
-    outputs = [run_cli("diagnose", path, "--json").out, run_cli("diagnose", path).out,
-               run_cli("report", path).out]
+    outputs = [
+        run_cli("diagnose", path, "--json").out,
+        run_cli("diagnose", path).out,
+        run_cli("report", path).out,
+    ]
     for output in outputs:
         assert "golden" in output
         assert TOKEN_PREFIX not in output, output
@@ -187,19 +231,34 @@ def test_a_captured_value_that_breaks_a_header_is_an_invalid_request(
     app_server: AppServer, diagnose: Any, captured: str
 ) -> None:
     secret = "s3cret-5f2a9c1e"  # a fixed input: a leak that shows up once shows up again
-    component = {"flow": {"steps": [
-        {"name": "note", "url": app_server.url("/echo"), "method": "POST",
-         "body": captured.format(secret=secret), "capture": {"note": "$.body"}},
-        {"name": "use", "url": app_server.url("/ok"),
-         "headers": {"Authorization": "Bearer {note}"}},
-    ]}}
+    component = {
+        "flow": {
+            "steps": [
+                {
+                    "name": "note",
+                    "url": app_server.url("/echo"),
+                    "method": "POST",
+                    "body": captured.format(secret=secret),
+                    "capture": {"note": "$.body"},
+                },
+                {
+                    "name": "use",
+                    "url": app_server.url("/ok"),
+                    "headers": {"Authorization": "Bearer {note}"},
+                },
+            ]
+        }
+    }
     result = diagnose({"golden": component})
     golden = result.component("golden")
     assert (golden["code"], golden["failed_step"]) == ("http.invalid_request", "use")
     assert steps(result)["use"]["phases"][-1]["layer"] == "http"
     cause = result.json()["root_causes"][0]
     assert (cause["component"], cause["code"], cause["owner"]) == (
-        "golden", "http.invalid_request", "configuration")
+        "golden",
+        "http.invalid_request",
+        "configuration",
+    )
     assert secret not in result.out
 
 
@@ -213,7 +272,10 @@ def test_a_flow_behind_a_failing_component_is_its_symptom(
     result = diagnose({"golden": component, "api": {"url": "tcp://127.0.0.1:9"}})
     golden = result.component("golden")
     assert (golden["code"], golden["own_code"], golden["symptom_of"]) == (
-        "dependency.failed", "tcp.refused", ["api"])
+        "dependency.failed",
+        "tcp.refused",
+        ["api"],
+    )
     assert [cause["component"] for cause in result.json()["root_causes"]] == ["api"]
     assert any("golden" in line for line in result.json()["why"])
 
@@ -222,13 +284,26 @@ def test_redis_and_postgres_steps_check_and_capture_replies(
     redis_server: RedisServer, postgres_server: PostgresServer, diagnose: Any
 ) -> None:
     key = "flow:" + secrets.token_hex(4)
-    component = {"flow": {"steps": [
-        {"name": "count", "url": postgres_server.url(), "query": "SELECT 6 * 7",
-         "expect": {"json": {"$": 42}}, "capture": {"answer": "$"}},
-        {"name": "store", "url": redis_server.url(), "command": ["SET", key, "{answer}"]},
-        {"name": "read", "url": redis_server.url(), "command": ["GET", key],
-         "expect": {"json": {"$": "42"}}},
-    ]}}
+    component = {
+        "flow": {
+            "steps": [
+                {
+                    "name": "count",
+                    "url": postgres_server.url(),
+                    "query": "SELECT 6 * 7",
+                    "expect": {"json": {"$": 42}},
+                    "capture": {"answer": "$"},
+                },
+                {"name": "store", "url": redis_server.url(), "command": ["SET", key, "{answer}"]},
+                {
+                    "name": "read",
+                    "url": redis_server.url(),
+                    "command": ["GET", key],
+                    "expect": {"json": {"$": "42"}},
+                },
+            ]
+        }
+    }
     result = diagnose({"store": component})
     assert result.component("store")["status"] == "healthy", result.out
     component["flow"]["steps"][2]["expect"] = {"json": {"$": "41"}}
@@ -263,21 +338,46 @@ def test_a_flow_that_runs_out_of_time_still_runs_its_cleanup(
 @pytest.mark.parametrize(
     ("change", "line", "key", "words"),
     [
-        (lambda flow: flow["steps"][1]["headers"].update(Authorization="Bearer {tokn}"),
-         12, "components.golden.flow.steps.1.headers.Authorization", "{tokn} is not a variable"),
-        (lambda flow: flow["steps"][2].update(name="login"),
-         14, "components.golden.flow.steps.2.name", "another step is named 'login'"),
-        (lambda flow: flow["steps"][0].update(capture={"token": "token"}),
-         10, "components.golden.flow.steps.0.capture.token", "is not a JSON path"),
-        (lambda flow: flow["steps"][1]["headers"].update({"X-Note": "a\nb"}),
-         12, "components.golden.flow.steps.1.headers", "holds a line break"),
-        (lambda flow: flow["steps"][0].update(url="gopher://x/"),
-         5, "components.golden.flow.steps.0.url", "unknown scheme 'gopher'"),
+        (
+            lambda flow: flow["steps"][1]["headers"].update(Authorization="Bearer {tokn}"),
+            12,
+            "components.golden.flow.steps.1.headers.Authorization",
+            "{tokn} is not a variable",
+        ),
+        (
+            lambda flow: flow["steps"][2].update(name="login"),
+            14,
+            "components.golden.flow.steps.2.name",
+            "another step is named 'login'",
+        ),
+        (
+            lambda flow: flow["steps"][0].update(capture={"token": "token"}),
+            10,
+            "components.golden.flow.steps.0.capture.token",
+            "is not a JSON path",
+        ),
+        (
+            lambda flow: flow["steps"][1]["headers"].update({"X-Note": "a\nb"}),
+            12,
+            "components.golden.flow.steps.1.headers",
+            "holds a line break",
+        ),
+        (
+            lambda flow: flow["steps"][0].update(url="gopher://x/"),
+            5,
+            "components.golden.flow.steps.0.url",
+            "unknown scheme 'gopher'",
+        ),
     ],
 )
 def test_a_broken_flow_is_a_one_line_error_naming_file_line_and_key(
-    app_server: AppServer, write_stack: Any, run_cli: Any,
-    change: Any, line: int, key: str, words: str,
+    app_server: AppServer,
+    write_stack: Any,
+    run_cli: Any,
+    change: Any,
+    line: int,
+    key: str,
+    words: str,
 ) -> None:
     component = golden_path(app_server, "someone")
     change(component["flow"])
@@ -294,9 +394,13 @@ def test_a_broken_flow_is_a_one_line_error_naming_file_line_and_key(
 def test_validate_counts_a_flow_like_any_component(
     app_server: AppServer, write_stack: Any, run_cli: Any
 ) -> None:
-    path = write_stack({"golden": golden_path(app_server, user()),
-                        "broken": golden_path(app_server, user(), password="wrong")},
-                       validation={"repetitions": 3, "interval": "50ms"})
+    path = write_stack(
+        {
+            "golden": golden_path(app_server, user()),
+            "broken": golden_path(app_server, user(), password="wrong"),
+        },
+        validation={"repetitions": 3, "interval": "50ms"},
+    )
     result = run_cli("validate", str(path), "--json")
     document = result.json()
     by_name = {c["name"]: c for c in document["components"]}
@@ -313,20 +417,30 @@ async def test_watch_sees_a_golden_path_go_down_at_its_step_with_its_diagnosis(
 ) -> None:
     component = golden_path(app_server, user(), question="7 x 7")  # the answer is wrong
     component["via"] = ["app"]
-    defaults = {"timeout": "2s", "interval": "100ms", "failure_threshold": 2,
-                "success_threshold": 1}
-    stack = load_stack(write_stack({"golden": component, "app": {"url": app_server.url("/ok")}},
-                                   defaults=defaults))
+    defaults = {
+        "timeout": "2s",
+        "interval": "100ms",
+        "failure_threshold": 2,
+        "success_threshold": 1,
+    }
+    stack = load_stack(
+        write_stack({"golden": component, "app": {"url": app_server.url("/ok")}}, defaults=defaults)
+    )
     monitor = Monitor(stack, agent="test")
     await monitor.start()
     try:
-        await until(lambda: any(c.component == "golden" for c in monitor.changes()),
-                    what="golden to go down")
+        await until(
+            lambda: any(c.component == "golden" for c in monitor.changes()),
+            what="golden to go down",
+        )
     finally:
         await monitor.stop()
     change = next(c for c in monitor.changes() if c.component == "golden")
     assert (change.new.value, change.code, change.layer) == (
-        "down", "ws.unexpected_message", "websocket")
+        "down",
+        "ws.unexpected_message",
+        "websocket",
+    )
     assert change.owner == "application"  # a wrong answer is the service's: the flow's own fault
     assert any("golden" in line for line in change.why)
     assert TOKEN_PREFIX not in " ".join(change.why)

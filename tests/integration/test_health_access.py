@@ -27,10 +27,14 @@ def served(asgi_server: Any, redis_factory: Any, postgres_server: Any) -> Any:
 
     def serve(networks: list[str]) -> Any:
         health = Health(
-            [url_check("redis", secured.url(password=WRONG_PASSWORD), timeout=2),
-             redis_check("cache", aioredis.Redis(port=secured.port, password=REDIS_PASSWORD)),
-             url_check("postgres", postgres_server.url(password=WRONG_PASSWORD), timeout=2)],
-            tokens=[TOKEN], headers={"X-Health-Key": HEADER_VALUE}, networks=networks,
+            [
+                url_check("redis", secured.url(password=WRONG_PASSWORD), timeout=2),
+                redis_check("cache", aioredis.Redis(port=secured.port, password=REDIS_PASSWORD)),
+                url_check("postgres", postgres_server.url(password=WRONG_PASSWORD), timeout=2),
+            ],
+            tokens=[TOKEN],
+            headers={"X-Health-Key": HEADER_VALUE},
+            networks=networks,
         )
         return asgi_server.start(Starlette(routes=[Mount("/health", app=health)]))
 

@@ -12,22 +12,25 @@ from tests.servers.common import CliResult
 
 
 @pytest.fixture
-def diagnose_document(app_server: Any, write_stack: Any, redis_server: Any,
-                      postgres_server: Any, run_cli: Any) -> Any:
+def diagnose_document(
+    app_server: Any, write_stack: Any, redis_server: Any, postgres_server: Any, run_cli: Any
+) -> Any:
     """Diagnose a stack whose ``backend`` serves tests/data/health/NAME at ``status``, in
     front of a real, healthy Redis and PostgreSQL."""
 
     def run(name: str, status: int = 200) -> CliResult:
-        stack = write_stack({
-            "backend": {
-                "url": app_server.url(f"/document/{name}?status={status}"),
-                "health": True,
-                "depends_on": ["redis", "postgres"],
-                "expect": {"status": [200, 503]},
-            },
-            "redis": {"url": redis_server.url()},
-            "postgres": {"url": postgres_server.url()},
-        })
+        stack = write_stack(
+            {
+                "backend": {
+                    "url": app_server.url(f"/document/{name}?status={status}"),
+                    "health": True,
+                    "depends_on": ["redis", "postgres"],
+                    "expect": {"status": [200, 503]},
+                },
+                "redis": {"url": redis_server.url()},
+                "postgres": {"url": postgres_server.url()},
+            }
+        )
         result: CliResult = run_cli("diagnose", str(stack), "--json")
         return result
 
@@ -36,9 +39,15 @@ def diagnose_document(app_server: Any, write_stack: Any, redis_server: Any,
 
 @pytest.mark.parametrize(
     "name",
-    ["ietf-fail.json", "incident-error.json", "spring-boot-down.json",
-     "microprofile-down.json", "aspnet-unhealthy.json", "readyz-verbose-failed.txt",
-     "components-strings.json"],
+    [
+        "ietf-fail.json",
+        "incident-error.json",
+        "spring-boot-down.json",
+        "microprofile-down.json",
+        "aspnet-unhealthy.json",
+        "readyz-verbose-failed.txt",
+        "components-strings.json",
+    ],
 )
 def test_a_failing_document_at_200_is_a_failure_with_a_note(
     diagnose_document: Any, name: str
@@ -49,8 +58,9 @@ def test_a_failing_document_at_200_is_a_failure_with_a_note(
     backend = result.component("backend")
     assert backend["http_status"] == 200
     assert backend["status"] == "down"
-    assert any("answers 200 while its health document says it fails" in note
-               for note in backend["notes"]), backend
+    assert any(
+        "answers 200 while its health document says it fails" in note for note in backend["notes"]
+    ), backend
 
 
 def test_the_incidents_document_blames_redis_as_seen_from_the_app(
@@ -62,7 +72,11 @@ def test_the_incidents_document_blames_redis_as_seen_from_the_app(
 
     [cause] = result.json()["root_causes"]
     assert (cause["component"], cause["code"], cause["owner"], cause["vantage"]) == (
-        "redis", "dns.temporary_failure", "infrastructure", "backend")
+        "redis",
+        "dns.temporary_failure",
+        "infrastructure",
+        "backend",
+    )
     assert result.component("backend")["code"] == "dependency.failed"
 
 
@@ -87,25 +101,30 @@ def test_the_apps_own_pool_is_the_apps_fault(diagnose_document: Any) -> None:
     assert result.status == 1, result.out
     [cause] = result.json()["root_causes"]
     assert (cause["component"], cause["code"], cause["owner"], cause["vantage"]) == (
-        "backend", "app.pool_exhausted", "application", "backend")
+        "backend",
+        "app.pool_exhausted",
+        "application",
+        "backend",
+    )
     assert result.component("postgres")["status"] == "healthy"
 
 
 def test_a_lookup_failure_for_an_address_literal_is_the_apps_environment(
     diagnose_document: Any,
 ) -> None:
-    """"Error -3 connecting to 10.166.204.83:6379": a literal needs no DNS lookup."""
+    """ "Error -3 connecting to 10.166.204.83:6379": a literal needs no DNS lookup."""
     result = diagnose_document("literal-eai-again.json", status=503)
 
     [cause] = result.json()["root_causes"]
     assert (cause["component"], cause["code"], cause["owner"]) == (
-        "backend", "platform.network_unavailable", "infrastructure")
+        "backend",
+        "platform.network_unavailable",
+        "infrastructure",
+    )
     assert result.component("redis")["status"] == "healthy"
 
 
-def test_a_passing_document_stays_healthy(
-    app_server: Any, write_stack: Any, run_cli: Any
-) -> None:
+def test_a_passing_document_stays_healthy(app_server: Any, write_stack: Any, run_cli: Any) -> None:
     stack = write_stack({"backend": {"url": app_server.url("/health"), "health": True}})
 
     result = run_cli("diagnose", str(stack), "--json")

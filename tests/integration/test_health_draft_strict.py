@@ -33,8 +33,7 @@ async def test_by_default_a_passing_check_has_an_empty_output_and_nothing_is_cac
     redis_server: Any, redis_factory: Any, asgi_server: Any
 ) -> None:
     passing = Health([url_check("redis", redis_server.url())], networks=LOCAL)
-    failing = Health([url_check("redis", stopped_redis(redis_factory), timeout=1)],
-                     networks=LOCAL)
+    failing = Health([url_check("redis", stopped_redis(redis_factory), timeout=1)], networks=LOCAL)
     async with httpx.AsyncClient(base_url=served(asgi_server, passing)) as http:
         ok = await http.get("/health/infrastructure")
     async with httpx.AsyncClient(base_url=served(asgi_server, failing)) as http:
@@ -51,11 +50,14 @@ async def test_strict_leaves_output_out_of_passing_checks_only(
     redis_server: Any, redis_factory: Any, postgres_server: Any, asgi_server: Any
 ) -> None:
     health = Health(
-        [url_check("redis", redis_server.url()),
-         # 1 µs: any real round trip is slower, so this passing check is reported ``warn``.
-         url_check("postgres", postgres_server.url(), warn_after=0.000001),
-         url_check("cache", stopped_redis(redis_factory), timeout=1, critical=False)],
-        networks=LOCAL, draft_strict=True,
+        [
+            url_check("redis", redis_server.url()),
+            # 1 µs: any real round trip is slower, so this passing check is reported ``warn``.
+            url_check("postgres", postgres_server.url(), warn_after=0.000001),
+            url_check("cache", stopped_redis(redis_factory), timeout=1, critical=False),
+        ],
+        networks=LOCAL,
+        draft_strict=True,
     )
     async with httpx.AsyncClient(base_url=served(asgi_server, health)) as http:
         response = await http.get("/health/infrastructure")
@@ -81,8 +83,9 @@ async def test_strict_documents_carry_the_ttl_as_their_freshness_lifetime(
     # §9: "Health check responses SHOULD be assigned a freshness lifetime (e.g.,
     # 'Cache-Control: max-age=3600')", whatever their status: a 503 too.
     passing = Health([url_check("redis", redis_server.url())], ttl=2.7, draft_strict=True)
-    failing = Health([url_check("redis", stopped_redis(redis_factory), timeout=1)],
-                     ttl=4, draft_strict=True)
+    failing = Health(
+        [url_check("redis", stopped_redis(redis_factory), timeout=1)], ttl=4, draft_strict=True
+    )
     async with httpx.AsyncClient(base_url=served(asgi_server, passing)) as http:
         ok = await http.get("/health/infrastructure")
         ready = await http.head("/health/ready")
@@ -104,8 +107,9 @@ async def test_strict_documents_carry_the_ttl_as_their_freshness_lifetime(
 async def test_strict_with_a_background_refresh_gives_the_ttl_the_cache_really_uses(
     redis_server: Any, asgi_server: Any
 ) -> None:
-    health = Health([url_check("redis", redis_server.url(), timeout=1)], ttl=1, refresh=10,
-                    draft_strict=True)
+    health = Health(
+        [url_check("redis", redis_server.url(), timeout=1)], ttl=1, refresh=10, draft_strict=True
+    )
     async with httpx.AsyncClient(base_url=served(asgi_server, health)) as http:
         response = await http.get("/health/ready")
 

@@ -14,7 +14,7 @@ import httpx
 
 from tests.servers import free_port, wait_for_port
 
-APP = '''
+APP = """
 import contextlib, os
 from starlette.applications import Starlette
 from starlette.routing import Mount
@@ -28,24 +28,41 @@ async def lifespan(app):
     yield
 
 app = Starlette(routes=[Mount("/health", app=health)], lifespan=lifespan)
-'''
+"""
 
 
 def test_sigterm_drains_readiness_while_the_app_serves(redis_server: Any, tmp_path: Path) -> None:
     (tmp_path / "drained_app.py").write_text(APP)
     port = free_port()
-    environment = {**os.environ, "REDIS_URL": redis_server.url(), "DRAIN_SECONDS": "1.5",
-                   "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    environment = {
+        **os.environ,
+        "REDIS_URL": redis_server.url(),
+        "DRAIN_SECONDS": "1.5",
+        "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+    }
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "drained_app:app", "--port", str(port),
-         "--log-level", "warning"], env=environment, cwd=tmp_path)
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "drained_app:app",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=environment,
+        cwd=tmp_path,
+    )
     try:
         wait_for_port(port)
         base = f"http://127.0.0.1:{port}/health"
         before = httpx.get(f"{base}/ready", timeout=5).status_code
         process.send_signal(signal.SIGTERM)
-        during = [httpx.get(f"{base}/{path}", timeout=5).status_code
-                  for path in ("ready", "live", "infrastructure")]
+        during = [
+            httpx.get(f"{base}/{path}", timeout=5).status_code
+            for path in ("ready", "live", "infrastructure")
+        ]
         still_running = process.poll() is None
         status = process.wait(timeout=30)
     finally:

@@ -26,11 +26,14 @@ def served(asgi_server: Any, health: Health) -> str:
 
 def three_dependencies(redis: Any, postgres: Any, app: Any, **options: Any) -> Health:
     return Health(
-        [url_check("redis", redis.url(), timeout=2, tags=["cache"], write=False),
-         url_check("postgres", postgres.url(), timeout=2, tags=["db"]),
-         url_check("web", app.url("/ok"), timeout=2, critical=False)],
+        [
+            url_check("redis", redis.url(), timeout=2, tags=["cache"], write=False),
+            url_check("postgres", postgres.url(), timeout=2, tags=["db"]),
+            url_check("web", app.url("/ok"), timeout=2, critical=False),
+        ],
         groups={"db": Group.of(["db"]), "cache": Group.of(["cache", "web"])},
-        tokens=[TOKEN], **options,
+        tokens=[TOKEN],
+        **options,
     )
 
 
@@ -76,13 +79,17 @@ async def test_verbose_and_exclude_as_kube_apiserver_serves_them(
     # withheld", "[+]%s excluded: ok", "%s check passed"/"failed"; a caller allowed details
     # reads the fault code in place of "reason withheld".
     assert failing.status_code == 503
-    assert failing.text == ("[-]redis failed: tcp.refused\n[+]postgres ok\n[+]web ok\n"
-                            "infrastructure check failed\n")
+    assert failing.text == (
+        "[-]redis failed: tcp.refused\n[+]postgres ok\n[+]web ok\ninfrastructure check failed\n"
+    )
     assert excluded.status_code == 200
-    assert excluded.text == ("[+]redis excluded: ok\n[+]postgres ok\n[+]web ok\n"
-                             "infrastructure check passed\n")
-    assert unknown.text == ("[+]postgres ok\nwarn: some health checks cannot be excluded: "
-                            'no matches for "nope"\ndb check passed\n')
+    assert excluded.text == (
+        "[+]redis excluded: ok\n[+]postgres ok\n[+]web ok\ninfrastructure check passed\n"
+    )
+    assert unknown.text == (
+        "[+]postgres ok\nwarn: some health checks cannot be excluded: "
+        'no matches for "nope"\ndb check passed\n'
+    )
     assert (anonymous.status_code, anonymous.text) == (503, "infrastructure check failed\n")
     assert json_excluded.status_code == 200
     assert "redis:responseTime" not in json_excluded.json()["checks"]
@@ -116,9 +123,11 @@ async def test_background_refresh_publishes_and_logs_each_change_once(
 ) -> None:
     redis = redis_factory.start()
     changes: list[tuple[str, Grade | None]] = []
-    health = Health([url_check("redis", redis.url(), timeout=0.5, write=False)],
-                    refresh=0.2, publish=[lambda outcome, before: changes.append(
-                        (outcome.status, before))])
+    health = Health(
+        [url_check("redis", redis.url(), timeout=0.5, write=False)],
+        refresh=0.2,
+        publish=[lambda outcome, before: changes.append((outcome.status, before))],
+    )
     caplog.set_level(logging.INFO, logger="faultfinder.health")
     base = served(asgi_server, health)
     async with httpx.AsyncClient(base_url=base) as http:
@@ -138,20 +147,26 @@ async def test_background_refresh_publishes_and_logs_each_change_once(
             await asyncio.sleep(0.2)
 
     assert changes == [("pass", None), ("fail", "pass")]
-    logged = [record.getMessage() for record in caplog.records
-              if record.name == "faultfinder.health"]
+    logged = [
+        record.getMessage() for record in caplog.records if record.name == "faultfinder.health"
+    ]
     assert len(logged) == 2, logged
     assert logged[1].startswith("health check redis: pass -> fail")
 
 
 async def test_startup_out_of_service_and_drain(redis_server: Any, asgi_server: Any) -> None:
-    health = Health([url_check("redis", redis_server.url(), timeout=1)], startup=True,
-                    tokens=[TOKEN])
+    health = Health(
+        [url_check("redis", redis_server.url(), timeout=1)], startup=True, tokens=[TOKEN]
+    )
     async with httpx.AsyncClient(base_url=served(asgi_server, health)) as http:
 
         async def codes() -> tuple[int, int, int]:
-            return tuple([(await http.get(f"/health/{path}")).status_code  # type: ignore[return-value]
-                          for path in ("startup", "ready", "live")])
+            return tuple(
+                [
+                    (await http.get(f"/health/{path}")).status_code  # type: ignore[return-value]
+                    for path in ("startup", "ready", "live")
+                ]
+            )
 
         starting = await codes()
         refusing = (await http.get("/health/ready", headers=AUTH)).json()
@@ -178,12 +193,15 @@ async def test_startup_out_of_service_and_drain(redis_server: Any, asgi_server: 
 async def test_a_failed_start_up_fails_the_startup_probe(
     redis_server: Any, asgi_server: Any
 ) -> None:
-    health = Health([url_check("redis", redis_server.url(), timeout=1)], startup=True,
-                    tokens=[TOKEN])
+    health = Health(
+        [url_check("redis", redis_server.url(), timeout=1)], startup=True, tokens=[TOKEN]
+    )
     health.mark_start_failed("migrations failed")
     async with httpx.AsyncClient(base_url=served(asgi_server, health)) as http:
         startup = await http.get("/health/startup")
         ready = await http.get("/health/ready", headers=AUTH)
     assert startup.status_code == 503
     assert (ready.status_code, ready.json()["output"]) == (
-        503, "start-up failed: migrations failed")
+        503,
+        "start-up failed: migrations failed",
+    )

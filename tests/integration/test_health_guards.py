@@ -34,8 +34,11 @@ async def test_about_adds_keys_without_touching_the_status(redis_factory: Any) -
     server = redis_factory.start()
     url = server.url()
     server.stop()  # the check's Redis is gone: the document must fail whatever about says
-    health = Health([url_check("redis", url, timeout=0.5)], tokens=[TOKEN],
-                    about={"serviceId": "api", "version": "1.4.2"})
+    health = Health(
+        [url_check("redis", url, timeout=0.5)],
+        tokens=[TOKEN],
+        about={"serviceId": "api", "version": "1.4.2"},
+    )
 
     status, document = await health.document()
 
@@ -72,7 +75,7 @@ def check_status(metrics: str, check: str) -> str | None:
     for line in metrics.splitlines():
         prefix = f'faultfinder_health_check_status{{check="{check}",status="'
         if line.startswith(prefix) and line.endswith(" 1.0"):
-            return line[len(prefix):].split('"')[0]
+            return line[len(prefix) :].split('"')[0]
     return None
 
 
@@ -128,8 +131,9 @@ async def test_a_check_that_swallows_cancellation_holds_one_task(redis_factory: 
         for _ in range(4):  # four TTLs, four cut-off runs
             status, document = await health.document()
             assert status == 503
-        lingering = [task for task in asyncio.all_tasks()
-                     if task.get_name() == "faultfinder-health stubborn"]
+        lingering = [
+            task for task in asyncio.all_tasks() if task.get_name() == "faultfinder-health stubborn"
+        ]
     finally:
         released.set()
         server.resume()

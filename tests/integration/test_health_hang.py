@@ -82,9 +82,12 @@ async def test_hung_redis(redis_factory: Any, asgi_server: Any) -> None:
     server = redis_factory.start()
     client = aioredis.Redis(port=server.port)  # the app's client, with no timeouts of its own
     health = Health(
-        [url_check("redis", server.url(), timeout=TIMEOUT),
-         redis_check("cache", client, timeout=TIMEOUT)],
-        tokens=[TOKEN], deadline=DEADLINE,
+        [
+            url_check("redis", server.url(), timeout=TIMEOUT),
+            redis_check("cache", client, timeout=TIMEOUT),
+        ],
+        tokens=[TOKEN],
+        deadline=DEADLINE,
     )
     served = asgi_server.start(mounted(health))
     server.pause()
@@ -103,7 +106,11 @@ async def test_hung_redis(redis_factory: Any, asgi_server: Any) -> None:
     for key in ("redis:responseTime", "cache:responseTime"):
         found = entry(document, key)
         assert (found["status"], found["faultCode"], found["layer"], found["owner"]) == (
-            "fail", "redis.timeout", "redis", "infrastructure"), found
+            "fail",
+            "redis.timeout",
+            "redis",
+            "infrastructure",
+        ), found
 
 
 async def test_hung_postgres(postgres_factory: Any, asgi_server: Any) -> None:
@@ -121,13 +128,15 @@ async def test_hung_postgres(postgres_factory: Any, asgi_server: Any) -> None:
         await clients["engine"].dispose()
 
     health = Health(
-        [url_check("postgres", server.url(), timeout=TIMEOUT),
-         asyncpg_check("db", lambda: clients.get("pool"), timeout=TIMEOUT),
-         sqlalchemy_check("orm", lambda: clients.get("engine"), timeout=TIMEOUT)],
-        tokens=[TOKEN], deadline=DEADLINE,
+        [
+            url_check("postgres", server.url(), timeout=TIMEOUT),
+            asyncpg_check("db", lambda: clients.get("pool"), timeout=TIMEOUT),
+            sqlalchemy_check("orm", lambda: clients.get("engine"), timeout=TIMEOUT),
+        ],
+        tokens=[TOKEN],
+        deadline=DEADLINE,
     )
-    served = asgi_server.start(Starlette(routes=[Mount("/health", app=health)],
-                                         lifespan=lifespan))
+    served = asgi_server.start(Starlette(routes=[Mount("/health", app=health)], lifespan=lifespan))
     with paused(server):
         async with httpx.AsyncClient(base_url=served.url()) as http:
             response, elapsed, live = await watch_liveness_during(http, "/health/ready")
@@ -139,7 +148,10 @@ async def test_hung_postgres(postgres_factory: Any, asgi_server: Any) -> None:
     for key in ("postgres:responseTime", "db:responseTime", "orm:responseTime"):
         found = entry(document, key)
         assert (found["status"], found["faultCode"], found["owner"]) == (
-            "fail", "postgres.timeout", "infrastructure"), (key, found)
+            "fail",
+            "postgres.timeout",
+            "infrastructure",
+        ), (key, found)
 
 
 async def test_recovers_after_the_ttl(redis_factory: Any) -> None:

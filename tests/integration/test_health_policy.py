@@ -29,8 +29,13 @@ async def test_status_codes_map_each_status(
     # Actuator's management.endpoint.health.status.http-mapping: a status → an HTTP code.
     codes = {"fail": 500, "warn": 207}
     failing = Health([url_check("redis", url, timeout=1)], status_codes=codes)
-    warning = Health([url_check("postgres", postgres_server.url(), timeout=2),
-                      url_check("redis", url, timeout=1, critical=False)], status_codes=codes)
+    warning = Health(
+        [
+            url_check("postgres", postgres_server.url(), timeout=2),
+            url_check("redis", url, timeout=1, critical=False),
+        ],
+        status_codes=codes,
+    )
     async with httpx.AsyncClient(base_url=served(asgi_server, failing)) as http:
         fail = await http.get("/health/infrastructure")
         verbose = await http.get("/health/ready?verbose")
@@ -66,9 +71,13 @@ async def test_components_without_details_and_details_never(
         withheld = (await http.get("/health/infrastructure", headers=AUTH)).json()
         lines = (await http.get("/health/infrastructure?verbose", headers=AUTH)).text
 
-    components = {"status": "fail", "checks": {
-        "redis:responseTime": [{"componentType": "datastore", "status": "fail"}],
-        "web:responseTime": [{"componentType": "component", "status": "pass"}]}}
+    components = {
+        "status": "fail",
+        "checks": {
+            "redis:responseTime": [{"componentType": "datastore", "status": "fail"}],
+            "web:responseTime": [{"componentType": "component", "status": "pass"}],
+        },
+    }
     assert anonymous == components
     assert authorised["checks"]["redis:responseTime"][0]["faultCode"] == "tcp.refused"
     assert withheld == components
@@ -84,12 +93,23 @@ async def test_the_ietf_drafts_keys(redis_server: Any, postgres_server: Any) -> 
     # draft-inadarei-api-health-check-06: §3 top level (releaseId, notes, serviceId,
     # description, links), §4 a check object (componentId, affectedEndpoints, links).
     health = Health(
-        [url_check("redis", redis_server.url(), component_id="6fd416e0-8920-410f-9c7b",
-                   affected_endpoints=["/api/v1/sessions"],
-                   links={"about": "https://runbooks.example/redis"}),
-         url_check("postgres", postgres_server.url())],
-        about={"releaseId": "1.4.2-329", "serviceId": "api", "description": "the API",
-               "notes": ["canary"], "links": {"about": "https://example/api"}},
+        [
+            url_check(
+                "redis",
+                redis_server.url(),
+                component_id="6fd416e0-8920-410f-9c7b",
+                affected_endpoints=["/api/v1/sessions"],
+                links={"about": "https://runbooks.example/redis"},
+            ),
+            url_check("postgres", postgres_server.url()),
+        ],
+        about={
+            "releaseId": "1.4.2-329",
+            "serviceId": "api",
+            "description": "the API",
+            "notes": ["canary"],
+            "links": {"about": "https://example/api"},
+        },
     )
 
     status, document = await health.document()
@@ -97,17 +117,22 @@ async def test_the_ietf_drafts_keys(redis_server: Any, postgres_server: Any) -> 
     assert (status, document["releaseId"], document["notes"]) == (200, "1.4.2-329", ["canary"])
     [redis] = document["checks"]["redis:responseTime"]
     assert (redis["componentId"], redis["affectedEndpoints"], redis["links"]) == (
-        "6fd416e0-8920-410f-9c7b", ["/api/v1/sessions"],
-        {"about": "https://runbooks.example/redis"})
+        "6fd416e0-8920-410f-9c7b",
+        ["/api/v1/sessions"],
+        {"about": "https://runbooks.example/redis"},
+    )
     [postgres] = document["checks"]["postgres:responseTime"]
     assert "componentId" not in postgres  # optional keys appear only when given
 
 
-@pytest.mark.parametrize(("about", "reason"), [
-    ({"notes": "one note"}, "notes is a list of strings"),
-    ({"releaseId": 42}, "releaseId is a string"),
-    ({"links": {"about": 1}}, "links maps strings to URI strings"),
-])
+@pytest.mark.parametrize(
+    ("about", "reason"),
+    [
+        ({"notes": "one note"}, "notes is a list of strings"),
+        ({"releaseId": 42}, "releaseId is a string"),
+        ({"links": {"about": 1}}, "links maps strings to URI strings"),
+    ],
+)
 def test_the_drafts_keys_need_their_types(
     redis_server: Any, about: dict[str, Any], reason: str
 ) -> None:

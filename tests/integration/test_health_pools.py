@@ -45,16 +45,20 @@ def checks_of(document: dict[str, Any], name: str) -> dict[str, dict[str, Any]]:
     }
 
 
-async def test_healthy_clients_pass_with_pool_figures(postgres_server: Any,
-                                                      redis_server: Any) -> None:
+async def test_healthy_clients_pass_with_pool_figures(
+    postgres_server: Any, redis_server: Any
+) -> None:
     pool = await asyncpg.create_pool(postgres_server.url(), min_size=1, max_size=4)
     engine = create_async_engine(sqlalchemy_url(postgres_server.url()), pool_size=3)
     client = aioredis.Redis(port=redis_server.port, max_connections=5)
     try:
-        status, document = await Health([
-            asyncpg_check("db", pool), sqlalchemy_check("orm", engine),
-            redis_check("cache", client),
-        ]).document()
+        status, document = await Health(
+            [
+                asyncpg_check("db", pool),
+                sqlalchemy_check("orm", engine),
+                redis_check("cache", client),
+            ]
+        ).document()
     finally:
         await pool.close()
         await engine.dispose()
@@ -68,7 +72,8 @@ async def test_healthy_clients_pass_with_pool_figures(postgres_server: Any,
     orm = checks_of(document, "orm")
     assert orm["connections"]["output"] == "0 in use of 0 open (max 13), 0 waiting"
     assert checks_of(document, "cache")["connections"]["output"] == (
-        "0 in use of 0 open (max 5), 0 waiting")
+        "0 in use of 0 open (max 5), 0 waiting"
+    )
 
 
 async def assert_saturated(check: Check, in_use: int, capacity: int, waiting: int) -> None:
@@ -80,14 +85,15 @@ async def assert_saturated(check: Check, in_use: int, capacity: int, waiting: in
     assert (connections["status"], connections["observedValue"]) == ("warn", in_use)
     assert connections["output"].startswith(
         f"{in_use} in use of {in_use} open (max {capacity}), {waiting} waiting: "
-        "the pool is saturated")
-    assert (found["responseTime"]["status"], found["responseTime"]["output"]) == (
-        "warn", SATURATED)
+        "the pool is saturated"
+    )
+    assert (found["responseTime"]["status"], found["responseTime"]["output"]) == ("warn", SATURATED)
 
 
 async def test_saturated_asyncpg_pool_warns(postgres_server: Any) -> None:
     pool = await asyncpg.create_pool(postgres_server.url(), min_size=0, max_size=2)
     held = [await pool.acquire(), await pool.acquire()]
+
     async def acquire() -> Any:
         return await pool.acquire()
 
@@ -104,9 +110,9 @@ async def test_saturated_asyncpg_pool_warns(postgres_server: Any) -> None:
 
 
 async def test_saturated_sqlalchemy_pool_warns(postgres_server: Any) -> None:
-    engine = create_async_engine(sqlalchemy_url(postgres_server.url()), pool_size=1,
-                                 max_overflow=0)
+    engine = create_async_engine(sqlalchemy_url(postgres_server.url()), pool_size=1, max_overflow=0)
     held = await engine.connect()
+
     async def connect() -> Any:
         return await engine.connect()
 
@@ -166,8 +172,9 @@ async def test_asyncpg_pool_errors_become_fault_codes(
     pool = await asyncpg.create_pool(dsn, min_size=0, max_size=1)
     engine = create_async_engine(sqlalchemy_url(dsn))
     try:
-        status, document = await Health([asyncpg_check("db", pool),
-                                         sqlalchemy_check("orm", engine)]).document()
+        status, document = await Health(
+            [asyncpg_check("db", pool), sqlalchemy_check("orm", engine)]
+        ).document()
     finally:
         await pool.close()
         await engine.dispose()
@@ -186,16 +193,26 @@ async def test_redis_client_errors_become_fault_codes(redis_factory: Any) -> Non
     wrong = aioredis.Redis(port=secured.port, password="Wrong-Pass-4411")
     anonymous = aioredis.Redis(port=secured.port)
     closed = aioredis.Redis(port=free_port())
-    health = Health([redis_check("wrong", wrong), redis_check("anonymous", anonymous),
-                     redis_check("closed", closed)])
+    health = Health(
+        [
+            redis_check("wrong", wrong),
+            redis_check("anonymous", anonymous),
+            redis_check("closed", closed),
+        ]
+    )
 
     status, document = await health.document()
 
     assert status == 503
-    codes = {name: checks_of(document, name)["responseTime"]["faultCode"]
-             for name in ("wrong", "anonymous", "closed")}
-    assert codes == {"wrong": "redis.auth_failed", "anonymous": "redis.auth_failed",
-                     "closed": "tcp.refused"}
+    codes = {
+        name: checks_of(document, name)["responseTime"]["faultCode"]
+        for name in ("wrong", "anonymous", "closed")
+    }
+    assert codes == {
+        "wrong": "redis.auth_failed",
+        "anonymous": "redis.auth_failed",
+        "closed": "tcp.refused",
+    }
     assert "Wrong-Pass-4411" not in str(document)
     for client in (wrong, anonymous, closed):
         await client.aclose()

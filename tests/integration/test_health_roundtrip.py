@@ -21,23 +21,26 @@ TOKEN = "roundtrip-Token-5e1b"
 
 
 @pytest.fixture
-def serve_app(asgi_server: Any, write_stack: Any, redis_server: Any,
-              monkeypatch: pytest.MonkeyPatch) -> Any:
+def serve_app(
+    asgi_server: Any, write_stack: Any, redis_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> Any:
     """Serve an app with these checks; return the stack file that names it ``api``."""
     monkeypatch.setenv("HEALTH_TOKEN", TOKEN)
 
     def serve(*checks: Check) -> Any:
         health = Health(list(checks), tokens=[TOKEN])
         served = asgi_server.start(Starlette(routes=[Mount("/health", app=health)]))
-        return write_stack({
-            "api": {
-                "url": served.url("/health/infrastructure"),
-                "health": True,
-                "depends_on": ["redis"],
-                "headers": {"Authorization": "Bearer ${HEALTH_TOKEN}"},
-            },
-            "redis": {"url": redis_server.url()},
-        })
+        return write_stack(
+            {
+                "api": {
+                    "url": served.url("/health/infrastructure"),
+                    "health": True,
+                    "depends_on": ["redis"],
+                    "headers": {"Authorization": "Bearer ${HEALTH_TOKEN}"},
+                },
+                "redis": {"url": redis_server.url()},
+            }
+        )
 
     return serve
 
@@ -47,8 +50,11 @@ def test_diagnose_blames_redis_as_seen_from_the_app(
     serve_app: Any, run_cli: Any, flavour: str
 ) -> None:
     unreachable = f"redis://127.0.0.1:{free_port()}/0"  # what the app is configured with
-    check = (redis_check("redis", aioredis.Redis.from_url(unreachable), timeout=1)
-             if flavour == "client" else url_check("redis", unreachable, timeout=1))
+    check = (
+        redis_check("redis", aioredis.Redis.from_url(unreachable), timeout=1)
+        if flavour == "client"
+        else url_check("redis", unreachable, timeout=1)
+    )
     stack = serve_app(check)
 
     result = run_cli("diagnose", str(stack), "--json")
@@ -57,12 +63,20 @@ def test_diagnose_blames_redis_as_seen_from_the_app(
     document = result.json()
     assert document["status"] == "down"
     [cause] = document["root_causes"]
-    assert (cause["component"], cause["vantage"], cause["code"], cause["layer"],
-            cause["owner"]) == ("redis", "api", "tcp.refused", "tcp", "infrastructure")
+    assert (
+        cause["component"],
+        cause["vantage"],
+        cause["code"],
+        cause["layer"],
+        cause["owner"],
+    ) == ("redis", "api", "tcp.refused", "tcp", "infrastructure")
     assert any("faultfinder reaches redis fine" in line for line in cause["evidence"])
     api = result.component("api")
     assert (api["code"], api["symptom_of"], api["http_status"]) == (
-        "dependency.failed", ["redis"], 503)
+        "dependency.failed",
+        ["redis"],
+        503,
+    )
     assert result.component("redis")["status"] == "down"  # down as seen from the app
     assert TOKEN not in result.out
 

@@ -42,9 +42,9 @@ async def test_concurrent_requests_cause_one_check_per_dependency(
     probed, through_client = redis_factory.start(), redis_factory.start()
     app_client = aioredis.Redis(port=through_client.port)
     health = Health(
-        [url_check("redis", probed.url(), timeout=2),
-         redis_check("cache", app_client, timeout=2)],
-        ttl=60, networks=["127.0.0.1/32"],
+        [url_check("redis", probed.url(), timeout=2), redis_check("cache", app_client, timeout=2)],
+        ttl=60,
+        networks=["127.0.0.1/32"],
     )
     served = asgi_server.start(Starlette(routes=[Mount("/health", app=health)]))
     before = pings(probed), pings(through_client)

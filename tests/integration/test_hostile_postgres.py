@@ -71,9 +71,12 @@ def diagnose(write_stack: Any, run_cli: Any) -> Any:
 @pytest.mark.parametrize(
     ("answer", "sslmode", "says"),
     [
-        (error_claiming_100_mb, "disable",
-         "the server sent an ErrorResponse of 100,000,004 bytes (SQLSTATE 28P01), over the "
-         "1 MiB bound; read no further"),
+        (
+            error_claiming_100_mb,
+            "disable",
+            "the server sent an ErrorResponse of 100,000,004 bytes (SQLSTATE 28P01), over the "
+            "1 MiB bound; read no further",
+        ),
         (refuses_tls_then_errs, "prefer", "an ErrorResponse of 100,000,004 bytes"),
         (notices_without_end, "disable", "the server sent more than 100,000 messages"),
     ],

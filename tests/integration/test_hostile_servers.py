@@ -74,8 +74,14 @@ def test_a_body_nested_past_any_depth_is_no_json_not_a_crash(
         connection.sendall(head + deep)
 
     with hostile(answer) as server:
-        stack = write_stack({"api": {"url": f"http://127.0.0.1:{server.port}/",
-                                     "expect": {"json": {"$.status": "ok"}}}})
+        stack = write_stack(
+            {
+                "api": {
+                    "url": f"http://127.0.0.1:{server.port}/",
+                    "expect": {"json": {"$.status": "ok"}},
+                }
+            }
+        )
         result = run_cli("diagnose", str(stack), "--json")
     assert result.status == 1
     api = result.component("api")
@@ -83,9 +89,7 @@ def test_a_body_nested_past_any_depth_is_no_json_not_a_crash(
     assert "is not JSON" in api["phases"][-1]["detail"]
 
 
-def test_an_endless_body_is_read_to_256_kib_and_no_further(
-    write_stack: Any, run_cli: Any
-) -> None:
+def test_an_endless_body_is_read_to_256_kib_and_no_further(write_stack: Any, run_cli: Any) -> None:
     def answer(connection: socket.socket) -> None:
         connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000000000\r\n\r\n")
         chunk = b"y" * 65536
@@ -148,12 +152,16 @@ def test_a_redis_reply_past_the_bounds_is_a_fault_read_no_further(
 
 def websocket_upgrade(connection: socket.socket, request: bytes) -> None:
     """Answer the upgrade ``request`` with 101 as RFC 6455 says (section 4.2.2)."""
-    key = next(line.split(b":", 1)[1].strip() for line in request.split(b"\r\n")
-               if line.lower().startswith(b"sec-websocket-key:"))
-    accept = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11")
-                              .digest())
-    connection.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                       b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+    key = next(
+        line.split(b":", 1)[1].strip()
+        for line in request.split(b"\r\n")
+        if line.lower().startswith(b"sec-websocket-key:")
+    )
+    accept = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
+    connection.sendall(
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+        b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+    )
 
 
 def test_a_websocket_message_past_1_mib_is_refused_at_its_header(
@@ -174,8 +182,15 @@ def test_a_websocket_message_past_1_mib_is_refused_at_its_header(
                 connection.sendall(b"w" * 65536)
 
     with hostile(answer, read_first=False) as server:
-        stack = write_stack({"chat": {"url": f"ws://127.0.0.1:{server.port}/ws",
-                                      "send": "hello", "expect": {"message": "hi"}}})
+        stack = write_stack(
+            {
+                "chat": {
+                    "url": f"ws://127.0.0.1:{server.port}/ws",
+                    "send": "hello",
+                    "expect": {"message": "hi"},
+                }
+            }
+        )
         result = run_cli("diagnose", str(stack), "--json")
     chat = result.component("chat")
     assert chat["code"] == "ws.unexpected_message"
@@ -216,9 +231,14 @@ def test_a_certificate_of_a_thousand_names_shows_a_hundred(
             secured.recv(1)
 
     with hostile(answer, read_first=False) as server:
-        stack = write_stack({"edge": {"url": f"tls://127.0.0.1:{server.port}",
-                                      "tls": {"ca": str(certificates.ca_file),
-                                              "server_name": "n999.example.test"}}})
+        stack = write_stack(
+            {
+                "edge": {
+                    "url": f"tls://127.0.0.1:{server.port}",
+                    "tls": {"ca": str(certificates.ca_file), "server_name": "n999.example.test"},
+                }
+            }
+        )
         result = run_cli("diagnose", str(stack), "--json")
     assert result.status == 0, result.out
     edge = result.component("edge")

@@ -59,12 +59,16 @@ def test_expected_status_mismatch(diagnose: Any, app_server: AppServer) -> None:
     component = result.component("api")
     assert component["code"] == "http.unexpected_status"
     assert component["phases"][-1] == {
-        **component["phases"][-1], "layer": "http", "ok": False,
+        **component["phases"][-1],
+        "layer": "http",
+        "ok": False,
         "detail": "200 from the service, expected 201",
     }
     cause = result.json()["root_causes"][0]
     assert (cause["code"], cause["layer"], cause["owner"]) == (
-        "http.unexpected_status", "http", "application",
+        "http.unexpected_status",
+        "http",
+        "application",
     )
 
 
@@ -83,9 +87,7 @@ def test_not_found_with_default_expectation(diagnose: Any, app_server: AppServer
     assert component["http_status"] == 404
 
 
-def test_application_500_is_the_application_s_error(
-    diagnose: Any, app_server: AppServer
-) -> None:
+def test_application_500_is_the_application_s_error(diagnose: Any, app_server: AppServer) -> None:
     result = diagnose(api={"url": app_server.url("/fail")})
 
     assert result.status == 1
@@ -93,7 +95,10 @@ def test_application_500_is_the_application_s_error(
     assert document["status"] == "down"
     cause = document["root_causes"][0]
     assert (cause["component"], cause["code"], cause["layer"], cause["owner"]) == (
-        "api", "app.error", "http", "application",
+        "api",
+        "app.error",
+        "http",
+        "application",
     )
     assert document["verdict"]["owner"] == "application"
     assert "boom: the handler raised" in result.component("api")["phases"][-1]["detail"]
@@ -124,9 +129,7 @@ def test_expected_body_missing(diagnose: Any, app_server: AppServer) -> None:
     assert any(BODY_TEXT in line for line in component["evidence"])
 
 
-def test_slow_response_times_out_within_the_deadline(
-    diagnose: Any, app_server: AppServer
-) -> None:
+def test_slow_response_times_out_within_the_deadline(diagnose: Any, app_server: AppServer) -> None:
     prober("http")  # one-time module imports are not the answer time being measured
     started = time.monotonic()
     result = diagnose(api={"url": app_server.url("/slow"), "timeout": "2s"})
@@ -142,9 +145,7 @@ def test_slow_response_times_out_within_the_deadline(
     assert [phase["ok"] for phase in component["phases"]] == [True, True, False]
 
 
-def test_connection_closed_without_a_response(
-    diagnose: Any, hangup_server: HangupServer
-) -> None:
+def test_connection_closed_without_a_response(diagnose: Any, hangup_server: HangupServer) -> None:
     accepted = hangup_server.accepted
     result = diagnose(api={"url": f"http://127.0.0.1:{hangup_server.port}/ok"})
 
@@ -189,10 +190,12 @@ def test_secrets_never_appear_in_output(
     url = app_server.url(f"/echo?status=500&token={token}&page=1").replace(
         "http://", f"http://probe:{password}@"
     )
-    path = write_stack({
-        "basic": {"url": url},
-        "bearer": {"url": url, "headers": {"Authorization": f"Bearer {bearer}"}},
-    })
+    path = write_stack(
+        {
+            "basic": {"url": url},
+            "bearer": {"url": url, "headers": {"Authorization": f"Bearer {bearer}"}},
+        }
+    )
 
     as_json = run_cli("diagnose", str(path), "--json")
     as_text = run_cli("diagnose", str(path))

@@ -68,8 +68,14 @@ def codes(run_cli: Run, *sources: Path | str) -> Counter[str]:
 
 
 def _redis(port: int, **options: Any) -> redis.Redis:
-    return redis.Redis(host="127.0.0.1", port=port, socket_timeout=0.5,
-                       socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0), **options)
+    return redis.Redis(
+        host="127.0.0.1",
+        port=port,
+        socket_timeout=0.5,
+        socket_connect_timeout=0.5,
+        retry=Retry(NoBackoff(), 0),
+        **options,
+    )
 
 
 def test_redis_py_errors_in_an_apps_log(redis_factory: Any, app_log: Any, run_cli: Run) -> None:
@@ -83,8 +89,10 @@ def test_redis_py_errors_in_an_apps_log(redis_factory: Any, app_log: Any, run_cl
     call(lambda: _redis(locked.port).ping())  # AuthenticationError (NOAUTH, via HELLO)
     call(lambda: _redis(locked.port, password="nope").ping())  # WRONGPASS
     full = redis_factory.start(maxclients=2)  # 1 would race the fixture's own readiness check
-    with socket.create_connection(("127.0.0.1", full.port)) as first, \
-            socket.create_connection(("127.0.0.1", full.port)) as second:
+    with (
+        socket.create_connection(("127.0.0.1", full.port)) as first,
+        socket.create_connection(("127.0.0.1", full.port)) as second,
+    ):
         for held in (first, second):
             held.sendall(b"PING\r\n")
             assert held.recv(16) == b"+PONG\r\n"  # both client slots are taken
@@ -95,10 +103,16 @@ def test_redis_py_errors_in_an_apps_log(redis_factory: Any, app_log: Any, run_cl
     call(lambda: _redis(replica.port).set("key", "value"))  # READONLY
     text = path.read_text()
     assert "Error 111 connecting to 127.0.0.1" in text
-    assert codes(run_cli, path) == Counter({
-        "tcp.refused": 1, "redis.timeout": 1, "redis.auth_failed": 2, "redis.max_clients": 1,
-        "redis.oom": 1, "redis.readonly": 1,
-    })  # each traceback once, under its exception's code: no app.traceback
+    assert codes(run_cli, path) == Counter(
+        {
+            "tcp.refused": 1,
+            "redis.timeout": 1,
+            "redis.auth_failed": 2,
+            "redis.max_clients": 1,
+            "redis.oom": 1,
+            "redis.readonly": 1,
+        }
+    )  # each traceback once, under its exception's code: no app.traceback
 
 
 # Runs inside a namespace: redis-py against each target, each failure logged with its traceback.
@@ -127,23 +141,42 @@ def test_redis_py_behind_a_dead_resolver_a_firewall_and_no_route(
     dead.drop(dropped)
     dead.reject(rejected)
     log = tmp_path / "backend.log"
-    ran = dead.run(sys.executable, "-c", _REDIS_IN_NAMESPACE, str(log), FORMAT,
-                   "redis.internal:6379", f"127.0.0.1:{dropped}", f"127.0.0.1:{rejected}",
-                   check=False)
+    ran = dead.run(
+        sys.executable,
+        "-c",
+        _REDIS_IN_NAMESPACE,
+        str(log),
+        FORMAT,
+        "redis.internal:6379",
+        f"127.0.0.1:{dropped}",
+        f"127.0.0.1:{rejected}",
+        check=False,
+    )
     assert ran.returncode == 0, ran.stderr
     zone = netns()
     dnsmasq(zone)  # authoritative for .internal: an unknown name is NXDOMAIN
-    ran = zone.run(sys.executable, "-c", _REDIS_IN_NAMESPACE, str(log), FORMAT,
-                   "nope.internal:6379", check=False)
+    ran = zone.run(
+        sys.executable,
+        "-c",
+        _REDIS_IN_NAMESPACE,
+        str(log),
+        FORMAT,
+        "nope.internal:6379",
+        check=False,
+    )
     assert ran.returncode == 0, ran.stderr
     text = log.read_text()
-    assert ("Error -3 connecting to redis.internal:6379. Temporary failure in name resolution."
-            in text)
+    assert (
+        "Error -3 connecting to redis.internal:6379. Temporary failure in name resolution." in text
+    )
     assert "Name or service not known" in text
     result = run_cli("logs", str(log), "--json")
     found = {entry["code"]: entry for entry in result.json()["codes"]}
     assert {code: entry["count"] for code, entry in found.items()} == {
-        "dns.temporary_failure": 1, "tcp.timeout": 1, "tcp.unreachable": 1, "dns.nxdomain": 1,
+        "dns.temporary_failure": 1,
+        "tcp.timeout": 1,
+        "tcp.unreachable": 1,
+        "dns.nxdomain": 1,
     }
     evidence = found["dns.temporary_failure"]["examples"][0]
     assert evidence["text"].startswith("redis.exceptions.ConnectionError: Error -3 connecting")
@@ -164,8 +197,9 @@ async def test_postgres_client_errors_and_the_servers_own_log(
     postgres_factory: Any, tmp_path: Path, run_cli: Run
 ) -> None:
     server = postgres_factory.start(max_connections=3, superuser_reserved_connections=1)
-    superuser = await asyncpg.connect(host=str(server.sockets), port=server.port,
-                                      user="postgres", database=DATABASE)
+    superuser = await asyncpg.connect(
+        host=str(server.sockets), port=server.port, user="postgres", database=DATABASE
+    )
     await superuser.execute("CREATE TABLE secrets (value text)")  # the app role has no grant
     await superuser.close()
     errors = [
@@ -184,27 +218,37 @@ async def test_postgres_client_errors_and_the_servers_own_log(
     for connection in (app, second, third):
         await connection.close()
     client_log = tmp_path / "client.log"
-    client_log.write_text("".join(f"2024-05-01T12:00:0{n}Z ERROR {line}\n"
-                                  for n, line in enumerate(errors)))
-    assert codes(run_cli, client_log) == Counter({
-        "postgres.auth_failed": 1, "postgres.database_missing": 1, "app.permission_denied": 1,
-        "postgres.too_many_connections": 2,
-    })
+    client_log.write_text(
+        "".join(f"2024-05-01T12:00:0{n}Z ERROR {line}\n" for n, line in enumerate(errors))
+    )
+    assert codes(run_cli, client_log) == Counter(
+        {
+            "postgres.auth_failed": 1,
+            "postgres.database_missing": 1,
+            "app.permission_denied": 1,
+            "postgres.too_many_connections": 2,
+        }
+    )
     server_log = server.directory / "postgres.log"
     text = server_log.read_text()
     assert f'FATAL:  password authentication failed for user "{ROLE}"' in text
     assert "FATAL:  sorry, too many clients already" in text
     assert "ERROR:  permission denied for table secrets" in text
     found = codes(run_cli, server_log)
-    assert found == Counter({
-        "postgres.auth_failed": 1, "postgres.database_missing": 1, "app.permission_denied": 1,
-        "postgres.too_many_connections": 2,
-    })
+    assert found == Counter(
+        {
+            "postgres.auth_failed": 1,
+            "postgres.database_missing": 1,
+            "app.permission_denied": 1,
+            "postgres.too_many_connections": 2,
+        }
+    )
     assert PASSWORD not in server_log.read_text()
 
 
-async def test_postgres_standby_is_starting_up(postgres_factory: Any, tmp_path: Path,
-                                               run_cli: Run) -> None:
+async def test_postgres_standby_is_starting_up(
+    postgres_factory: Any, tmp_path: Path, run_cli: Run
+) -> None:
     server = postgres_factory.start(standby=True)
     error = await _attempt(asyncpg.connect(server.url(), timeout=5))
     # Which refusal depends on how far recovery got: "starting up" before it reaches a
@@ -234,8 +278,13 @@ def test_nginx_error_log_upstream_refused_and_timed_out(
 
 def test_tracebacks_pools_and_permissions(app_log: Any, tmp_path: Path, run_cli: Run) -> None:
     path, call = app_log
-    engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'app.db'}", poolclass=QueuePool,
-                                      pool_size=1, max_overflow=0, pool_timeout=0.1)
+    engine = sqlalchemy.create_engine(
+        f"sqlite:///{tmp_path / 'app.db'}",
+        poolclass=QueuePool,
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=0.1,
+    )
     with engine.connect():
         call(engine.connect)  # QueuePool limit of size 1 overflow 0 reached
     engine.dispose()
@@ -245,20 +294,36 @@ def test_tracebacks_pools_and_permissions(app_log: Any, tmp_path: Path, run_cli:
     secret.write_text("s")
     secret.chmod(0o600)
     as_nobody = subprocess.run(
-        ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--",
-         "/usr/bin/python3", "-c", f"open({str(secret)!r})"],
-        capture_output=True, text=True, check=False,
+        [
+            "setpriv",
+            "--reuid=nobody",
+            "--regid=nogroup",
+            "--clear-groups",
+            "--",
+            "/usr/bin/python3",
+            "-c",
+            f"open({str(secret)!r})",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert "PermissionError: [Errno 13] Permission denied" in as_nobody.stderr
-    crash = subprocess.run([sys.executable, "-c", "import json; json.loads('{')"],
-                           capture_output=True, text=True, check=False)
+    crash = subprocess.run(
+        [sys.executable, "-c", "import json; json.loads('{')"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert crash.returncode == 1
     stderr = tmp_path / "stderr.log"
     stderr.write_text(as_nobody.stderr + crash.stderr)
     result = run_cli("logs", str(path), str(stderr), "--json")
     found = {entry["code"]: entry for entry in result.json()["codes"]}
     assert {code: entry["count"] for code, entry in found.items()} == {
-        "app.pool_exhausted": 1, "app.traceback": 2, "app.permission_denied": 1,
+        "app.pool_exhausted": 1,
+        "app.traceback": 2,
+        "app.permission_denied": 1,
     }
     traces = [example["text"] for example in found["app.traceback"]["examples"]]
     assert traces[0] == "Traceback (most recent call last): … KeyError: 'user_id'"
@@ -267,23 +332,34 @@ def test_tracebacks_pools_and_permissions(app_log: Any, tmp_path: Path, run_cli:
 
 def _handshake(port: int, ca: Path | None, name: str = "api.example.test") -> None:
     context = ssl.create_default_context(cafile=str(ca) if ca else None)
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw, \
-            context.wrap_socket(raw, server_hostname=name):
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=5) as raw,
+        context.wrap_socket(raw, server_hostname=name),
+    ):
         pass
 
 
-def test_tls_failures(tls_server: Callable[..., Any], certificates: Any, banner_server: Any,
-                      app_log: Any, run_cli: Run) -> None:
+def test_tls_failures(
+    tls_server: Callable[..., Any],
+    certificates: Any,
+    banner_server: Any,
+    app_log: Any,
+    run_cli: Run,
+) -> None:
     path, call = app_log
     ca = certificates.ca_file
     call(lambda: _handshake(tls_server(certificates.expired).port, ca))
     call(lambda: _handshake(tls_server(certificates.mismatch).port, ca))
     call(lambda: _handshake(tls_server(certificates.self_signed).port, ca))
     call(lambda: _handshake(banner_server.port, ca))  # not TLS at all
-    assert codes(run_cli, path) == Counter({
-        "tls.expired": 1, "tls.hostname_mismatch": 1, "tls.untrusted": 1,
-        "protocol.mismatch": 1,  # OpenSSL's WRONG_VERSION_NUMBER: plain bytes answered the hello
-    })
+    assert codes(run_cli, path) == Counter(
+        {
+            "tls.expired": 1,
+            "tls.hostname_mismatch": 1,
+            "tls.untrusted": 1,
+            "protocol.mismatch": 1,  # OpenSSL's WRONG_VERSION_NUMBER: plain bytes answered the hello
+        }
+    )
 
 
 def test_diagnose_cites_the_logs_next_to_the_probes(
@@ -293,22 +369,28 @@ def test_diagnose_cites_the_logs_next_to_the_probes(
     closed = free_port()
     call(lambda: _redis(closed).ping())  # what the backend wrote when redis went away
     stack = write_stack(
-        {"backend": {"url": f"tcp://127.0.0.1:{redis_server.port}", "depends_on": ["cache"]},
-         "cache": {"url": f"redis://127.0.0.1:{closed}/0"}},
+        {
+            "backend": {"url": f"tcp://127.0.0.1:{redis_server.port}", "depends_on": ["cache"]},
+            "cache": {"url": f"redis://127.0.0.1:{closed}/0"},
+        },
         logs={"components": {"app.log": "backend"}},
     )
     result = run_cli("diagnose", str(stack), "--json", "--logs", str(path))
     assert result.status == 1
     document = result.json()
     assert [cause["code"] for cause in document["root_causes"]] == ["tcp.refused"]
-    assert document["logs"]["codes"] == [{
-        "code": "tcp.refused", "owner": "infrastructure", "count": 1,
-        "first_seen": document["logs"]["codes"][0]["first_seen"],
-        "last_seen": document["logs"]["codes"][0]["last_seen"],
-        "components": {"backend": 1},
-        "examples": document["logs"]["codes"][0]["examples"],
-        "agrees_with": ["cache"],
-    }]
+    assert document["logs"]["codes"] == [
+        {
+            "code": "tcp.refused",
+            "owner": "infrastructure",
+            "count": 1,
+            "first_seen": document["logs"]["codes"][0]["first_seen"],
+            "last_seen": document["logs"]["codes"][0]["last_seen"],
+            "components": {"backend": 1},
+            "examples": document["logs"]["codes"][0]["examples"],
+            "agrees_with": ["cache"],
+        }
+    ]
     example = document["logs"]["codes"][0]["examples"][0]
     assert "Error 111 connecting to 127.0.0.1" in example["text"]
     text = run_cli("diagnose", str(stack), "--color", "never", "--logs", str(path)).out

@@ -24,10 +24,15 @@ RECORD = (
 )
 
 
-def alert_stack(write_stack: Callable[..., Path], target: SwitchableServer,
-                alerts: list[dict[str, Any]]) -> Stack:
-    defaults = {"timeout": "1s", "interval": "100ms", "failure_threshold": 1,
-                "success_threshold": 1}
+def alert_stack(
+    write_stack: Callable[..., Path], target: SwitchableServer, alerts: list[dict[str, Any]]
+) -> Stack:
+    defaults = {
+        "timeout": "1s",
+        "interval": "100ms",
+        "failure_threshold": 1,
+        "success_threshold": 1,
+    }
     components = {"api": {"url": f"tcp://127.0.0.1:{target.port}"}}
     return load_stack(write_stack(components, defaults=defaults, alerts=alerts))
 
@@ -47,16 +52,22 @@ def command_lines(path: Path) -> list[tuple[str, dict[str, Any]]]:
 
 
 async def test_down_resend_and_resolved_reach_webhook_slack_and_command(
-    switchable_server: Callable[[], SwitchableServer], webhook_receiver: WebhookReceiver,
-    write_stack: Callable[..., Path], tmp_path: Path,
+    switchable_server: Callable[[], SwitchableServer],
+    webhook_receiver: WebhookReceiver,
+    write_stack: Callable[..., Path],
+    tmp_path: Path,
 ) -> None:
     target = switchable_server()
     written = tmp_path / "alerts.log"
-    stack = alert_stack(write_stack, target, [
-        {"type": "webhook", "url": webhook_receiver.url("/hook"), "resend": "300ms"},
-        {"type": "slack", "url": webhook_receiver.url(SLACK_PATH)},
-        {"type": "command", "command": [sys.executable, "-c", RECORD, str(written)]},
-    ])
+    stack = alert_stack(
+        write_stack,
+        target,
+        [
+            {"type": "webhook", "url": webhook_receiver.url("/hook"), "resend": "300ms"},
+            {"type": "slack", "url": webhook_receiver.url(SLACK_PATH)},
+            {"type": "command", "command": [sys.executable, "-c", RECORD, str(written)]},
+        ],
+    )
     monitor = Monitor(stack, agent="eu-1")
     await monitor.start()
     try:
@@ -66,10 +77,17 @@ async def test_down_resend_and_resolved_reach_webhook_slack_and_command(
         down = webhook_receiver.bodies("/hook")[0]
         assert down["schema"] == "faultfinder.alert/v1"
         assert (down["event"], down["component"], down["agent"], down["stack"]) == (
-            "down", "api", "eu-1", "test",
+            "down",
+            "api",
+            "eu-1",
+            "test",
         )
         assert (down["status"], down["previous"], down["code"], down["layer"], down["owner"]) == (
-            "down", "healthy", "tcp.refused", "tcp", "infrastructure",
+            "down",
+            "healthy",
+            "tcp.refused",
+            "tcp",
+            "infrastructure",
         )
         assert down["summary"].startswith("api: nothing listens at that address and port")
         assert down["why"] == [
@@ -81,8 +99,11 @@ async def test_down_resend_and_resolved_reach_webhook_slack_and_command(
 
         # still down: the webhook (resend 300ms) hears again, with the same outage id
         still = (await webhook_receiver.wait_for("/hook", lambda got: len(got) >= 2))[1]
-        assert (still["event"], still["id"], still["code"]) == ("still_down", down["id"],
-                                                                 "tcp.refused")
+        assert (still["event"], still["id"], still["code"]) == (
+            "still_down",
+            down["id"],
+            "tcp.refused",
+        )
         assert still["text"].startswith("[test] api is still DOWN after ")
 
         target.start()
@@ -91,7 +112,10 @@ async def test_down_resend_and_resolved_reach_webhook_slack_and_command(
         )
         resolved = bodies[-1]
         assert (resolved["id"], resolved["status"], resolved["previous"], resolved["code"]) == (
-            down["id"], "healthy", "down", None,
+            down["id"],
+            "healthy",
+            "down",
+            None,
         )
         assert set(events(bodies[1:-1])) == {"still_down"}
 
@@ -108,8 +132,10 @@ async def test_down_resend_and_resolved_reach_webhook_slack_and_command(
         assert "• api fails at the tcp layer: tcp.refused" in attachment["text"]
         assert slack[1]["attachments"][0]["color"] == "#2eb886"
 
-        await until(lambda: [e for e, _ in command_lines(written)][-1:] == ["resolved"],
-                    what="the command hook's resolved")
+        await until(
+            lambda: [e for e, _ in command_lines(written)][-1:] == ["resolved"],
+            what="the command hook's resolved",
+        )
         hooked = command_lines(written)
         assert hooked[0][0] == "down"
         assert hooked[0][1]["why"] == down["why"]
@@ -120,15 +146,21 @@ async def test_down_resend_and_resolved_reach_webhook_slack_and_command(
 
 
 async def test_a_failing_receiver_is_logged_and_watching_goes_on(
-    switchable_server: Callable[[], SwitchableServer], webhook_receiver: WebhookReceiver,
-    write_stack: Callable[..., Path], caplog: pytest.LogCaptureFixture,
+    switchable_server: Callable[[], SwitchableServer],
+    webhook_receiver: WebhookReceiver,
+    write_stack: Callable[..., Path],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     target = switchable_server()
     webhook_receiver.fail_with(500)
-    stack = alert_stack(write_stack, target, [
-        {"type": "webhook", "url": webhook_receiver.url("/hook")},
-        {"type": "webhook", "url": webhook_receiver.url("/other"), "components": []},
-    ])
+    stack = alert_stack(
+        write_stack,
+        target,
+        [
+            {"type": "webhook", "url": webhook_receiver.url("/hook")},
+            {"type": "webhook", "url": webhook_receiver.url("/other"), "components": []},
+        ],
+    )
     caplog.set_level(logging.WARNING, "faultfinder.monitor")
     monitor = Monitor(stack, agent="eu-1")
     await monitor.start()
@@ -145,12 +177,15 @@ async def test_a_failing_receiver_is_logged_and_watching_goes_on(
 
 
 async def test_after_a_restart_an_outage_is_not_announced_again_but_is_resolved(
-    switchable_server: Callable[[], SwitchableServer], webhook_receiver: WebhookReceiver,
-    write_stack: Callable[..., Path], tmp_path: Path,
+    switchable_server: Callable[[], SwitchableServer],
+    webhook_receiver: WebhookReceiver,
+    write_stack: Callable[..., Path],
+    tmp_path: Path,
 ) -> None:
     target = switchable_server()
-    stack = alert_stack(write_stack, target,
-                        [{"type": "webhook", "url": webhook_receiver.url("/hook")}])
+    stack = alert_stack(
+        write_stack, target, [{"type": "webhook", "url": webhook_receiver.url("/hook")}]
+    )
     store = await open_store(f"sqlite://{tmp_path / 'history.db'}")
     try:
         first = Monitor(stack, store, agent="eu-1")
@@ -170,5 +205,7 @@ async def test_after_a_restart_an_outage_is_not_announced_again_but_is_resolved(
             await second.stop()
     finally:
         await store.close()
-    assert [(b["event"], b["id"]) for b in bodies] == [("down", down["id"]),
-                                                        ("resolved", down["id"])]
+    assert [(b["event"], b["id"]) for b in bodies] == [
+        ("down", down["id"]),
+        ("resolved", down["id"]),
+    ]

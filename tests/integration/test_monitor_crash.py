@@ -29,8 +29,9 @@ def query(store: Path, sql: str) -> list[tuple[object, ...]]:
 
 def newest_ms(store: Path) -> dict[str, int]:
     try:
-        rows = query(store, "SELECT component, MAX(at_ms) FROM faultfinder_observations "
-                            "GROUP BY component")
+        rows = query(
+            store, "SELECT component, MAX(at_ms) FROM faultfinder_observations GROUP BY component"
+        )
     except sqlite3.OperationalError:  # the file exists, its first migration is not in yet
         return {}
     return {str(name): int(at) for name, at in rows}  # type: ignore[call-overload]
@@ -41,21 +42,40 @@ def changes(store: Path) -> list[tuple[object, ...]]:
 
 
 def watch(path: Path, store: Path, log: Path) -> subprocess.Popen[bytes]:
-    argv = [sys.executable, "-m", "faultfinder", "watch", str(path), "--store", str(store),
-            "--agent", "crash", "--plain"]
+    argv = [
+        sys.executable,
+        "-m",
+        "faultfinder",
+        "watch",
+        str(path),
+        "--store",
+        str(store),
+        "--agent",
+        "crash",
+        "--plain",
+    ]
     with log.open("ab") as output:
-        return subprocess.Popen(argv, stdout=output, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        return subprocess.Popen(
+            argv, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
 
 def test_kill_9_loses_at_most_the_last_interval_and_a_restart_continues(
-    switchable_server: Callable[[], SwitchableServer], write_stack: Callable[..., Path],
+    switchable_server: Callable[[], SwitchableServer],
+    write_stack: Callable[..., Path],
     tmp_path: Path,
 ) -> None:
     target = switchable_server()
     components = {name: {"url": f"tcp://127.0.0.1:{target.port}"} for name in ("api", "db")}
-    path = write_stack(components, defaults={"timeout": "1s", "interval": f"{INTERVAL_MS}ms",
-                                             "failure_threshold": 2, "success_threshold": 2})
+    path = write_stack(
+        components,
+        defaults={
+            "timeout": "1s",
+            "interval": f"{INTERVAL_MS}ms",
+            "failure_threshold": 2,
+            "success_threshold": 2,
+        },
+    )
     store, log = tmp_path / "history.db", tmp_path / "watch.log"
     first = watch(path, store, log)
     try:
@@ -65,8 +85,12 @@ def test_kill_9_loses_at_most_the_last_interval_and_a_restart_continues(
         target.stop()
         wait_until(lambda: len(changes(store)) == 4, what="both components down")
         before = query(store, "SELECT COUNT(*) FROM faultfinder_observations")[0][0]
-        wait_until(lambda: query(store, "SELECT COUNT(*) FROM faultfinder_observations")[0][0]
-                   > before + 4, what="more results")
+        wait_until(
+            lambda: (
+                query(store, "SELECT COUNT(*) FROM faultfinder_observations")[0][0] > before + 4
+            ),
+            what="more results",
+        )
         killed_at_ms = time.time() * 1000
         os.kill(first.pid, signal.SIGKILL)
         first.wait(timeout=10)
@@ -83,11 +107,15 @@ def test_kill_9_loses_at_most_the_last_interval_and_a_restart_continues(
 
     second = watch(path, store, log)
     try:
-        wait_until(lambda: min(newest_ms(store).values()) > killed_at_ms + INTERVAL_MS,
-                   what="results after the restart")
+        wait_until(
+            lambda: min(newest_ms(store).values()) > killed_at_ms + INTERVAL_MS,
+            what="results after the restart",
+        )
         assert sorted(changes(store)) == [
-            ("api", "healthy", "down"), ("api", "pending", "healthy"),
-            ("db", "healthy", "down"), ("db", "pending", "healthy"),
+            ("api", "healthy", "down"),
+            ("api", "pending", "healthy"),
+            ("db", "healthy", "down"),
+            ("db", "pending", "healthy"),
         ]
         target.start()
         wait_until(lambda: len(changes(store)) == 6, what="both components back")
@@ -108,5 +136,4 @@ def test_kill_9_loses_at_most_the_last_interval_and_a_restart_continues(
     document = json.loads(history.out)
     incidents = {i["component"]: i for i in document["incidents"]}
     assert sorted(incidents) == ["api", "db"]
-    assert all(i["ended_at"] is not None and i["code"] == "tcp.refused"
-               for i in incidents.values())
+    assert all(i["ended_at"] is not None and i["code"] == "tcp.refused" for i in incidents.values())

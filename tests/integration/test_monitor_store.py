@@ -33,32 +33,54 @@ def at(seconds: float) -> datetime.datetime:
     return EPOCH + datetime.timedelta(seconds=seconds)
 
 
-def result(component: str, *, code: str | None = None, ms: float = 10.0,
-           evidence: tuple[str, ...] = ()) -> CheckResult:
+def result(
+    component: str, *, code: str | None = None, ms: float = 10.0, evidence: tuple[str, ...] = ()
+) -> CheckResult:
     detail = "refused" if code else ""
     phases = (Phase("dns", True, 0.5), Phase("tcp", code is None, ms - 0.5, detail))
     return CheckResult(
-        component=component, kind="tcp", target="tcp://127.0.0.1:9", phases=phases, code=code,
-        evidence=evidence, duration_ms=ms, timings={"connect": ms - 0.5},
+        component=component,
+        kind="tcp",
+        target="tcp://127.0.0.1:9",
+        phases=phases,
+        code=code,
+        evidence=evidence,
+        duration_ms=ms,
+        timings={"connect": ms - 0.5},
         body="a large health document the history does not keep",
     )
 
 
-def observation(component: str, seconds: float, agent: str = "here",
-                **kwargs: Any) -> Reading:
+def observation(component: str, seconds: float, agent: str = "here", **kwargs: Any) -> Reading:
     return Reading(component, at(seconds), agent, result(component, **kwargs))
 
 
 def change(component: str, seconds: float, new: Status, agent: str = "here") -> StateChange:
     old = Status.HEALTHY if new is Status.DOWN else Status.DOWN
-    cause = RootCause(component, "tcp.refused", "tcp", "infrastructure", "faultfinder", 0.9,
-                      "nothing listens", ("connect failed",), "start it")
+    cause = RootCause(
+        component,
+        "tcp.refused",
+        "tcp",
+        "infrastructure",
+        "faultfinder",
+        0.9,
+        "nothing listens",
+        ("connect failed",),
+        "start it",
+    )
     return StateChange(
-        component=component, at=at(seconds), agent=agent, old=old, new=new,
+        component=component,
+        at=at(seconds),
+        agent=agent,
+        old=old,
+        new=new,
         code="tcp.refused" if new is Status.DOWN else None,
         owner="infrastructure" if new is Status.DOWN else "none",
-        summary=f"{component}: nothing listens", why=("db fails at tcp", "Owner: infrastructure."),
-        layer="tcp" if new is Status.DOWN else None, symptom_of=(), confidence=0.9,
+        summary=f"{component}: nothing listens",
+        why=("db fails at tcp", "Owner: infrastructure."),
+        layer="tcp" if new is Status.DOWN else None,
+        symptom_of=(),
+        confidence=0.9,
         root_causes=(cause,) if new is Status.DOWN else (),
     )
 
@@ -120,13 +142,19 @@ async def test_observations_round_trip_tagged_with_their_agent_without_body_or_s
 ) -> None:
     await store.append(
         STACK,
-        [observation("db", 0, code="tcp.refused", evidence=("password=hunter22 rejected",)),
-         observation("db", 10), observation("db", 20, agent="there"), observation("web", 5)],
+        [
+            observation("db", 0, code="tcp.refused", evidence=("password=hunter22 rejected",)),
+            observation("db", 10),
+            observation("db", 20, agent="there"),
+            observation("web", 5),
+        ],
         redactor=Redactor({"hunter22"}),
     )
     found = await store.observations(STACK, "db", since=at(0), until=at(60))
     assert [(o.at, o.agent, o.result.code) for o in found] == [
-        (at(0), "here", "tcp.refused"), (at(10), "here", None), (at(20), "there", None),
+        (at(0), "here", "tcp.refused"),
+        (at(10), "here", None),
+        (at(20), "there", None),
     ]
     first = found[0].result
     assert first.phases == (Phase("dns", True, 0.5), Phase("tcp", False, 9.5, "refused"))
@@ -152,16 +180,23 @@ async def test_a_batch_is_kept_whole_or_not_at_all(store: Store) -> None:
 async def test_changes_read_back_filtered_and_the_newest_per_component_resumes(
     store: Store,
 ) -> None:
-    written = [change("db", 0, Status.DOWN), change("web", 5, Status.DOWN),
-               change("db", 30, Status.HEALTHY), change("db", 40, Status.DOWN, agent="there")]
+    written = [
+        change("db", 0, Status.DOWN),
+        change("web", 5, Status.DOWN),
+        change("db", 30, Status.HEALTHY),
+        change("db", 40, Status.DOWN, agent="there"),
+    ]
     await store.append(STACK, [], written)
     assert await store.changes(STACK, since=at(0), until=at(60)) == written
     assert await store.changes(STACK, since=at(1), until=at(35)) == written[1:3]
-    assert await store.changes(STACK, since=at(0), until=at(60), component="db",
-                               agent="here") == [written[0], written[2]]
+    assert await store.changes(STACK, since=at(0), until=at(60), component="db", agent="here") == [
+        written[0],
+        written[2],
+    ]
     last = await store.last_changes(STACK, "here")
     assert {name: (c.new, c.at) for name, c in last.items()} == {
-        "db": (Status.HEALTHY, at(30)), "web": (Status.DOWN, at(5)),
+        "db": (Status.HEALTHY, at(30)),
+        "web": (Status.DOWN, at(5)),
     }
     # the diagnosis made at the change comes back whole
     assert last["web"].root_causes == written[1].root_causes
@@ -170,15 +205,23 @@ async def test_changes_read_back_filtered_and_the_newest_per_component_resumes(
 
 
 async def test_availability_per_component_and_agent(store: Store) -> None:
-    await store.append(STACK, [
-        observation("db", 0, ms=10), observation("db", 10, code="tcp.refused", ms=30),
-        observation("db", 20, ms=20), observation("db", 30, ms=20),
-        observation("db", 5, agent="there", code="tcp.refused"),
-        observation("web", 0), observation("web", 100),  # 100 s: outside the window
-    ])
+    await store.append(
+        STACK,
+        [
+            observation("db", 0, ms=10),
+            observation("db", 10, code="tcp.refused", ms=30),
+            observation("db", 20, ms=20),
+            observation("db", 30, ms=20),
+            observation("db", 5, agent="there", code="tcp.refused"),
+            observation("web", 0),
+            observation("web", 100),  # 100 s: outside the window
+        ],
+    )
     rows = await store.availability(STACK, since=at(0), until=at(60))
     assert [(r.component, r.agent, r.checks, r.failures) for r in rows] == [
-        ("db", "here", 4, 1), ("db", "there", 1, 1), ("web", "here", 1, 0),
+        ("db", "here", 4, 1),
+        ("db", "there", 1, 1),
+        ("web", "here", 1, 0),
     ]
     assert rows[0].ratio == 0.75
     assert rows[0].mean_ms == 20.0
@@ -191,8 +234,15 @@ async def test_downsampling_folds_old_results_into_buckets_and_availability_hold
     store: Store,
 ) -> None:
     # two hours of results, one a minute, every fourth one failing, 10..40 ms
-    old = [observation("db", minute * 60, ms=10 + minute % 4 * 10,
-                       code="tcp.refused" if minute % 4 == 0 else None) for minute in range(120)]
+    old = [
+        observation(
+            "db",
+            minute * 60,
+            ms=10 + minute % 4 * 10,
+            code="tcp.refused" if minute % 4 == 0 else None,
+        )
+        for minute in range(120)
+    ]
     changes = [change("db", 60, Status.DOWN), change("db", 7000, Status.HEALTHY)]
     await store.append(STACK, old, changes)
     before = await store.availability(STACK, since=at(0), until=at(7200))
@@ -205,9 +255,11 @@ async def test_downsampling_folds_old_results_into_buckets_and_availability_hold
     assert len(remaining) == 60
     assert remaining[0].at == at(3600)
     after = await store.availability(STACK, since=at(0), until=at(7200))
-    assert [(r.checks, r.failures, r.max_ms) for r in after] == [
-        (b.checks, b.failures, b.max_ms) for b in before
-    ] == [(120, 30, 40.0)]
+    assert (
+        [(r.checks, r.failures, r.max_ms) for r in after]
+        == [(b.checks, b.failures, b.max_ms) for b in before]
+        == [(120, 30, 40.0)]
+    )
     assert after[0].total_ms == pytest.approx(before[0].total_ms)
     # folding again adds to the same buckets instead of counting twice
     await store.append(STACK, [observation("db", 30, ms=50)])  # a late result in the first hour

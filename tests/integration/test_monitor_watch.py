@@ -27,10 +27,20 @@ MINUTE = datetime.timedelta(minutes=1)
 Starter = Callable[[], SwitchableServer]
 
 
-def fast_stack(write_stack: Callable[..., Path], components: dict[str, Any], *,
-               failures: int = 3, successes: int = 2, **extra: Any) -> Stack:
-    defaults = {"timeout": "1s", "interval": "100ms", "failure_threshold": failures,
-                "success_threshold": successes}
+def fast_stack(
+    write_stack: Callable[..., Path],
+    components: dict[str, Any],
+    *,
+    failures: int = 3,
+    successes: int = 2,
+    **extra: Any,
+) -> Stack:
+    defaults = {
+        "timeout": "1s",
+        "interval": "100ms",
+        "failure_threshold": failures,
+        "success_threshold": successes,
+    }
     return load_stack(write_stack(components, defaults=defaults, **extra))
 
 
@@ -53,7 +63,11 @@ async def test_down_after_n_failures_in_a_row_and_back_after_m_successes(
         assert len(failures) == 3  # not one earlier: the third failure in a row decides
         assert down.at == failures[-1].at
         assert (down.old, down.new, down.code, down.layer, down.owner) == (
-            HEALTHY, DOWN, "tcp.refused", "tcp", "infrastructure",
+            HEALTHY,
+            DOWN,
+            "tcp.refused",
+            "tcp",
+            "infrastructure",
         )
         assert "nothing listens" in down.summary
         assert down.why[0] == (
@@ -80,8 +94,7 @@ async def test_a_blip_shorter_than_the_threshold_changes_nothing(
     switchable_server: Starter, write_stack: Callable[..., Path]
 ) -> None:
     target = switchable_server()
-    stack = fast_stack(write_stack, {"web": {"url": f"tcp://127.0.0.1:{target.port}"}},
-                       failures=4)
+    stack = fast_stack(write_stack, {"web": {"url": f"tcp://127.0.0.1:{target.port}"}}, failures=4)
     monitor = Monitor(stack, agent="test")
     await monitor.start()
     try:
@@ -100,7 +113,8 @@ async def test_a_blip_shorter_than_the_threshold_changes_nothing(
 
 
 async def test_the_change_carries_a_fresh_diagnosis_naming_the_root_cause_behind_a_proxy(
-    switchable_server: Starter, nginx_proxy: Callable[..., Any],
+    switchable_server: Starter,
+    nginx_proxy: Callable[..., Any],
     write_stack: Callable[..., Path],
 ) -> None:
     app = switchable_server()
@@ -116,11 +130,15 @@ async def test_the_change_carries_a_fresh_diagnosis_naming_the_root_cause_behind
         await until(lambda: monitor.diagnosis() is not None, what="a first round")
         assert monitor.diagnosis().status is HEALTHY  # type: ignore[union-attr]
         app.stop()
-        await until(lambda: {c.component for c in monitor.changes()} == {"lb", "app"},
-                    what="both down")
+        await until(
+            lambda: {c.component for c in monitor.changes()} == {"lb", "app"}, what="both down"
+        )
         lb = next(c for c in monitor.changes() if c.component == "lb")
-        assert (lb.code, lb.symptom_of, lb.owner) == ("dependency.failed", ("app",),
-                                                       "infrastructure")
+        assert (lb.code, lb.symptom_of, lb.owner) == (
+            "dependency.failed",
+            ("app",),
+            "infrastructure",
+        )
         assert lb.layer == "http"
         assert [(c.component, c.code) for c in lb.root_causes] == [("app", "tcp.refused")]
         assert lb.summary.startswith("app: nothing listens at that address and port")
@@ -139,8 +157,7 @@ async def test_a_restart_resumes_each_state_from_history_instead_of_announcing_i
     switchable_server: Starter, write_stack: Callable[..., Path], tmp_path: Path
 ) -> None:
     target = switchable_server()
-    stack = fast_stack(write_stack, {"web": {"url": f"tcp://127.0.0.1:{target.port}"}},
-                       failures=2)
+    stack = fast_stack(write_stack, {"web": {"url": f"tcp://127.0.0.1:{target.port}"}}, failures=2)
     store = await open_store(f"sqlite://{tmp_path / 'history.db'}")
     try:
         first = Monitor(stack, store, agent="eu-1")
@@ -164,8 +181,10 @@ async def test_a_restart_resumes_each_state_from_history_instead_of_announcing_i
         window = {"since": down.at - MINUTE, "until": down.at + MINUTE}
         stored = await store.changes(stack.name, **window)
         # down from its first probe: recorded as its start, not as a change from healthy
-        assert [(c.old, c.new, c.agent) for c in stored] == [(PENDING, DOWN, "eu-1"),
-                                                               (DOWN, HEALTHY, "eu-1")]
+        assert [(c.old, c.new, c.agent) for c in stored] == [
+            (PENDING, DOWN, "eu-1"),
+            (DOWN, HEALTHY, "eu-1"),
+        ]
         (row,) = await store.availability(stack.name, **window)
         assert row.agent == "eu-1"
         assert row.failures >= 4
@@ -185,14 +204,20 @@ async def test_the_dashboard_has_a_row_per_component_and_the_verdict_below(
     switchable_server: Starter, write_stack: Callable[..., Path]
 ) -> None:
     target = switchable_server()
-    components = {"web": {"url": target.url("/"), "depends_on": ["db"]},
-                  "db": {"url": f"tcp://127.0.0.1:{free_port()}"}}
+    components = {
+        "web": {"url": target.url("/"), "depends_on": ["db"]},
+        "db": {"url": f"tcp://127.0.0.1:{free_port()}"},
+    }
     stack = fast_stack(write_stack, components, failures=1)
     monitor = Monitor(stack, agent="eu-1")
     await monitor.start()
     try:
-        await until(lambda: {c.component for c in monitor.changes()} == {"web", "db"}
-                    and len(monitor.recent("web")) >= 3)
+        await until(
+            lambda: (
+                {c.component for c in monitor.changes()} == {"web", "db"}
+                and len(monitor.recent("web")) >= 3
+            )
+        )
         console = Console(width=140, record=True, file=io.StringIO())
         console.print(build(monitor, stack, agent=monitor.agent))
         text = console.export_text()
@@ -218,11 +243,13 @@ def test_watch_without_a_terminal_prints_plain_lines_and_history_reads_them_back
     write_stack: Callable[..., Path], tmp_path: Path
 ) -> None:
     components = {"db": {"url": f"tcp://127.0.0.1:{free_port()}"}}
-    path = write_stack(components, defaults={"timeout": "1s", "interval": "100ms",
-                                             "failure_threshold": 2})
+    path = write_stack(
+        components, defaults={"timeout": "1s", "interval": "100ms", "failure_threshold": 2}
+    )
     store = tmp_path / "history.db"
-    watched = run_cli_process("watch", str(path), "--for", "1.5s", "--store", str(store),
-                              "--agent", "ci", timeout=30)
+    watched = run_cli_process(
+        "watch", str(path), "--for", "1.5s", "--store", str(store), "--agent", "ci", timeout=30
+    )
     assert watched.status == 0, watched.err
     lines = watched.out.splitlines()
     assert lines[0] == f"watching 1 component of test as agent ci; history: sqlite://{store}"
@@ -244,7 +271,10 @@ def test_watch_without_a_terminal_prints_plain_lines_and_history_reads_them_back
     assert list(db["agents"]) == ["ci"]
     (incident,) = document["incidents"]
     assert (incident["component"], incident["code"], incident["owner"], incident["ended_at"]) == (
-        "db", "tcp.refused", "infrastructure", None,
+        "db",
+        "tcp.refused",
+        "infrastructure",
+        None,
     )
     assert incident["why"][0].startswith("db fails at the tcp layer")
     text = run_cli_process("history", str(path), "--store", str(store))
@@ -253,7 +283,8 @@ def test_watch_without_a_terminal_prints_plain_lines_and_history_reads_them_back
 
 
 async def test_an_overloaded_process_says_so_in_its_verdict_and_its_log(
-    switchable_server: Starter, write_stack: Callable[..., Path],
+    switchable_server: Starter,
+    write_stack: Callable[..., Path],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     target = switchable_server()
@@ -305,8 +336,10 @@ async def test_a_storm_of_changes_is_described_in_batches_one_diagnosis_each(
 
 
 async def test_an_error_behind_a_probe_is_counted_and_logged_once_and_probing_goes_on(
-    switchable_server: Starter, write_stack: Callable[..., Path],
-    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch,
+    switchable_server: Starter,
+    write_stack: Callable[..., Path],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A bug behind one component's probe (here: taking its result raises, three times) must
     not end that component's schedule: it was once dropped from monitoring in silence."""

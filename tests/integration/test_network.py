@@ -33,7 +33,10 @@ def test_blackholed_port_is_tcp_timeout_within_the_deadline(netns, write_stack):
     assert backend["phases"][-1]["ms"] >= 1900  # it really waited for the SYN, not less
     (cause,) = result.json()["root_causes"]
     assert (cause["code"], cause["layer"], cause["owner"]) == (
-        "tcp.timeout", "tcp", "infrastructure")
+        "tcp.timeout",
+        "tcp",
+        "infrastructure",
+    )
     probing = result.json()["duration_ms"]
     # A bar of the project: the answer comes by the deadline, not after it (the whole-run
     # figure, start-up included, is measured in benchmarks/bench_diagnose.py). Without it the

@@ -27,16 +27,21 @@ def test_a_compose_service_that_exited_is_the_root_cause_behind_a_refused_port(
     write_stack: StackWriter, run_cli: Any, app_server: AppServer
 ) -> None:
     # web: nothing listens on its port (tcp.refused for real); compose ps says it exited (1)
-    stack = write_stack({
-        "front": {"url": app_server.url("/ok"), "depends_on": ["web"]},
-        "web": {"url": f"http://127.0.0.1:{free_port()}/", "platform": "web"},
-    })
+    stack = write_stack(
+        {
+            "front": {"url": app_server.url("/ok"), "depends_on": ["web"]},
+            "web": {"url": f"http://127.0.0.1:{free_port()}/", "platform": "web"},
+        }
+    )
     result = diagnose(run_cli, stack, str(DATA / "compose-ps.jsonl"))
     assert result.status == 1
     document = result.json()
     (cause,) = document["root_causes"]
     assert (cause["component"], cause["code"], cause["vantage"]) == (
-        "web", "platform.container_exited", "platform")
+        "web",
+        "platform.container_exited",
+        "platform",
+    )
     assert cause["owner"] == "application"
     assert any("exited with exit code 1" in line for line in cause["evidence"])
     assert any("Connection refused" in line for line in cause["evidence"])  # the real probe
@@ -71,15 +76,26 @@ def test_the_platform_saying_running_while_the_real_probe_is_refused_is_a_note(
 ) -> None:
     # compose says cache is running; the stack points at a port nothing listens on
     port = free_port()
-    ps = [{"Service": "cache", "Name": "shop-cache-1", "State": "running", "Health": "",
-           "ExitCode": 0, "Publishers": [{"URL": "0.0.0.0", "TargetPort": 6379,
-                                          "PublishedPort": port, "Protocol": "tcp"}]}]
+    ps = [
+        {
+            "Service": "cache",
+            "Name": "shop-cache-1",
+            "State": "running",
+            "Health": "",
+            "ExitCode": 0,
+            "Publishers": [
+                {"URL": "0.0.0.0", "TargetPort": 6379, "PublishedPort": port, "Protocol": "tcp"}
+            ],
+        }
+    ]
     described = tmp_path / "ps.json"
     described.write_text(json.dumps(ps))
-    stack = write_stack({
-        "cache": {"url": f"redis://127.0.0.1:{port}/0"},
-        "real": {"url": redis_server.url()},
-    })
+    stack = write_stack(
+        {
+            "cache": {"url": f"redis://127.0.0.1:{port}/0"},
+            "real": {"url": redis_server.url()},
+        }
+    )
     document = diagnose(run_cli, stack, str(described)).json()
     (cause,) = document["root_causes"]
     assert (cause["component"], cause["code"]) == ("cache", "tcp.refused")
@@ -95,8 +111,14 @@ def test_text_output_shows_the_platform_section(
     write_stack: StackWriter, run_cli: Any, app_server: AppServer
 ) -> None:
     stack = write_stack({"api": {"url": app_server.url("/ok"), "platform": "api"}})
-    result = run_cli("diagnose", str(stack), "--color", "never",
-                     "--platform", str(DATA / "cloudrun-revisions.json"))
+    result = run_cli(
+        "diagnose",
+        str(stack),
+        "--color",
+        "never",
+        "--platform",
+        str(DATA / "cloudrun-revisions.json"),
+    )
     assert result.status == 1
     assert "platform.memory_exceeded" in result.out
     assert "Memory limit of 512 MiB exceeded" in result.out
@@ -109,8 +131,15 @@ def test_logs_and_platform_together_keep_both_keys(
     # a Cloud Run line (docs/logs.md): "Memory limit of … exceeded"
     log.write_text("Memory limit of 512 MiB exceeded with 530 MiB used.\n")
     stack = write_stack({"api": {"url": app_server.url("/ok"), "platform": "api"}})
-    result = run_cli("diagnose", str(stack), "--json", "--logs", str(log),
-                     "--platform", str(DATA / "cloudrun-revisions.json"))
+    result = run_cli(
+        "diagnose",
+        str(stack),
+        "--json",
+        "--logs",
+        str(log),
+        "--platform",
+        str(DATA / "cloudrun-revisions.json"),
+    )
     document = result.json()
     assert [code["code"] for code in document["logs"]["codes"]] == ["platform.memory_exceeded"]
     assert document["platform"]["findings"][0]["code"] == "platform.memory_exceeded"

@@ -42,7 +42,9 @@ def test_healthy(postgres_server, write_stack, run_cli):
     db = result.component("db")
     assert db["status"] == "healthy"
     assert [(phase["layer"], phase["ok"]) for phase in db["phases"]] == [
-        ("dns", True), ("tcp", True), ("postgres", True)
+        ("dns", True),
+        ("tcp", True),
+        ("postgres", True),
     ]
     assert db["phases"][-1]["detail"].startswith("SELECT 1 ok (server 15.")
 
@@ -179,11 +181,15 @@ def test_stopped_postmaster_is_timeout_within_the_deadline(postgres_factory, wri
     assert db["code"] == "postgres.timeout"
     # TCP was accepted (the kernel answers for a stopped process); the protocol never was.
     assert [(phase["layer"], phase["ok"]) for phase in db["phases"]] == [
-        ("dns", True), ("tcp", True), ("postgres", False)
+        ("dns", True),
+        ("tcp", True),
+        ("postgres", False),
     ]
     cause = result.json()["root_causes"][0]
     assert (cause["code"], cause["layer"], cause["owner"]) == (
-        "postgres.timeout", "postgres", "infrastructure"
+        "postgres.timeout",
+        "postgres",
+        "infrastructure",
     )
 
 
@@ -208,19 +214,22 @@ async def test_both_schemes(postgres_server, scheme):
 
 
 @pytest.mark.parametrize("json_output", [True, False], ids=["json", "text"])
-def test_passwords_never_appear_in_the_output(postgres_server, write_stack, run_cli,
-                                               monkeypatch, json_output):
+def test_passwords_never_appear_in_the_output(
+    postgres_server, write_stack, run_cli, monkeypatch, json_output
+):
     wrong_inline, wrong_env, wrong_pgpassword = "wrong-Inline-61d0", "wrong-Env-0b9e", "wrong-c27a"
     monkeypatch.setenv("DB_PASSWORD", PASSWORD)
     monkeypatch.setenv("DB_B", wrong_env)  # secret by its place in the URL, not its name
     monkeypatch.setenv("PGPASSWORD", wrong_pgpassword)
-    stack = write_stack({
-        "inline": {"url": postgres_server.url()},
-        "from_env": {"url": postgres_server.url(password="${DB_PASSWORD}")},
-        "wrong_inline": {"url": postgres_server.url(password=wrong_inline)},
-        "wrong_env": {"url": postgres_server.url(password="${DB_B}")},
-        "wrong_pgpassword": {"url": postgres_server.url(password=None)},
-    })
+    stack = write_stack(
+        {
+            "inline": {"url": postgres_server.url()},
+            "from_env": {"url": postgres_server.url(password="${DB_PASSWORD}")},
+            "wrong_inline": {"url": postgres_server.url(password=wrong_inline)},
+            "wrong_env": {"url": postgres_server.url(password="${DB_B}")},
+            "wrong_pgpassword": {"url": postgres_server.url(password=None)},
+        }
+    )
 
     result = run_cli("diagnose", str(stack), *(["--json"] if json_output else []))
 
@@ -231,8 +240,11 @@ def test_passwords_never_appear_in_the_output(postgres_server, write_stack, run_
     if json_output:
         codes = {c["name"]: c.get("code") for c in result.json()["components"]}
         assert codes == {
-            "from_env": None, "inline": None, "wrong_env": "postgres.auth_failed",
-            "wrong_inline": "postgres.auth_failed", "wrong_pgpassword": "postgres.auth_failed",
+            "from_env": None,
+            "inline": None,
+            "wrong_env": "postgres.auth_failed",
+            "wrong_inline": "postgres.auth_failed",
+            "wrong_pgpassword": "postgres.auth_failed",
         }
     else:
         assert "postgres.auth_failed" in output

@@ -38,13 +38,17 @@ def assert_fault(result: CheckResult, code: str) -> None:
     assert result.code == code, result
     assert FAULTS[code].layer == "tls"
     assert [(phase.layer, phase.ok) for phase in result.phases] == [
-        ("dns", True), ("tcp", True), ("postgres", False)
+        ("dns", True),
+        ("tcp", True),
+        ("postgres", False),
     ], result.phases
 
 
 async def test_verify_full_trusting_tls_ca_is_healthy(tls_postgres, certificates):
-    result = await probe(tls_postgres.url() + "?sslmode=verify-full",
-                         tls={"ca": str(certificates.ca_file), "server_name": NAME})
+    result = await probe(
+        tls_postgres.url() + "?sslmode=verify-full",
+        tls={"ca": str(certificates.ca_file), "server_name": NAME},
+    )
 
     assert result.code is None, result
     assert result.phases[-1].detail.startswith("SELECT 1 ok (server 15."), result.phases
@@ -85,8 +89,10 @@ async def test_sslrootcert_system_trusts_only_the_system_store(tls_postgres):
 async def test_a_name_the_certificate_does_not_cover_is_hostname_mismatch(
     tls_postgres, certificates
 ):
-    result = await probe(tls_postgres.url() + "?sslmode=verify-full",
-                         tls={"ca": str(certificates.ca_file), "server_name": "db.example.test"})
+    result = await probe(
+        tls_postgres.url() + "?sslmode=verify-full",
+        tls={"ca": str(certificates.ca_file), "server_name": "db.example.test"},
+    )
 
     assert_fault(result, "tls.hostname_mismatch")
     assert any("db.example.test" in line for line in result.evidence), result.evidence
@@ -94,8 +100,9 @@ async def test_a_name_the_certificate_does_not_cover_is_hostname_mismatch(
 
 async def test_verify_full_checks_the_url_host_without_server_name(tls_postgres, certificates):
     # The certificate names api.example.test, not the address 127.0.0.1 the URL holds.
-    result = await probe(tls_postgres.url() + "?sslmode=verify-full",
-                         tls={"ca": str(certificates.ca_file)})
+    result = await probe(
+        tls_postgres.url() + "?sslmode=verify-full", tls={"ca": str(certificates.ca_file)}
+    )
 
     assert_fault(result, "tls.hostname_mismatch")
 

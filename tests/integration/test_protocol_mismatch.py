@@ -23,7 +23,10 @@ def diagnose_url(write_stack: Any, run_cli: Any) -> Any:
         assert result.status == 1, result.out
         [cause] = result.json()["root_causes"]
         assert (cause["component"], cause["code"], cause["owner"]) == (
-            "target", "protocol.mismatch", "configuration"), cause
+            "target",
+            "protocol.mismatch",
+            "configuration",
+        ), cause
         return result.component("target")
 
     return run
@@ -38,7 +41,8 @@ def test_redis_url_at_postgresql(diagnose_url: Any, postgres_server: Any) -> Non
 def test_http_url_at_redis(diagnose_url: Any, redis_server: Any) -> None:
     target = diagnose_url(f"http://127.0.0.1:{redis_server.port}/")
     assert "a Redis server answers there (it answered with a Redis reply: " in " ".join(
-        target["evidence"])
+        target["evidence"]
+    )
 
 
 def test_postgresql_url_at_an_http_app(diagnose_url: Any, app_server: Any) -> None:
@@ -71,8 +75,9 @@ def test_tls_at_a_plain_http_port(diagnose_url: Any, app_server: Any) -> None:
     assert "an HTTP server answers there" in " ".join(target["evidence"])
 
 
-def test_a_hung_postgresql_is_still_a_timeout(write_stack: Any, run_cli: Any,
-                                               postgres_factory: Any) -> None:
+def test_a_hung_postgresql_is_still_a_timeout(
+    write_stack: Any, run_cli: Any, postgres_factory: Any
+) -> None:
     """A stopped PostgreSQL answers nothing, to the start-up or to the question of what speaks:
     the kept-back time changes nothing about its code."""
     server = postgres_factory.start()

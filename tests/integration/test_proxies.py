@@ -40,7 +40,9 @@ def test_nginx_in_front_of_a_dead_upstream(diagnose: Any, nginx_proxy: NginxFact
     assert http_phase(result, "lb")["detail"] == "502 from nginx: 502 Bad Gateway"
     cause = result.json()["root_causes"][0]
     assert (cause["code"], cause["layer"], cause["owner"]) == (
-        "proxy.no_healthy_upstream", "http", "infrastructure",
+        "proxy.no_healthy_upstream",
+        "http",
+        "infrastructure",
     )
     assert "connect() failed (111: Connection refused)" in nginx.error_log()
 
@@ -62,7 +64,9 @@ def test_nginx_in_front_of_a_dead_backend_blames_the_backend(
     ]
     lb = result.component("lb")
     assert (lb["code"], lb["own_code"], lb["symptom_of"]) == (
-        "dependency.failed", "proxy.no_healthy_upstream", ["backend"],
+        "dependency.failed",
+        "proxy.no_healthy_upstream",
+        ["backend"],
     )
 
 
@@ -120,9 +124,7 @@ def test_nginx_healthy_path(
     assert result.json()["status"] == "healthy"
 
 
-def test_haproxy_with_every_backend_down(
-    diagnose: Any, haproxy_balancer: HAProxyFactory
-) -> None:
+def test_haproxy_with_every_backend_down(diagnose: Any, haproxy_balancer: HAProxyFactory) -> None:
     balancer = haproxy_balancer(all_down=True)
 
     result = diagnose(lb={"url": balancer.url("/ok")})

@@ -44,7 +44,9 @@ def test_healthy(redis_server, write_stack, run_cli):
     assert result.json()["status"] == "healthy"
     cache = result.component("cache")
     assert [(phase["layer"], phase["ok"]) for phase in cache["phases"]] == [
-        ("dns", True), ("tcp", True), ("redis", True)
+        ("dns", True),
+        ("tcp", True),
+        ("redis", True),
     ]
     assert cache["phases"][-1]["detail"] == "PING ok, write ok"
 
@@ -59,8 +61,10 @@ async def test_probe_key_is_short_lived(redis_server):
 @pytest.mark.parametrize(
     ("password", "reply"),
     # redis-py keeps the reply's text, not its NOAUTH/WRONGPASS prefix
-    [(None, "must be called with the client already authenticated"),
-     ("not-the-password", "invalid username-password pair")],
+    [
+        (None, "must be called with the client already authenticated"),
+        ("not-the-password", "invalid username-password pair"),
+    ],
     ids=["no-password", "wrong-password"],
 )
 async def test_rejected_password_is_auth_failed(redis_factory, password, reply):
@@ -132,8 +136,12 @@ async def test_loading_dataset_is_loading(redis_factory, tmp_path):
         client.execute_command("DEBUG", "POPULATE", 20_000)
         client.save()
     writer.stop()
-    server = redis_factory.start(wait=False, dir=str(tmp_path), key_load_delay=250,
-                                 loading_process_events_interval_bytes=1024)
+    server = redis_factory.start(
+        wait=False,
+        dir=str(tmp_path),
+        key_load_delay=250,
+        loading_process_events_interval_bytes=1024,
+    )
     try:
         with server.client() as client, pytest.raises(redis.exceptions.BusyLoadingError):
             client.ping()
@@ -166,11 +174,15 @@ def test_stopped_server_is_timeout_within_the_deadline(redis_factory, write_stac
     assert cache["code"] == "redis.timeout"
     # TCP was accepted (the kernel answers for a stopped process); the protocol never was.
     assert [(phase["layer"], phase["ok"]) for phase in cache["phases"]] == [
-        ("dns", True), ("tcp", True), ("redis", False)
+        ("dns", True),
+        ("tcp", True),
+        ("redis", False),
     ]
     cause = result.json()["root_causes"][0]
     assert (cause["code"], cause["layer"], cause["owner"]) == (
-        "redis.timeout", "redis", "infrastructure"
+        "redis.timeout",
+        "redis",
+        "infrastructure",
     )
 
 
@@ -185,19 +197,22 @@ async def test_stopped_server_is_tcp_refused(redis_factory):
 
 
 @pytest.mark.parametrize("json_output", [True, False], ids=["json", "text"])
-def test_passwords_never_appear_in_the_output(redis_factory, write_stack, run_cli, monkeypatch,
-                                               json_output):
+def test_passwords_never_appear_in_the_output(
+    redis_factory, write_stack, run_cli, monkeypatch, json_output
+):
     server = redis_factory.start(requirepass=PASSWORD)
     wrong_inline, wrong_env = "wrong-Inline-e41a", "wrong-Env-9d3c"
     monkeypatch.setenv("CACHE_PASSWORD", PASSWORD)
     monkeypatch.setenv("CACHE_B", wrong_env)  # secret by its place in the URL, not its name
-    stack = write_stack({
-        "inline": {"url": server.url(password=PASSWORD)},
-        "from_env": {"url": server.url(password="${CACHE_PASSWORD}")},
-        "wrong_inline": {"url": server.url(password=wrong_inline)},
-        "wrong_env": {"url": server.url(password="${CACHE_B}")},
-        "no_password": {"url": server.url()},
-    })
+    stack = write_stack(
+        {
+            "inline": {"url": server.url(password=PASSWORD)},
+            "from_env": {"url": server.url(password="${CACHE_PASSWORD}")},
+            "wrong_inline": {"url": server.url(password=wrong_inline)},
+            "wrong_env": {"url": server.url(password="${CACHE_B}")},
+            "no_password": {"url": server.url()},
+        }
+    )
 
     result = run_cli("diagnose", str(stack), *(["--json"] if json_output else []))
 
@@ -208,8 +223,11 @@ def test_passwords_never_appear_in_the_output(redis_factory, write_stack, run_cl
     if json_output:
         codes = {c["name"]: c.get("code") for c in result.json()["components"]}
         assert codes == {
-            "from_env": None, "inline": None, "no_password": "redis.auth_failed",
-            "wrong_env": "redis.auth_failed", "wrong_inline": "redis.auth_failed",
+            "from_env": None,
+            "inline": None,
+            "no_password": "redis.auth_failed",
+            "wrong_env": "redis.auth_failed",
+            "wrong_inline": "redis.auth_failed",
         }
     else:
         assert "redis.auth_failed" in output

@@ -35,11 +35,14 @@ def test_a_taken_port_is_a_one_line_error() -> None:
     assert line.startswith(f"faultfinder: error: cannot listen on 127.0.0.1:{port}")
 
 
-@pytest.mark.parametrize(("args", "start"), [
-    (("--listen", "localhost"), "faultfinder: error: --listen: 'localhost' is not HOST:PORT"),
-    (("--refresh", "often"), "faultfinder: error: --refresh:"),
-    (("--workers", "0"), "faultfinder: error: --workers: between 1 and 256"),
-])
+@pytest.mark.parametrize(
+    ("args", "start"),
+    [
+        (("--listen", "localhost"), "faultfinder: error: --listen: 'localhost' is not HOST:PORT"),
+        (("--refresh", "often"), "faultfinder: error: --refresh:"),
+        (("--workers", "0"), "faultfinder: error: --workers: between 1 and 256"),
+    ],
+)
 def test_bad_options_are_one_line_errors(args: tuple[str, ...], start: str) -> None:
     assert one_line_error(*args).startswith(start)
 
@@ -48,7 +51,8 @@ def test_bad_files_name_file_line_and_key(tmp_path: Path, write_stack: StackWrit
     modules = tmp_path / "modules.yml"
     modules.write_text("modules:\n  a:\n    prober: tcp\n    tcp: {tls: maybe}\n")
     assert one_line_error("--modules", str(modules)).startswith(
-        f"faultfinder: error: {modules}:4: modules.a.tcp.tls")
+        f"faultfinder: error: {modules}:4: modules.a.tcp.tls"
+    )
     stack = write_stack(text="components:\n  a: {url: 'tcp://h:1', colour: red}\n")
     assert one_line_error(str(stack)).startswith(f"faultfinder: error: {stack}:2")
 
@@ -58,27 +62,30 @@ def test_without_a_stack_only_probe_and_metrics(
 ) -> None:
     serve = serve_process()
     metrics = Exposition.parse(
-        serve.get("/probe", target=app_server.url("/ok"), module="http_2xx").text)
+        serve.get("/probe", target=app_server.url("/ok"), module="http_2xx").text
+    )
     assert metrics.value("probe_success") == 1
     assert "/probe" in serve.get("/").text
     assert serve.get("/api/status").status_code == 404
     own = Exposition.parse(serve.get("/metrics").text)
-    assert own.value("faultfinder_probe_requests_total", module="http_2xx",
-                     result="success") == 1
+    assert own.value("faultfinder_probe_requests_total", module="http_2xx", result="success") == 1
     assert own.value("process_cpu_seconds_total") > 0  # the agent's own figures, as exporters
 
 
 def test_sigterm_stops_cleanly_and_the_history_is_written(
     serve_process: Callable[..., Served], app_server: AppServer, write_stack: StackWriter
 ) -> None:
-    stack = write_stack({"app": {"url": f"tcp://127.0.0.1:{app_server.port}"}},
-                        defaults={"timeout": "1s", "interval": "100ms"})
+    stack = write_stack(
+        {"app": {"url": f"tcp://127.0.0.1:{app_server.port}"}},
+        defaults={"timeout": "1s", "interval": "100ms"},
+    )
     serve = serve_process(stack, "--agent", "agent-a", "--no-alerts")
 
     def probes() -> float:
         text = serve.get("/metrics").text
-        return Exposition.parse(text).value("faultfinder_component_probes_total",
-                                            component="app", result="success")
+        return Exposition.parse(text).value(
+            "faultfinder_component_probes_total", component="app", result="success"
+        )
 
     wait_until(lambda: probes() >= 5, what="five probes")
     seen = probes()

@@ -24,8 +24,13 @@ from tests.servers.exporters import Served
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 SECRET = "s3cret-in-the-url"
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 
 
@@ -65,28 +70,41 @@ def test_dashboard_shows_a_real_outage(
     cache = socket.create_server(("127.0.0.1", 0))  # the kernel accepts: a healthy TCP port
     port = cache.getsockname()[1]
     stack = write_stack(
-        {"web": {"url": f"http://admin:{SECRET}@127.0.0.1:{app_server.port}/ok",
-                 "depends_on": ["cache"]},
-         "cache": {"url": f"tcp://127.0.0.1:{port}"}},
-        defaults={"timeout": "1s", "interval": "200ms", "failure_threshold": 1,
-                  "success_threshold": 1},
+        {
+            "web": {
+                "url": f"http://admin:{SECRET}@127.0.0.1:{app_server.port}/ok",
+                "depends_on": ["cache"],
+            },
+            "cache": {"url": f"tcp://127.0.0.1:{port}"},
+        },
+        defaults={
+            "timeout": "1s",
+            "interval": "200ms",
+            "failure_threshold": 1,
+            "success_threshold": 1,
+        },
     )
     # with workers on: the page, its script and api/status come from the owner through them
-    serve = serve_process(stack, "--no-alerts", "--no-history", "--refresh", "300ms",
-                          "--workers", "2")
-    wait_until(lambda: len(component(status(serve), "cache").get("latency", ())) >= 3,
-               what="three healthy probes of cache")
+    serve = serve_process(
+        stack, "--no-alerts", "--no-history", "--refresh", "300ms", "--workers", "2"
+    )
+    wait_until(
+        lambda: len(component(status(serve), "cache").get("latency", ())) >= 3,
+        what="three healthy probes of cache",
+    )
     cache.close()  # the outage: nothing listens any more
-    wait_until(lambda: component(status(serve), "cache").get("status") == "down",
-               what="cache to go down")
+    wait_until(
+        lambda: component(status(serve), "cache").get("status") == "down", what="cache to go down"
+    )
 
     page = browser.new_page()
     requests: list[str] = []
     errors: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda message: errors.append(message.text)
-            if message.type == "error" else None)
+    page.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
     page.goto(serve.url("/"))
     page.wait_for_selector("body[data-rendered]")
     page.wait_for_selector('#changes li[data-component="cache"][data-new="down"]')
@@ -102,7 +120,10 @@ def test_dashboard_shows_a_real_outage(
     # the timeline: cache grey until its first probe settled it (issue 19), green, then red
     lane = page.locator('#timeline rect[data-component="cache"]')
     assert [lane.nth(i).get_attribute("data-status") for i in range(lane.count())] == [
-        "pending", "healthy", "down"]
+        "pending",
+        "healthy",
+        "down",
+    ]
     change = page.inner_text('#changes li[data-component="cache"]')
     assert "healthy → down" in change
     assert "tcp.refused" in change
@@ -132,9 +153,9 @@ def png_pixels(data: bytes) -> tuple[int, int, list[list[tuple[int, int, int]]]]
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     position, idat, header = 8, b"", b""
     while position < len(data):
-        length = int.from_bytes(data[position:position + 4], "big")
-        kind = data[position + 4:position + 8]
-        body = data[position + 8:position + 8 + length]
+        length = int.from_bytes(data[position : position + 4], "big")
+        kind = data[position + 4 : position + 8]
+        body = data[position + 8 : position + 8 + length]
         header = body if kind == b"IHDR" else header
         idat += body if kind == b"IDAT" else b""
         position += 12 + length
@@ -148,7 +169,7 @@ def png_pixels(data: bytes) -> tuple[int, int, list[list[tuple[int, int, int]]]]
     previous = bytearray(stride)
     for index in range(height):
         start = index * (stride + 1)
-        kind, line = raw[start], bytearray(raw[start + 1:start + 1 + stride])
+        kind, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
         for x in range(stride):
             left = line[x - channels] if x >= channels else 0
             up, corner = previous[x], previous[x - channels] if x >= channels else 0
@@ -160,12 +181,15 @@ def png_pixels(data: bytes) -> tuple[int, int, list[list[tuple[int, int, int]]]]
                 line[x] = (line[x] + (left + up) // 2) & 0xFF
             elif kind == 4:
                 guess = left + up - corner
-                near = min((abs(guess - left), 0, left), (abs(guess - up), 1, up),
-                           (abs(guess - corner), 2, corner))
+                near = min(
+                    (abs(guess - left), 0, left),
+                    (abs(guess - up), 1, up),
+                    (abs(guess - corner), 2, corner),
+                )
                 line[x] = (line[x] + near[2]) & 0xFF
         rows.append(line)
         previous = line
-    pixels = [[tuple(row[x * channels:x * channels + 3]) for x in range(width)] for row in rows]
+    pixels = [[tuple(row[x * channels : x * channels + 3]) for x in range(width)] for row in rows]
     return width, height, pixels  # type: ignore[return-value]
 
 
@@ -184,17 +208,23 @@ def test_a_component_not_settled_yet_is_pending_grey_never_green(
     refused = listener.getsockname()[1]
     listener.close()  # a real listener, closed: the kernel refuses (ECONNREFUSED)
     stack = write_stack(
-        {"settled": {"url": f"tcp://127.0.0.1:{settled.getsockname()[1]}"},
-         # it fails from the start, but flap control wants 1,000 failures in a row to settle
-         "waiting": {"url": f"tcp://127.0.0.1:{refused}", "failure_threshold": 1000}},
+        {
+            "settled": {"url": f"tcp://127.0.0.1:{settled.getsockname()[1]}"},
+            # it fails from the start, but flap control wants 1,000 failures in a row to settle
+            "waiting": {"url": f"tcp://127.0.0.1:{refused}", "failure_threshold": 1000},
+        },
         defaults={"timeout": "1s", "interval": "200ms", "success_threshold": 1},
     )
     try:
         # the page draws once and stays still for its screenshots (no redraw mid-capture)
         serve = serve_process(stack, "--no-alerts", "--no-history", "--refresh", "60s")
-        wait_until(lambda: len(component(status(serve), "waiting").get("latency", ())) >= 3
-                   and component(status(serve), "settled").get("status") == "healthy",
-                   what="three probes of waiting, and settled settled")
+        wait_until(
+            lambda: (
+                len(component(status(serve), "waiting").get("latency", ())) >= 3
+                and component(status(serve), "settled").get("status") == "healthy"
+            ),
+            what="three probes of waiting, and settled settled",
+        )
         document = status(serve)
         assert component(document, "waiting")["status"] == "pending"
         assert component(document, "waiting")["code"] == "tcp.refused"  # seen, not settled
@@ -209,7 +239,8 @@ def test_a_component_not_settled_yet_is_pending_grey_never_green(
         assert row.locator("td.status").inner_text().strip() == "pending"
         lane = page.locator('#timeline rect[data-component="waiting"]')
         assert [lane.nth(i).get_attribute("data-status") for i in range(lane.count())] == [
-            "pending"]  # never painted healthy: it was never seen healthy
+            "pending"
+        ]  # never painted healthy: it was never seen healthy
         settled_lane = page.locator('#timeline rect[data-component="settled"]')
         assert settled_lane.last.get_attribute("data-status") == "healthy"
         assert "settled: starts healthy" in page.inner_text('#changes li[data-component="settled"]')

@@ -48,22 +48,28 @@ def modules(certificates: Certificates) -> dict[str, Any]:
         # blackbox's dns prober asks the target, a DNS server (prober/dns.go); its keys are
         # config/config.go's DNSProbe: query_name, query_type, transport_protocol
         "dns_a": {"prober": "dns", "dns": {"query_name": ANSWERED, "query_type": "A"}},
-        "dns_a_tcp": {"prober": "dns", "dns": {"query_name": ANSWERED, "query_type": "A",
-                                               "transport_protocol": "tcp"}},
-        "dns_nxdomain": {"prober": "dns", "dns": {"query_name": f"nope.{ZONE}",
-                                                  "query_type": "A"}},
+        "dns_a_tcp": {
+            "prober": "dns",
+            "dns": {"query_name": ANSWERED, "query_type": "A", "transport_protocol": "tcp"},
+        },
+        "dns_nxdomain": {"prober": "dns", "dns": {"query_name": f"nope.{ZONE}", "query_type": "A"}},
         # an SOA query: blackbox adds probe_dns_serial (dnsmasq's local zone has no SOA: 0)
         "dns_soa": {"prober": "dns", "dns": {"query_name": ZONE, "query_type": "SOA"}},
-        "dns_nxdomain_valid": {"prober": "dns", "dns": {"query_name": f"nope.{ZONE}",
-                                                        "valid_rcodes": ["NXDOMAIN"]}},
+        "dns_nxdomain_valid": {
+            "prober": "dns",
+            "dns": {"query_name": f"nope.{ZONE}", "valid_rcodes": ["NXDOMAIN"]},
+        },
     }
 
 
 def signature(metrics: Exposition) -> dict[str, tuple[str, str, frozenset[str]]]:
     """Per family: its type, its help text and the label names its samples carry."""
     return {
-        name: (family.type, family.documentation,
-               frozenset(label for sample in family.samples for label in sample.labels))
+        name: (
+            family.type,
+            family.documentation,
+            frozenset(label for sample in family.samples for label in sample.labels),
+        )
         for name, family in metrics.families.items()
     }
 
@@ -80,7 +86,9 @@ def probe(served: ServedApp | Served, **params: str) -> Exposition:
 
 @pytest.fixture
 def both(
-    tmp_path: Path, certificates: Certificates, asgi_server: AsgiFactory,
+    tmp_path: Path,
+    certificates: Certificates,
+    asgi_server: AsgiFactory,
     blackbox_exporter: Callable[[dict[str, Any]], Served],
 ) -> tuple[ServedApp, Served]:
     document = modules(certificates)
@@ -91,13 +99,25 @@ def both(
 
 
 # The figures both exporters read the same way (the rest are timings).
-SAME_VALUES = ("probe_success", "probe_http_status_code", "probe_http_version", "probe_http_ssl",
-               "probe_http_redirects", "probe_ip_protocol", "probe_ip_addr_hash",
-               "probe_failed_due_to_regex", "probe_http_content_length",
-               "probe_http_uncompressed_body_length", "probe_ssl_earliest_cert_expiry",
-               "probe_ssl_last_chain_expiry_timestamp_seconds", "probe_dns_answer_rrs",
-               "probe_dns_authority_rrs", "probe_dns_additional_rrs",
-               "probe_dns_query_succeeded", "probe_dns_serial")
+SAME_VALUES = (
+    "probe_success",
+    "probe_http_status_code",
+    "probe_http_version",
+    "probe_http_ssl",
+    "probe_http_redirects",
+    "probe_ip_protocol",
+    "probe_ip_addr_hash",
+    "probe_failed_due_to_regex",
+    "probe_http_content_length",
+    "probe_http_uncompressed_body_length",
+    "probe_ssl_earliest_cert_expiry",
+    "probe_ssl_last_chain_expiry_timestamp_seconds",
+    "probe_dns_answer_rrs",
+    "probe_dns_authority_rrs",
+    "probe_dns_additional_rrs",
+    "probe_dns_query_succeeded",
+    "probe_dns_serial",
+)
 
 CASES = [
     # (case, module, target template): {app} the app server's port, {refused} a closed port,
@@ -128,8 +148,13 @@ CASES = [
 
 @pytest.mark.parametrize(("case", "module", "template"), CASES, ids=[c[0] for c in CASES])
 def test_same_series_as_blackbox_exporter(
-    both: tuple[ServedApp, Served], app_server: AppServer, tls_server: TlsServerFactory,
-    certificates: Certificates, dnsmasq: Callable[..., DnsServer], case: str, module: str,
+    both: tuple[ServedApp, Served],
+    app_server: AppServer,
+    tls_server: TlsServerFactory,
+    certificates: Certificates,
+    dnsmasq: Callable[..., DnsServer],
+    case: str,
+    module: str,
     template: str,
 ) -> None:
     ours_server, theirs_server = both
@@ -148,16 +173,20 @@ def test_same_series_as_blackbox_exporter(
     mine, expected = signature(ours), signature(theirs)
     missing = {name: expected[name] for name in set(expected) - set(mine)}
     assert not missing, f"{case}: blackbox gives, faultfinder does not: {missing}"
-    differing = {name: (mine[name], expected[name]) for name in expected
-                 if mine[name] != expected[name]}
+    differing = {
+        name: (mine[name], expected[name]) for name in expected if mine[name] != expected[name]
+    }
     assert not differing, f"{case}: (ours, blackbox's): {differing}"
     allowed = OURS_ONLY | (OURS_ONLY_AFTER_TLS_FAILURE if "tls failure" in case else set())
     extra = set(mine) - set(expected) - allowed
     assert not extra, f"{case}: series blackbox would not give: {extra}"
     if theirs.value("probe_success") == 0:
         assert "probe_failure_info" in mine, case  # faultfinder's own: why it failed
-    for name in ("probe_http_duration_seconds", "probe_tls_version_info",
-                 "probe_dns_duration_seconds"):
+    for name in (
+        "probe_http_duration_seconds",
+        "probe_tls_version_info",
+        "probe_dns_duration_seconds",
+    ):
         assert label_values(ours, name) == label_values(theirs, name), (case, name)
     for name in SAME_VALUES:  # what was measured, not only its name
         if name in expected:

@@ -54,10 +54,12 @@ def exporter(asgi_server: AsgiFactory, modules_file: Path) -> ServedApp:
     return asgi_server.start(create_app(modules=Modules(load_modules(modules_file))))
 
 
-def probe(served: ServedApp | Served, headers: dict[str, str] | None = None,
-          **params: str) -> Exposition:
-    response = httpx.get(served.url("/probe"), params=params, headers=headers, timeout=15,
-                         trust_env=False)
+def probe(
+    served: ServedApp | Served, headers: dict[str, str] | None = None, **params: str
+) -> Exposition:
+    response = httpx.get(
+        served.url("/probe"), params=params, headers=headers, timeout=15, trust_env=False
+    )
     assert response.status_code == 200, response.text
     return Exposition.parse(response.text)
 
@@ -81,8 +83,9 @@ def test_http_2xx_success(exporter: ServedApp, app_server: AppServer) -> None:
     phases = {s["phase"] for s in metrics.labels("probe_http_duration_seconds")}
     assert phases == {"resolve", "connect", "tls", "processing", "transfer"}
     assert metrics.value("probe_http_duration_seconds", phase="connect") > 0
-    assert 0 < metrics.value("probe_dns_lookup_time_seconds") < metrics.value(
-        "probe_duration_seconds")
+    assert (
+        0 < metrics.value("probe_dns_lookup_time_seconds") < metrics.value("probe_duration_seconds")
+    )
     assert "probe_failure_info" not in metrics.names()
 
 
@@ -107,7 +110,9 @@ def test_a_proxy_s_502_is_the_infrastructure_s(
     metrics = probe(exporter, target=proxy.url("/"), module="http_2xx")
     assert metrics.value("probe_http_status_code") == 502
     assert failure(metrics) == {
-        "code": "proxy.no_healthy_upstream", "layer": "http", "owner": "infrastructure",
+        "code": "proxy.no_healthy_upstream",
+        "layer": "http",
+        "owner": "infrastructure",
     }
 
 
@@ -123,8 +128,9 @@ def test_tls_connect_reads_the_certificate(
     exporter: ServedApp, tls_server: TlsServerFactory, certificates: Certificates
 ) -> None:
     server = tls_server(certificates.valid)
-    metrics = probe(exporter, target=f"127.0.0.1:{server.port}", module="tls_internal",
-                    hostname=NAME)
+    metrics = probe(
+        exporter, target=f"127.0.0.1:{server.port}", module="tls_internal", hostname=NAME
+    )
     assert metrics.value("probe_success") == 1
     assert metrics.value("probe_ssl_earliest_cert_expiry") == not_after(certificates.valid)
     assert metrics.labels("probe_tls_version_info") == [{"version": "TLS 1.3"}]
@@ -134,8 +140,9 @@ def test_expired_certificate(
     exporter: ServedApp, tls_server: TlsServerFactory, certificates: Certificates
 ) -> None:
     server = tls_server(certificates.expired)
-    metrics = probe(exporter, target=f"127.0.0.1:{server.port}", module="tls_internal",
-                    hostname=NAME)
+    metrics = probe(
+        exporter, target=f"127.0.0.1:{server.port}", module="tls_internal", hostname=NAME
+    )
     assert failure(metrics) == {"code": "tls.expired", "layer": "tls", "owner": "infrastructure"}
     expiry = metrics.value("probe_ssl_earliest_cert_expiry")
     assert expiry == not_after(certificates.expired) < time.time()
@@ -149,8 +156,9 @@ def test_https_with_the_hostname_parameter(
     assert metrics.value("probe_success") == 1
     assert metrics.value("probe_http_ssl") == 1
     assert metrics.value("probe_http_duration_seconds", phase="tls") > 0
-    mismatch = probe(exporter, target=server.url("/"), module="https_internal",
-                     hostname="other.example.test")
+    mismatch = probe(
+        exporter, target=server.url("/"), module="https_internal", hostname="other.example.test"
+    )
     assert failure(mismatch)["code"] == "tls.hostname_mismatch"
 
 
@@ -194,8 +202,11 @@ def test_a_silent_dns_server_fails_at_the_module_s_deadline(exporter: ServedApp)
         started = time.monotonic()
         metrics = probe(exporter, target=f"127.0.0.1:{port}", module="dns_quick")
         elapsed = time.monotonic() - started
-    assert failure(metrics) == {"code": "dns.temporary_failure", "layer": "dns",
-                                "owner": "infrastructure"}
+    assert failure(metrics) == {
+        "code": "dns.temporary_failure",
+        "layer": "dns",
+        "owner": "infrastructure",
+    }
     assert metrics.value("probe_dns_query_succeeded") == 0
     assert elapsed < 6  # the module's 1 s, with room for a busy machine
 
@@ -226,8 +237,12 @@ def test_an_answer_to_another_query_is_skipped(exporter: ServedApp) -> None:
 
 def test_the_scrape_timeout_bounds_the_probe(exporter: ServedApp, app_server: AppServer) -> None:
     started = time.monotonic()
-    metrics = probe(exporter, headers={"X-Prometheus-Scrape-Timeout-Seconds": "1.5"},
-                    target=app_server.url("/slow?seconds=10"), module="http_2xx")
+    metrics = probe(
+        exporter,
+        headers={"X-Prometheus-Scrape-Timeout-Seconds": "1.5"},
+        target=app_server.url("/slow?seconds=10"),
+        module="http_2xx",
+    )
     elapsed = time.monotonic() - started
     assert failure(metrics)["code"] == "http.timeout"
     # The probe's deadline is the 1.5 s scrape timeout less blackbox's 0.5 s offset (not /slow's
@@ -239,26 +254,34 @@ def test_the_scrape_timeout_bounds_the_probe(exporter: ServedApp, app_server: Ap
 
 
 def test_bad_requests_are_refused_and_counted(exporter: ServedApp, app_server: AppServer) -> None:
-    bad = [{"target": "x", "module": "nope"}, {"module": "tcp_connect"},
-           {"target": "127.0.0.1", "module": "tcp_connect"}]
-    answers = [httpx.get(exporter.url("/probe"), params=params, trust_env=False)
-               for params in bad]
+    bad = [
+        {"target": "x", "module": "nope"},
+        {"module": "tcp_connect"},
+        {"target": "127.0.0.1", "module": "tcp_connect"},
+    ]
+    answers = [httpx.get(exporter.url("/probe"), params=params, trust_env=False) for params in bad]
     assert [answer.status_code for answer in answers] == [400, 400, 400]
     assert "Unknown module 'nope'" in answers[0].text
     assert "Target parameter is missing" in answers[1].text
     probe(exporter, target=f"127.0.0.1:{app_server.port}", module="tcp_connect")
     metrics = Exposition.parse(httpx.get(exporter.url("/metrics"), trust_env=False).text)
     assert metrics.value("faultfinder_probe_requests_rejected_total") == 3
-    assert metrics.value("faultfinder_probe_requests_total", module="tcp_connect",
-                         result="success") == 1
+    assert (
+        metrics.value("faultfinder_probe_requests_total", module="tcp_connect", result="success")
+        == 1
+    )
 
 
 def test_debug_shows_the_rungs_without_secrets(
     exporter: ServedApp, redis_server: RedisServer
 ) -> None:
     target = f"redis://:hunter2secret@127.0.0.1:{redis_server.port}/0"
-    response = httpx.get(exporter.url("/probe"), trust_env=False, timeout=10,
-                         params={"target": target, "module": "faultfinder", "debug": "true"})
+    response = httpx.get(
+        exporter.url("/probe"),
+        trust_env=False,
+        timeout=10,
+        params={"target": target, "module": "faultfinder", "debug": "true"},
+    )
     assert "tcp: ok" in response.text
     assert "probe_success 1.0" in response.text
     assert "redis://:***@127.0.0.1" in response.text
@@ -275,8 +298,12 @@ def test_a_storm_past_max_probes_is_refused_at_once_and_health_still_answers(
 
     def probe_hung() -> int:
         # the silent port accepts, then never answers the request: the probe waits it out
-        response = httpx.get(served.url("/probe"), params={"target": target,
-                             "module": "http_2xx"}, timeout=15, trust_env=False)
+        response = httpx.get(
+            served.url("/probe"),
+            params={"target": target, "module": "http_2xx"},
+            timeout=15,
+            trust_env=False,
+        )
         return response.status_code
 
     with concurrent.futures.ThreadPoolExecutor(8) as pool:

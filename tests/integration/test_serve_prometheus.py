@@ -51,20 +51,28 @@ def test_prometheus_scrapes_probe_and_metrics(
     # with workers on: /probe from either worker, /metrics from the owner through them
     serve = serve_process(stack, "--no-alerts", "--no-history", "--workers", "2")
     ok, fail = app_server.url("/ok"), app_server.url("/fail")
-    prometheus = prometheus_server([
-        blackbox_job("blackbox_http", "http_2xx", [ok, fail], serve.address),
-        blackbox_job("blackbox_tcp", "tcp_connect",
-                     [f"127.0.0.1:{app_server.port}", f"127.0.0.1:{refused}"], serve.address),
-        {"job_name": "faultfinder", "static_configs": [{"targets": [serve.address]}]},
-    ])
+    prometheus = prometheus_server(
+        [
+            blackbox_job("blackbox_http", "http_2xx", [ok, fail], serve.address),
+            blackbox_job(
+                "blackbox_tcp",
+                "tcp_connect",
+                [f"127.0.0.1:{app_server.port}", f"127.0.0.1:{refused}"],
+                serve.address,
+            ),
+            {"job_name": "faultfinder", "static_configs": [{"targets": [serve.address]}]},
+        ]
+    )
 
-    success = prometheus.wait_for('count(probe_success) == 4')
+    success = prometheus.wait_for("count(probe_success) == 4")
     assert success
     assert by(prometheus.query('probe_success{job="blackbox_http"}'), "instance") == {
-        ok: 1.0, fail: 0.0,
+        ok: 1.0,
+        fail: 0.0,
     }
     assert by(prometheus.query('probe_success{job="blackbox_tcp"}'), "instance") == {
-        f"127.0.0.1:{app_server.port}": 1.0, f"127.0.0.1:{refused}": 0.0,
+        f"127.0.0.1:{app_server.port}": 1.0,
+        f"127.0.0.1:{refused}": 0.0,
     }
     assert by(prometheus.query("probe_http_status_code"), "instance") == {ok: 200.0, fail: 500.0}
     failures = {
@@ -76,7 +84,8 @@ def test_prometheus_scrapes_probe_and_metrics(
         (f"127.0.0.1:{refused}", "tcp.refused", "tcp", "infrastructure"),
     }
     assert by(prometheus.query("sum by (owner) (probe_failure_info)"), "owner") == {
-        "application": 1.0, "infrastructure": 1.0,
+        "application": 1.0,
+        "infrastructure": 1.0,
     }
     phases = prometheus.query('probe_http_duration_seconds{phase="connect"} > 0')
     assert {r["metric"]["instance"] for r in phases} == {ok, fail}
@@ -85,13 +94,20 @@ def test_prometheus_scrapes_probe_and_metrics(
     up = prometheus.wait_for('count(faultfinder_component_up{job="faultfinder"}) == 3')
     assert up
     assert by(prometheus.query("faultfinder_component_up"), "component") == {
-        "web": 1.0, "broken": 0.0, "db": 0.0,
+        "web": 1.0,
+        "broken": 0.0,
+        "db": 0.0,
     }
-    faults = {(r["metric"]["component"], r["metric"]["code"], r["metric"]["owner"])
-              for r in prometheus.query("faultfinder_component_fault_info")}
-    assert faults == {("broken", "app.error", "application"),
-                      ("db", "tcp.refused", "infrastructure")}
+    faults = {
+        (r["metric"]["component"], r["metric"]["code"], r["metric"]["owner"])
+        for r in prometheus.query("faultfinder_component_fault_info")
+    }
+    assert faults == {
+        ("broken", "app.error", "application"),
+        ("db", "tcp.refused", "infrastructure"),
+    }
     assert prometheus.query('faultfinder_stack_status{status="down"} == 1')
     probed = prometheus.wait_for(
-        'faultfinder_component_probes_total{component="web",result="success"} > 1')
+        'faultfinder_component_probes_total{component="web",result="success"} > 1'
+    )
     assert probed

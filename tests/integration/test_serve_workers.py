@@ -59,25 +59,31 @@ def test_a_killed_worker_is_replaced_and_its_death_logged(
     first = workers_of(serve)
     victim = min(first)
     os.kill(victim, signal.SIGKILL)
-    wait_until(lambda: len(workers_of(serve) - first) == 1 and len(workers_of(serve)) == 2,
-               what="a new worker in place of the killed one")
+    wait_until(
+        lambda: len(workers_of(serve) - first) == 1 and len(workers_of(serve)) == 2,
+        what="a new worker in place of the killed one",
+    )
     assert victim not in workers_of(serve)
     assert f"(pid {victim}) died (killed by SIGKILL); starting another" in serve.process.output()
     with httpx.Client(trust_env=False, timeout=10) as client:
         found = metrics(serve, client)
         assert found.value("faultfinder_serve_worker_restarts_total") == 1
-        wait_until(lambda: metrics(serve, client).value("faultfinder_serve_workers") == 2,
-                   what="the gauge to count both workers")
-        answer = client.get(serve.url("/probe"),
-                            params={"target": app_server.url("/ok"), "module": "http_2xx"})
+        wait_until(
+            lambda: metrics(serve, client).value("faultfinder_serve_workers") == 2,
+            what="the gauge to count both workers",
+        )
+        answer = client.get(
+            serve.url("/probe"), params={"target": app_server.url("/ok"), "module": "http_2xx"}
+        )
     assert "probe_success 1.0" in answer.text
 
 
 def test_metrics_and_status_tell_the_whole_truth_from_any_worker(
     serve_process: Callable[..., Served], app_server: AppServer, write_stack: StackWriter
 ) -> None:
-    stack = write_stack({"app": {"url": app_server.url("/ok")}},
-                        defaults={"timeout": "1s", "interval": "100ms"})
+    stack = write_stack(
+        {"app": {"url": app_server.url("/ok")}}, defaults={"timeout": "1s", "interval": "100ms"}
+    )
     serve = serve_process(stack, "--workers", "2", "--no-alerts", "--no-history")
     wait_until(lambda: len(workers_of(serve)) == 2, what="two workers")
     probes: list[float] = []
@@ -87,14 +93,20 @@ def test_metrics_and_status_tell_the_whole_truth_from_any_worker(
         for _ in range(40):
             # a new connection each time, so the kernel hands them to either worker
             client.headers["Connection"] = "close"
-            client.get(serve.url("/probe"), params={"target": f"127.0.0.1:{app_server.port}",
-                                                    "module": "tcp_connect"})
+            client.get(
+                serve.url("/probe"),
+                params={"target": f"127.0.0.1:{app_server.port}", "module": "tcp_connect"},
+            )
             sent += 1
             found = metrics(serve, client)
-            probes.append(found.value("faultfinder_component_probes_total", component="app",
-                                      result="success"))
-            answered.append(found.value("faultfinder_probe_requests_total",
-                                        module="tcp_connect", result="success"))
+            probes.append(
+                found.value("faultfinder_component_probes_total", component="app", result="success")
+            )
+            answered.append(
+                found.value(
+                    "faultfinder_probe_requests_total", module="tcp_connect", result="success"
+                )
+            )
             status = client.get(serve.url("/api/status")).json()
             assert status["schema"] == "faultfinder.status/v1"
             assert [c["name"] for c in status["components"]] == ["app"]
@@ -115,14 +127,19 @@ def test_the_monitor_runs_once_not_once_per_worker(
 ) -> None:
     """The history holds the owner's probes only: a monitor in each worker too would write
     three times as many checks as /metrics counts."""
-    stack = write_stack({"app": {"url": f"tcp://127.0.0.1:{app_server.port}"}},
-                        defaults={"timeout": "1s", "interval": "100ms"})
+    stack = write_stack(
+        {"app": {"url": f"tcp://127.0.0.1:{app_server.port}"}},
+        defaults={"timeout": "1s", "interval": "100ms"},
+    )
     serve = serve_process(stack, "--workers", "2", "--no-alerts", "--agent", "only-one")
     wait_until(lambda: len(workers_of(serve)) == 2, what="two workers")
     with httpx.Client(trust_env=False, timeout=10) as client:
+
         def probes() -> float:
-            return metrics(serve, client).value("faultfinder_component_probes_total",
-                                                component="app", result="success")
+            return metrics(serve, client).value(
+                "faultfinder_component_probes_total", component="app", result="success"
+            )
+
         wait_until(lambda: probes() >= 20, what="twenty probes")
         seen = probes()
     serve.process.signal(signal.SIGTERM)
@@ -137,8 +154,10 @@ def test_the_monitor_runs_once_not_once_per_worker(
 def test_sigterm_stops_every_worker_within_a_second(
     serve_process: Callable[..., Served], app_server: AppServer, write_stack: StackWriter
 ) -> None:
-    stack = write_stack({"app": {"url": f"tcp://127.0.0.1:{app_server.port}"}},
-                        defaults={"timeout": "1s", "interval": "100ms"})
+    stack = write_stack(
+        {"app": {"url": f"tcp://127.0.0.1:{app_server.port}"}},
+        defaults={"timeout": "1s", "interval": "100ms"},
+    )
     serve = serve_process(stack, "--workers", "2", "--no-alerts")
     wait_until(lambda: len(workers_of(serve)) == 2, what="two workers")
     workers = workers_of(serve)

@@ -32,8 +32,13 @@ from tests.servers.common import StackWriter
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "story"
 # lb, backend, docs, postgres, redis: the on-call engineer's five from the issue.
-KINDS = {"lb": "http", "backend": "http", "docs": "http", "postgres": "postgresql",
-         "redis": "redis"}
+KINDS = {
+    "lb": "http",
+    "backend": "http",
+    "docs": "http",
+    "postgres": "postgresql",
+    "redis": "redis",
+}
 
 
 def closed_port(host: str = "127.0.0.1") -> int:
@@ -70,8 +75,9 @@ def diagnose(components: dict[str, str]) -> Diagnosis:
 def golden(case: str, diagnosis: Diagnosis) -> str:
     rendered = text(Story.of(diagnosis))
     ports: dict[str, str] = {}
-    rendered = re.sub(r":(\d{4,5})\b",
-                      lambda m: ":" + ports.setdefault(m[1], f"PORT{len(ports) + 1}"), rendered)
+    rendered = re.sub(
+        r":(\d{4,5})\b", lambda m: ":" + ports.setdefault(m[1], f"PORT{len(ports) + 1}"), rendered
+    )
     path = GOLDEN / f"{case}.txt"
     if os.environ.get("FAULTFINDER_UPDATE_GOLDEN"):
         path.write_text(rendered, encoding="utf-8")
@@ -81,17 +87,22 @@ def golden(case: str, diagnosis: Diagnosis) -> str:
 
 
 def test_a_single_fault(live_port: int) -> None:
-    diagnosis = diagnose({"redis": url("redis", "127.0.0.1", closed_port()),
-                          "ok": f"tcp://127.0.0.1:{live_port}"})
+    diagnosis = diagnose(
+        {"redis": url("redis", "127.0.0.1", closed_port()), "ok": f"tcp://127.0.0.1:{live_port}"}
+    )
     rendered = golden("single", diagnosis)
     assert rendered.startswith("redis: nothing listens at that address and port (connect to")
 
 
 def test_two_independent_faults(live_port: int) -> None:
     # Linux routes all of 127.0.0.0/8 to the loopback device: 127.0.0.2 is another host here.
-    diagnosis = diagnose({"postgres": url("postgres", "127.0.0.1", closed_port()),
-                          "redis": url("redis", "127.0.0.2", closed_port("127.0.0.2")),
-                          "ok": f"tcp://127.0.0.1:{live_port}"})
+    diagnosis = diagnose(
+        {
+            "postgres": url("postgres", "127.0.0.1", closed_port()),
+            "redis": url("redis", "127.0.0.2", closed_port("127.0.0.2")),
+            "ok": f"tcp://127.0.0.1:{live_port}",
+        }
+    )
     rendered = golden("two-independent", diagnosis)
     assert [group.members for group in diagnosis.groups] == [("postgres",), ("redis",)]
     assert rendered.startswith("2 independent causes: postgres: nothing listens")
@@ -129,11 +140,11 @@ def test_the_hand_off_tells_a_shared_cause_once(live_port: int) -> None:
     stack = parse_stack("\n".join(lines) + "\n", "story.yaml", {})
     document = diagnosis_document(eventloop.run(run_diagnosis(stack)))
     handoff = render_handoff(stack, document)
-    causes = handoff[handoff.index("## Root causes"):handoff.index("## Why")]
+    causes = handoff[handoff.index("## Root causes") : handoff.index("## Why")]
     assert causes.count("### ") == 1
     assert "### 1. 5 components on 127.0.0.1 refuse connections: lb, backend" in causes
     assert causes.count("Remediation:") == 1
-    actions = handoff[handoff.index("## Action items"):handoff.index("## Success criteria")]
+    actions = handoff[handoff.index("## Action items") : handoff.index("## Success criteria")]
     assert actions.count("- [ ] ") == 1
     assert "**lb, backend, docs, postgres, redis** (`tcp.refused` on 127.0.0.1)" in actions
 
@@ -147,21 +158,40 @@ def test_validation_reports_name_a_shared_cause_once(
     components["ok"] = {"url": f"tcp://127.0.0.1:{live_port}"}
     stack = write_stack(components, validation={"interval": "20ms", "repetitions": 2})
     markdown, junit = tmp_path / "validation.md", tmp_path / "validation.xml"
-    result = run_cli("validate", str(stack), "--report", "markdown", "--out", str(markdown),
-                     "--report", "junit", "--out", str(junit))
+    result = run_cli(
+        "validate",
+        str(stack),
+        "--report",
+        "markdown",
+        "--out",
+        str(markdown),
+        "--report",
+        "junit",
+        "--out",
+        str(junit),
+    )
     assert result.status == 1, result.err
     text = markdown.read_text()
-    section = text[text.index("## Causes"):text.index("## Categories")]
+    section = text[text.index("## Causes") : text.index("## Categories")]
     assert section.count("### ") == 1
-    assert ("### 1. 5 components on 127.0.0.1 refuse connections: lb, backend, docs, postgres, "
-            "redis — tcp.refused, owner infrastructure, confidence 0.90 (in 2 of 2 "
-            "repetitions)") in section
+    assert (
+        "### 1. 5 components on 127.0.0.1 refuse connections: lb, backend, docs, postgres, "
+        "redis — tcp.refused, owner infrastructure, confidence 0.90 (in 2 of 2 "
+        "repetitions)"
+    ) in section
     assert section.count("Remediation:") == 1
     cases = ElementTree.parse(junit).getroot().findall("testsuite/testcase")
-    failures = [case.find("failure") for case in cases
-                if not (case.get("classname") or "").endswith(".criteria")]
+    failures = [
+        case.find("failure")
+        for case in cases
+        if not (case.get("classname") or "").endswith(".criteria")
+    ]
     failures = [failure for failure in failures if failure is not None]
     assert len(failures) == 10  # five components, two repetitions (criteria are apart)
-    assert all((failure.text or "").endswith(
-        "shared cause: 5 components on 127.0.0.1 refuse connections: lb, backend, docs, "
-        "postgres, redis") for failure in failures)
+    assert all(
+        (failure.text or "").endswith(
+            "shared cause: 5 components on 127.0.0.1 refuse connections: lb, backend, docs, "
+            "postgres, redis"
+        )
+        for failure in failures
+    )

@@ -29,7 +29,8 @@ def test_tcp_healthy_against_a_listener(silent_server, write_stack, run_cli):
     port = result.component("port")
     assert port["status"] == "healthy"
     assert [(phase["layer"], phase["ok"]) for phase in port["phases"]] == [
-        ("dns", True), ("tcp", True)
+        ("dns", True),
+        ("tcp", True),
     ]
 
 
@@ -60,8 +61,7 @@ async def test_reset_during_set_up_is_tcp_reset(reset_server, scheme):
 )
 async def test_silent_server_is_protocol_timeout_within_the_deadline(silent_server, scheme, code):
     started = time.monotonic()
-    result = await probe(f"{scheme}://user:password@127.0.0.1:{silent_server.port}/0",
-                         timeout="1s")
+    result = await probe(f"{scheme}://user:password@127.0.0.1:{silent_server.port}/0", timeout="1s")
     elapsed = time.monotonic() - started
 
     assert result.code == code, result

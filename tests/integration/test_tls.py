@@ -118,8 +118,9 @@ def test_certificate_outside_its_validity_is_expired(
     days_left = component["certificate"]["days_left"]
     assert days_left < 0 if kind == "expired" else days_left > 0
     detail = component["phases"][-1]["detail"]
-    assert detail == ("certificate has expired" if kind == "expired"
-                      else "certificate is not yet valid")
+    assert detail == (
+        "certificate has expired" if kind == "expired" else "certificate is not yet valid"
+    )
 
 
 def test_certificate_for_another_name_is_a_hostname_mismatch(
@@ -189,8 +190,11 @@ def test_unverifiable_chain_is_untrusted(
     component = assert_fault(result, "edge", "tls.untrusted", "infrastructure")
     assert_presented(component, [NAME])
     detail = component["phases"][-1]["detail"]
-    assert detail == ("self-signed certificate" if kind == "self_signed"
-                      else "unable to get local issuer certificate")
+    assert detail == (
+        "self-signed certificate"
+        if kind == "self_signed"
+        else "unable to get local issuer certificate"
+    )
 
 
 def test_intermediate_served_with_the_leaf_is_trusted(
@@ -248,18 +252,35 @@ def test_peer_closing_during_the_handshake_fails_it(
     )
 
 
-@pytest.mark.parametrize(("kind", "protocols", "ciphers", "detail"), [
-    # TLS 1.0 only (at security level 0, so OpenSSL 3 lets nginx offer it): the client's
-    # default context starts at TLS 1.2.
-    ("valid", "TLSv1", "DEFAULT:@SECLEVEL=0",
-     "no TLS version both sides allow (protocol version alert)"),
-    # TLS 1.2 with RSA key exchange only: the client's default ciphers all need (EC)DHE.
-    ("rsa", "TLSv1.2", "AES128-GCM-SHA256",
-     "no cipher both sides allow (handshake failure alert)"),
-])
+@pytest.mark.parametrize(
+    ("kind", "protocols", "ciphers", "detail"),
+    [
+        # TLS 1.0 only (at security level 0, so OpenSSL 3 lets nginx offer it): the client's
+        # default context starts at TLS 1.2.
+        (
+            "valid",
+            "TLSv1",
+            "DEFAULT:@SECLEVEL=0",
+            "no TLS version both sides allow (protocol version alert)",
+        ),
+        # TLS 1.2 with RSA key exchange only: the client's default ciphers all need (EC)DHE.
+        (
+            "rsa",
+            "TLSv1.2",
+            "AES128-GCM-SHA256",
+            "no cipher both sides allow (handshake failure alert)",
+        ),
+    ],
+)
 def test_protocol_or_cipher_the_client_refuses_fails_the_handshake(
-    diagnose: Any, trust: Any, tls_server: Any, certificates: Certificates,
-    kind: str, protocols: str, ciphers: str, detail: str,
+    diagnose: Any,
+    trust: Any,
+    tls_server: Any,
+    certificates: Certificates,
+    kind: str,
+    protocols: str,
+    ciphers: str,
+    detail: str,
 ) -> None:
     server = tls_server(getattr(certificates, kind), protocols=protocols, ciphers=ciphers)
 
@@ -283,7 +304,9 @@ def test_expiring_soon_is_a_warning(
     assert document["root_causes"] == []
     component = result.component("edge")
     assert (component["status"], component["code"], component["warning"]) == (
-        "degraded", None, "tls.expiring_soon",
+        "degraded",
+        None,
+        "tls.expiring_soon",
     )
     assert all(phase["ok"] for phase in component["phases"])
     assert component["certificate"]["days_left"] == pytest.approx(EXPIRING_DAYS, abs=0.2)
@@ -338,14 +361,22 @@ def test_https_healthy(
     assert component["certificate"]["names"] == [NAME]
 
 
-@pytest.mark.parametrize(("kind", "code", "owner"), [
-    ("expired", "tls.expired", "infrastructure"),
-    ("mismatch", "tls.hostname_mismatch", "configuration"),
-    ("self_signed", "tls.untrusted", "infrastructure"),
-])
+@pytest.mark.parametrize(
+    ("kind", "code", "owner"),
+    [
+        ("expired", "tls.expired", "infrastructure"),
+        ("mismatch", "tls.hostname_mismatch", "configuration"),
+        ("self_signed", "tls.untrusted", "infrastructure"),
+    ],
+)
 def test_https_certificate_fault_stops_before_http(
-    diagnose: Any, trust: Any, tls_server: Any, certificates: Certificates,
-    kind: str, code: str, owner: str,
+    diagnose: Any,
+    trust: Any,
+    tls_server: Any,
+    certificates: Certificates,
+    kind: str,
+    code: str,
+    owner: str,
 ) -> None:
     server = tls_server(getattr(certificates, kind))
 
@@ -371,26 +402,39 @@ def test_https_expiring_soon_warns_after_a_good_response(
 
 
 def test_wss_healthy(
-    diagnose: Any, trust: Any, tls_server: Any, certificates: Certificates,
+    diagnose: Any,
+    trust: Any,
+    tls_server: Any,
+    certificates: Certificates,
     app_server: AppServer,
 ) -> None:
     server = tls_server(certificates.valid, upstream=app_server.port)
 
-    result = diagnose(ws={
-        "url": server.url("/ws", scheme="wss"), "tls": trust(),
-        "send": "ping", "expect": {"message": "ping"},
-    })
+    result = diagnose(
+        ws={
+            "url": server.url("/ws", scheme="wss"),
+            "tls": trust(),
+            "send": "ping",
+            "expect": {"message": "ping"},
+        }
+    )
 
     assert result.status == 0, result.out
     component = result.component("ws")
     assert layers(component) == [
-        ("dns", True), ("tcp", True), ("tls", True), ("websocket", True),
+        ("dns", True),
+        ("tcp", True),
+        ("tls", True),
+        ("websocket", True),
     ]
     assert component["certificate"]["names"] == [NAME]
 
 
 def test_wss_expired(
-    diagnose: Any, trust: Any, tls_server: Any, certificates: Certificates,
+    diagnose: Any,
+    trust: Any,
+    tls_server: Any,
+    certificates: Certificates,
     app_server: AppServer,
 ) -> None:
     server = tls_server(certificates.expired, upstream=app_server.port)

@@ -39,8 +39,11 @@ def http_socket(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The tests' HTTP app, served by uvicorn on a Unix socket."""
     directory = tmp_path_factory.mktemp("http-socket")
     path = directory / "app.sock"
-    process = Process([sys.executable, "-m", "tests.servers.app", str(path)],
-                      log=directory / "uvicorn.log", env={"PYTHONPATH": str(REPOSITORY)})
+    process = Process(
+        [sys.executable, "-m", "tests.servers.app", str(path)],
+        log=directory / "uvicorn.log",
+        env={"PYTHONPATH": str(REPOSITORY)},
+    )
     try:
         wait_until(path.is_socket, what="uvicorn on its Unix socket")
         yield path
@@ -55,10 +58,14 @@ def layers(result: CliResult, name: str) -> list[str]:
 def test_postgresql_through_its_socket_directory(diagnose: Any, postgres_server: Any) -> None:
     directory = postgres_server.sockets
     result = diagnose(
-        query={"url": f"postgresql://{ROLE}:{PASSWORD}@/app?host={directory}"
-                      f"&port={postgres_server.port}"},
-        encoded={"url": f"postgresql://{ROLE}:{PASSWORD}@{quote(str(directory), safe='')}:"
-                        f"{postgres_server.port}/app"},
+        query={
+            "url": f"postgresql://{ROLE}:{PASSWORD}@/app?host={directory}"
+            f"&port={postgres_server.port}"
+        },
+        encoded={
+            "url": f"postgresql://{ROLE}:{PASSWORD}@{quote(str(directory), safe='')}:"
+            f"{postgres_server.port}/app"
+        },
     )
     assert result.status == 0, result.out
     assert layers(result, "query") == ["socket", "postgres"]
@@ -70,7 +77,10 @@ def test_a_missing_cloud_sql_socket_names_the_connection_setting(diagnose: Any) 
 
     [cause] = result.json()["root_causes"]
     assert (cause["code"], cause["owner"], cause["layer"]) == (
-        "socket.missing", "configuration", "socket")
+        "socket.missing",
+        "configuration",
+        "socket",
+    )
     evidence = " ".join(cause["evidence"])
     assert "/cloudsql/shop-prod:europe-west1:db/.s.PGSQL.5432" in evidence
     assert "--add-cloudsql-instances" in evidence
@@ -122,7 +132,9 @@ def test_a_socket_this_user_may_not_open(http_socket: Path) -> None:
         stack.chmod(0o644)
 
         result = run_cli_process(
-            "diagnose", str(stack), "--json",
+            "diagnose",
+            str(stack),
+            "--json",
             prefix=("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"),
         )
 

@@ -36,15 +36,21 @@ from tests.servers.tls import NAME, Certificates
 Run = Callable[..., CliResult]
 FAST = {"interval": "20ms"}
 PASSING = json.dumps({"status": "pass", "checks": {"redis:connection": [{"status": "pass"}]}})
-FAILING = json.dumps({
-    "status": "fail",
-    "checks": {"redis:connection": [{
-        "componentType": "datastore",
+FAILING = json.dumps(
+    {
         "status": "fail",
-        "output": "Error -3 connecting to redis.internal:6379. Temporary failure in name "
-                  "resolution.",
-    }]},
-})
+        "checks": {
+            "redis:connection": [
+                {
+                    "componentType": "datastore",
+                    "status": "fail",
+                    "output": "Error -3 connecting to redis.internal:6379. Temporary failure in name "
+                    "resolution.",
+                }
+            ]
+        },
+    }
+)
 
 
 class TinyHttp:
@@ -98,9 +104,11 @@ class TinyHttp:
                         break
                     request += chunk
                 body = self.body.encode()
-                head = (f"HTTP/1.1 {self.status} {'OK' if self.status < 400 else 'Failing'}\r\n"
-                        "Content-Type: application/health+json\r\n"
-                        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n")
+                head = (
+                    f"HTTP/1.1 {self.status} {'OK' if self.status < 400 else 'Failing'}\r\n"
+                    "Content-Type: application/health+json\r\n"
+                    f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+                )
                 try:
                     connection.sendall(head.encode() + body)
                 except OSError:
@@ -151,8 +159,12 @@ def test_a_broken_critical_category_fails_the_run_even_at_a_90_percent_pass_rate
     db = component_of(document, "db")
     assert [f["code"] for f in db["failures"]] == ["tcp.refused"]
     assert db["failures"][0]["root_causes"] == [
-        {"component": "db", "code": "tcp.refused", "owner": "infrastructure",
-         "vantage": "faultfinder"},
+        {
+            "component": "db",
+            "code": "tcp.refused",
+            "owner": "infrastructure",
+            "vantage": "faultfinder",
+        },
     ]
     if critical:
         assert result.status == 1
@@ -208,8 +220,10 @@ def test_latency_bounds_on_p95_and_max(
     validation = {
         **FAST,
         "repetitions": 3,
-        "components": {"fast": {"p95_ms": 2000, "max_ms": 2000},
-                       "slow": {"p95_ms": 100, "max_ms": 150}},
+        "components": {
+            "fast": {"p95_ms": 2000, "max_ms": 2000},
+            "slow": {"p95_ms": 100, "max_ms": 150},
+        },
     }
     result = run_cli("validate", str(write_stack(components, validation=validation)), "--json")
 
@@ -262,8 +276,14 @@ def test_junit_report_file_parses_with_a_testcase_per_check_and_criterion(
     }
     validation = {**FAST, "repetitions": 2, "log_absent": ["redis.oom"]}
     junit = tmp_path / "validation.xml"
-    result = run_cli("validate", str(write_stack(components, validation=validation)),
-                     "--report", "junit", "--out", str(junit))
+    result = run_cli(
+        "validate",
+        str(write_stack(components, validation=validation)),
+        "--report",
+        "junit",
+        "--out",
+        str(junit),
+    )
 
     assert result.status == 1
     root = ElementTree.parse(junit).getroot()
@@ -300,8 +320,13 @@ def test_incident_handoff_names_the_owner_and_criteria_and_its_command_checks_th
     # The app says Redis fails to resolve; faultfinder reaches that same Redis fine.
     backend = tiny_http(503, FAILING)
     components = {
-        "backend": {"url": backend.url("/health/infrastructure"), "health": True,
-                    "depends_on": ["redis"], "critical": True, "category": "api"},
+        "backend": {
+            "url": backend.url("/health/infrastructure"),
+            "health": True,
+            "depends_on": ["redis"],
+            "critical": True,
+            "category": "api",
+        },
         "redis": {"url": redis_server.url()},
     }
     stack = str(write_stack(components, validation=FAST))
@@ -309,26 +334,31 @@ def test_incident_handoff_names_the_owner_and_criteria_and_its_command_checks_th
     assert diagnosis.status == 1
     (tmp_path / "diagnosis.json").write_text(diagnosis.out)
     handoff = tmp_path / "handoff.md"
-    written = run_cli("report", stack, "--diagnosis", str(tmp_path / "diagnosis.json"),
-                      "--out", str(handoff))
+    written = run_cli(
+        "report", stack, "--diagnosis", str(tmp_path / "diagnosis.json"), "--out", str(handoff)
+    )
     assert written.status == 0, written.err
     text = handoff.read_text()
 
     assert "- **Owner:** infrastructure" in text
-    assert ("### 1. redis: the resolver is unreachable or answered SERVFAIL or timed out "
-            "(EAI_AGAIN, error -3) (seen from backend) — dns.temporary_failure, owner "
-            "infrastructure") in text
+    assert (
+        "### 1. redis: the resolver is unreachable or answered SERVFAIL or timed out "
+        "(EAI_AGAIN, error -3) (seen from backend) — dns.temporary_failure, owner "
+        "infrastructure"
+    ) in text
     assert "Error -3 connecting to redis.internal:6379. Temporary failure" in text
-    actions = text[text.index("## Action items by owner"):text.index("## Success criteria")]
+    actions = text[text.index("## Action items by owner") : text.index("## Success criteria")]
     assert re.findall(r"^### (.+)$", actions, re.MULTILINE) == ["Infrastructure"]
     assert "**redis** (`dns.temporary_failure`, seen from backend)" in actions
-    criteria = text[text.index("## Success criteria"):text.index("## Sign-off")]
+    criteria = text[text.index("## Success criteria") : text.index("## Sign-off")]
     assert "- [ ] redis reachable from backend: 20 consecutive passes, p95 ≤ 50 ms" in criteria
     assert "- [ ] backend passes again (it failed as a symptom of redis)" in criteria
     assert "- [ ] every check in the critical categories passes: api" in criteria
     (command,) = re.findall(r"```sh\n(.+)\n```", criteria)
-    assert command == (f"faultfinder validate {stack} --component redis:consecutive=20,p95_ms=50 "
-                       "--component backend:consecutive=20")
+    assert command == (
+        f"faultfinder validate {stack} --component redis:consecutive=20,p95_ms=50 "
+        "--component backend:consecutive=20"
+    )
 
     # The exact command, still broken: redis fails every check, as seen from the backend.
     arguments = shlex.split(command)[1:]
@@ -346,8 +376,9 @@ def test_incident_handoff_names_the_owner_and_criteria_and_its_command_checks_th
     # The fix lands; the same command passes its criteria and is signed off.
     backend.status, backend.body = 200, PASSING
     saved = tmp_path / "validation.json"
-    fixed = run_cli(*arguments, "--json", "--sign-off", "Dana Ops",
-                    "--report", "json", "--out", str(saved))
+    fixed = run_cli(
+        *arguments, "--json", "--sign-off", "Dana Ops", "--report", "json", "--out", str(saved)
+    )
     document = json.loads(saved.read_text())
     assert document == fixed.json()
     results = {key: c["result"] for key, c in criteria_of(document).items()}
@@ -356,13 +387,16 @@ def test_incident_handoff_names_the_owner_and_criteria_and_its_command_checks_th
     assert fixed.status == (0 if latency == "pass" else 1)
     assert document["sign_off"]["by"] == "Dana Ops"
 
-    final = run_cli("report", stack, "--diagnosis", str(tmp_path / "diagnosis.json"),
-                    "--validation", str(saved))
+    final = run_cli(
+        "report", stack, "--diagnosis", str(tmp_path / "diagnosis.json"), "--validation", str(saved)
+    )
     assert final.status == 0
-    sign_off = final.out[final.out.index("## Sign-off"):]
+    sign_off = final.out[final.out.index("## Sign-off") :]
     assert "| signed off by | Dana Ops |" in sign_off
-    assert "| consecutive | `redis` | ≥ 20 passes in a row | longest run 20 of 20 | **PASS** |" \
+    assert (
+        "| consecutive | `redis` | ≥ 20 passes in a row | longest run 20 of 20 | **PASS** |"
         in sign_off
+    )
 
 
 def test_secrets_never_reach_any_report(
@@ -382,21 +416,30 @@ def test_secrets_never_reach_any_report(
     port = app_server.port
     components = {
         # The echo route answers 500 with the request's headers: the secrets, in the evidence.
-        "api": {"url": app_server.url("/echo?status=500"),
-                "headers": {"Authorization": "Bearer ${API_TOKEN}"}},
+        "api": {
+            "url": app_server.url("/echo?status=500"),
+            "headers": {"Authorization": "Bearer ${API_TOKEN}"},
+        },
         "portal": {"url": f"http://admin:${{PORTAL_PASSWORD}}@127.0.0.1:{port}/echo?status=500"},
         "cache": {"url": f"redis://:{url_password}@127.0.0.1:{redis_server.port}/0"},
     }
     stack = str(write_stack(components, validation={**FAST, "repetitions": 2}))
     reports = {kind: tmp_path / f"validation.{kind}" for kind in ("json", "junit", "markdown")}
-    options = [part for kind, path in reports.items() for part in ("--report", kind, "--out",
-                                                                   str(path))]
+    options = [
+        part for kind, path in reports.items() for part in ("--report", kind, "--out", str(path))
+    ]
     validated = run_cli("validate", stack, "--sign-off", "Dana Ops", *options)
     as_json = run_cli("validate", stack, "--json")
     diagnosis = run_cli("diagnose", stack, "--json")
     (tmp_path / "diagnosis.json").write_text(diagnosis.out)
-    handoff = run_cli("report", stack, "--diagnosis", str(tmp_path / "diagnosis.json"),
-                      "--validation", str(reports["json"]))
+    handoff = run_cli(
+        "report",
+        stack,
+        "--diagnosis",
+        str(tmp_path / "diagnosis.json"),
+        "--validation",
+        str(reports["json"]),
+    )
     fresh = run_cli("report", stack)
 
     document = as_json.json()
@@ -422,8 +465,9 @@ def test_repetitions_run_concurrently_across_components(
     write_stack: StackWriter, app_server: AppServer
 ) -> None:
     # Cheap probes, a long interval: one component after another would take 20 × 1.2 s.
-    components = {f"port{index:02}": {"url": f"tcp://127.0.0.1:{app_server.port}"}
-                  for index in range(20)}
+    components = {
+        f"port{index:02}": {"url": f"tcp://127.0.0.1:{app_server.port}"} for index in range(20)
+    }
     validation = {"repetitions": 4, "interval": "400ms"}
     stack = load_stack(write_stack(components, validation=validation))
 
@@ -433,8 +477,10 @@ def test_repetitions_run_concurrently_across_components(
     # Concurrency shows in the order of the starts, not in how long the run took (which a busy
     # machine decides): one component after another, its repetition 2 would start before the
     # next component's repetition 1.
-    starts = {r: sorted(c.offset_ms for c in validation_run.checks if c.repetition == r)
-              for r in range(1, 5)}
+    starts = {
+        r: sorted(c.offset_ms for c in validation_run.checks if c.repetition == r)
+        for r in range(1, 5)
+    }
     for repetition, offsets in starts.items():
         assert offsets[0] >= (repetition - 1) * 400 - 1  # never early
         if repetition < 4:  # every component's repetition N starts before anyone's N + 1
@@ -516,8 +562,12 @@ def terminal_stdout() -> Iterator[bytearray]:
 def test_progress_shows_on_a_terminal_and_never_in_json(
     write_stack: StackWriter, app_server: AppServer
 ) -> None:
-    stack = str(write_stack({"web": {"url": app_server.url("/slow?seconds=0.1")}},
-                            validation={"repetitions": 4, "interval": "100ms"}))
+    stack = str(
+        write_stack(
+            {"web": {"url": app_server.url("/slow?seconds=0.1")}},
+            validation={"repetitions": 4, "interval": "100ms"},
+        )
+    )
     with terminal_stdout() as shown:
         assert main(["validate", stack]) == 0
     assert b"validating" in shown  # the progress bar, drawn while it ran

@@ -26,16 +26,28 @@ pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="network namespa
 
 def start_agent(namespace: Namespace, stack: Path, name: str, address: str) -> tuple[Process, str]:
     port = free_port()
-    process = namespace.start(sys.executable, "-m", "faultfinder", "serve", str(stack),
-                              "--agent", name, "--listen", f"{address}:{port}",
-                              "--no-history", "--no-alerts", label=f"agent-{name}")
+    process = namespace.start(
+        sys.executable,
+        "-m",
+        "faultfinder",
+        "serve",
+        str(stack),
+        "--agent",
+        name,
+        "--listen",
+        f"{address}:{port}",
+        "--no-history",
+        "--no-alerts",
+        label=f"agent-{name}",
+    )
     namespace.wait_for_port(port, address)
     return process, f"{address}:{port}"
 
 
 def diagnose(stack: Path, prometheus: Prometheus, *args: str) -> tuple[int, dict[str, Any]]:
-    result = run_cli_process("diagnose", str(stack), "--json", "--prometheus", prometheus.url(),
-                             *args)
+    result = run_cli_process(
+        "diagnose", str(stack), "--json", "--prometheus", prometheus.url(), *args
+    )
     assert result.status in (0, 1), result.err
     return result.status, result.json()
 
@@ -55,27 +67,41 @@ def test_a_fault_seen_from_one_agent_is_that_agents_path(
         # Each namespace names api through its hosts file; only office's names cache, and vpc's
         # lookups of it go to its resolver, which is dead.
         (office.etc / "hosts").write_text(
-            DEFAULT_HOSTS + f"{office_outside} api.internal cache.internal\n")
+            DEFAULT_HOSTS + f"{office_outside} api.internal cache.internal\n"
+        )
         (vpc.etc / "hosts").write_text(DEFAULT_HOSTS + f"{vpc_outside} api.internal\n")
         stack = write_stack(
-            {"api": {"url": f"http://api.internal:{port}/"},
-             "cache": {"url": f"tcp://cache.internal:{port}"}},
-            defaults={"timeout": "1s", "interval": "250ms", "failure_threshold": 1,
-                      "success_threshold": 1},
+            {
+                "api": {"url": f"http://api.internal:{port}/"},
+                "cache": {"url": f"tcp://cache.internal:{port}"},
+            },
+            defaults={
+                "timeout": "1s",
+                "interval": "250ms",
+                "failure_threshold": 1,
+                "success_threshold": 1,
+            },
         )
         # Another stack in the same Prometheus, with a component of the same name that fails:
         # its agent says so (faultfinder_agent_info{stack="other"}) and is left out.
-        other = write_stack({"cache": {"url": f"tcp://cache.internal:{free_port()}"}},
-                            name="other", defaults={"interval": "250ms"})
+        other = write_stack(
+            {"cache": {"url": f"tcp://cache.internal:{free_port()}"}},
+            name="other",
+            defaults={"interval": "250ms"},
+        )
         _, office_address = start_agent(office, stack, "office", office_inside)
         vpc_agent, vpc_address = start_agent(vpc, stack, "vpc", vpc_inside)
         _, other_address = start_agent(office, other, "office-other", office_inside)
-        prometheus = prometheus_server([
-            {"job_name": "faultfinder", "static_configs": [
-                {"targets": [office_address, vpc_address, other_address]}]},
-        ])
+        prometheus = prometheus_server(
+            [
+                {
+                    "job_name": "faultfinder",
+                    "static_configs": [{"targets": [office_address, vpc_address, other_address]}],
+                },
+            ]
+        )
         prometheus.wait_for('count(faultfinder_component_fault_info{component="cache"}) == 2')
-        prometheus.wait_for('count(faultfinder_probe_timestamp_seconds) == 5')
+        prometheus.wait_for("count(faultfinder_probe_timestamp_seconds) == 5")
 
         status, document = diagnose(stack, prometheus, "--staleness", "30s")
         assert status == 1
@@ -94,7 +120,9 @@ def test_a_fault_seen_from_one_agent_is_that_agents_path(
         assert api == {"office": "healthy", "vpc": "healthy"}
         assert components["api"]["status"] == "healthy"
         assert [(a["name"], a["stale"]) for a in document["agents"]] == [
-            ("office", False), ("vpc", False)]
+            ("office", False),
+            ("vpc", False),
+        ]
         # the hand-off document cites the vantage points
         saved = tmp_path / "diagnosis.json"
         saved.write_text(json.dumps(document))
@@ -112,7 +140,9 @@ def test_a_fault_seen_from_one_agent_is_that_agents_path(
         status, document = diagnose(stack, prometheus, "--staleness", "30s")
         assert status == 0
         assert [(a["name"], a["stale"]) for a in document["agents"]] == [
-            ("office", False), ("vpc", True)]
+            ("office", False),
+            ("vpc", True),
+        ]
         assert document["root_causes"] == []
         assert any("agent vpc has not probed" in note for note in document["notes"])
         assert {v["agent"] for c in document["components"] for v in c["vantages"]} == {"office"}

@@ -56,7 +56,9 @@ def test_upgrade_succeeds(diagnose: Any, ws_url: Any) -> None:
     assert component["code"] is None
     assert component["http_status"] == 101
     assert websocket_phase(result, "ws") == {
-        **websocket_phase(result, "ws"), "ok": True, "detail": "101 Switching Protocols",
+        **websocket_phase(result, "ws"),
+        "ok": True,
+        "detail": "101 Switching Protocols",
     }
 
 
@@ -100,9 +102,7 @@ def test_drop_without_close_frame(diagnose: Any, ws_url: Any) -> None:
     assert websocket_phase(result, "ws")["detail"] == "closed 1006 (no close frame)"
 
 
-def test_upgrade_through_nginx_to_a_dead_upstream(
-    diagnose: Any, nginx_proxy: NginxFactory
-) -> None:
+def test_upgrade_through_nginx_to_a_dead_upstream(diagnose: Any, nginx_proxy: NginxFactory) -> None:
     nginx = nginx_proxy(free_port())
 
     result = diagnose(ws={"url": nginx.url("/ws", "ws")})

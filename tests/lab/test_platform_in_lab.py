@@ -43,7 +43,10 @@ def test_a_service_that_exited_is_the_root_cause_the_platform_names(lab: Lab) ->
     # the lab's stack names the app `backend`, with `platform: app`: the platform's word joins
     (cause,) = document["root_causes"]
     assert (cause["component"], cause["code"], cause["vantage"]) == (
-        "backend", "platform.container_exited", "platform")
+        "backend",
+        "platform.container_exited",
+        "platform",
+    )
     assert any("Connection refused" in line for line in cause["evidence"])  # the probe's own
     lb = next(c for c in document["components"] if c["name"] == "lb")
     assert (lb["code"], lb["symptom_of"]) == ("dependency.failed", ["backend"])

@@ -19,9 +19,21 @@ pytestmark = [pytest.mark.netns, pytest.mark.xdist_group("lab")]
 
 def lab_validate(lab: Lab, out: Path) -> CliResult:
     return run_cli_process(
-        "validate", str(lab.paths.stack), "--json", "--repetitions", "3", "--interval", "200ms",
-        "--report", "junit", "--out", str(out / "validation.xml"),
-        "--report", "markdown", "--out", str(out / "validation.md"),
+        "validate",
+        str(lab.paths.stack),
+        "--json",
+        "--repetitions",
+        "3",
+        "--interval",
+        "200ms",
+        "--report",
+        "junit",
+        "--out",
+        str(out / "validation.xml"),
+        "--report",
+        "markdown",
+        "--out",
+        str(out / "validation.md"),
         prefix=tuple(lab.namespace_prefix),
     )
 
@@ -59,7 +71,10 @@ def test_handoff_for_the_incident_groups_actions_by_owner(lab: Lab, tmp_path: Pa
     lab.break_scenario("app-resolver-dead")
     try:
         result = run_cli_process(
-            "report", str(lab.paths.stack), "--out", str(handoff),
+            "report",
+            str(lab.paths.stack),
+            "--out",
+            str(handoff),
             prefix=tuple(lab.namespace_prefix),
         )
     finally:

@@ -48,8 +48,11 @@ def wait_for_port(port: int, host: str = "127.0.0.1", timeout: float = 15.0) -> 
 def require_binary(name: str) -> str:
     """The path of a server binary; a missing one fails loudly (CI installs them all)."""
     path = shutil.which(name) or next(
-        (str(p) for p in (Path("/usr/sbin") / name, Path("/usr/lib/postgresql/15/bin") / name)
-         if p.exists()),
+        (
+            str(p)
+            for p in (Path("/usr/sbin") / name, Path("/usr/lib/postgresql/15/bin") / name)
+            if p.exists()
+        ),
         None,
     )
     if path is None:
@@ -60,18 +63,33 @@ def require_binary(name: str) -> str:
 class Process:
     """A server process started by a fixture; ``stop`` is idempotent and kills the group."""
 
-    def __init__(self, argv: Sequence[str], *, log: Path, env: dict[str, str] | None = None,
-                 user: str | None = None) -> None:
+    def __init__(
+        self,
+        argv: Sequence[str],
+        *,
+        log: Path,
+        env: dict[str, str] | None = None,
+        user: str | None = None,
+    ) -> None:
         self.argv = list(argv)
         if user and os.geteuid() == 0:
             # setpriv execs in place (runuser would stay as a parent that stops with its child)
-            self.argv = ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups", "--",
-                         *self.argv]
+            self.argv = [
+                "setpriv",
+                f"--reuid={user}",
+                f"--regid={user}",
+                "--init-groups",
+                "--",
+                *self.argv,
+            ]
         self.log = log
         self._log_file = log.open("ab")
         self.popen = subprocess.Popen(
-            self.argv, stdout=self._log_file, stderr=subprocess.STDOUT,
-            env={**os.environ, **(env or {})}, start_new_session=True,
+            self.argv,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,
         )
 
     @property

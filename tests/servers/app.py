@@ -227,8 +227,11 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     """One app per test session (per xdist worker); routes never change state."""
     port = free_port()
     log = tmp_path_factory.mktemp("app") / "uvicorn.log"
-    process = Process([sys.executable, "-m", "tests.servers.app", str(port)], log=log,
-                      env={"PYTHONPATH": str(REPOSITORY)})
+    process = Process(
+        [sys.executable, "-m", "tests.servers.app", str(port)],
+        log=log,
+        env={"PYTHONPATH": str(REPOSITORY)},
+    )
     try:
         wait_for_port(port)
         yield AppServer(port, process)
@@ -249,8 +252,7 @@ def _hangup(reset: bool) -> Iterator[HangupServer]:
             with contextlib.suppress(OSError):
                 connection.recv(65536)
             if reset:  # linger 0: close() sends RST instead of FIN
-                connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                      struct.pack("ii", 1, 0))
+                connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
     with serve(HangupServer, hang_up, "hangup-server") as server:
         yield server
@@ -277,8 +279,9 @@ def main() -> None:
     import uvicorn
 
     where = sys.argv[1]  # a port on loopback, or the path of a Unix socket to serve on
-    place: dict[str, Any] = {"uds": where} if where.startswith("/") else {
-        "host": "127.0.0.1", "port": int(where)}
+    place: dict[str, Any] = (
+        {"uds": where} if where.startswith("/") else {"host": "127.0.0.1", "port": int(where)}
+    )
     uvicorn.run(
         build_app(),
         **place,

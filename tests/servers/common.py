@@ -22,12 +22,23 @@ StackWriter = Callable[..., Path]
 def write_stack(tmp_path: Path) -> StackWriter:
     """Write a stack file from a components dict (or raw text) and return its path."""
 
-    def write(components: dict[str, Any] | None = None, *, text: str | None = None,
-              name: str = "test", timeout: str = "2s", **extra: Any) -> Path:
+    def write(
+        components: dict[str, Any] | None = None,
+        *,
+        text: str | None = None,
+        name: str = "test",
+        timeout: str = "2s",
+        **extra: Any,
+    ) -> Path:
         path = tmp_path / f"{name}.yaml"
         if text is None:
-            document = {"version": 1, "name": name, "defaults": {"timeout": timeout},
-                        "components": components or {}, **extra}
+            document = {
+                "version": 1,
+                "name": name,
+                "defaults": {"timeout": timeout},
+                "components": components or {},
+                **extra,
+            }
             text = yaml.safe_dump(document, sort_keys=False)
         path.write_text(text)
         return path
@@ -58,12 +69,15 @@ def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
     return run
 
 
-def run_cli_process(*args: str, env: dict[str, str] | None = None,
-                    prefix: tuple[str, ...] = (), timeout: float = 60) -> CliResult:
+def run_cli_process(
+    *args: str, env: dict[str, str] | None = None, prefix: tuple[str, ...] = (), timeout: float = 60
+) -> CliResult:
     """Run ``faultfinder`` as a subprocess (for namespaces: ``prefix=('ip','netns','exec',ns)``)."""
     completed = subprocess.run(
         [*prefix, sys.executable, "-m", "faultfinder", *args],
-        capture_output=True, text=True, timeout=timeout,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
         env={**os.environ, **(env or {})},
     )
     return CliResult(completed.returncode, completed.stdout, completed.stderr)

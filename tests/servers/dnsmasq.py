@@ -58,17 +58,27 @@ def start_dnsmasq(
 ) -> DnsServer:
     """Start dnsmasq serving the given records; the caller stops ``server.process``."""
     config = workdir / f"dnsmasq-{secrets.token_hex(3)}.conf"
-    config.write_text(dnsmasq_config(
-        hosts=hosts or {}, local_zones=local_zones,
-        txt_records=txt_records or {}, mx_hosts=mx_hosts or {},
-    ))
+    config.write_text(
+        dnsmasq_config(
+            hosts=hosts or {},
+            local_zones=local_zones,
+            txt_records=txt_records or {},
+            mx_hosts=mx_hosts or {},
+        )
+    )
     port = 53 if namespace else free_port()
     argv = [
-        require_binary("dnsmasq"), "--keep-in-foreground", "--no-resolv", "--no-hosts",
-        "--bind-interfaces", "--listen-address=127.0.0.1", f"--port={port}",
+        require_binary("dnsmasq"),
+        "--keep-in-foreground",
+        "--no-resolv",
+        "--no-hosts",
+        "--bind-interfaces",
+        "--listen-address=127.0.0.1",
+        f"--port={port}",
         f"--conf-file={config}",
         "--pid-file=",  # no shared /run/dnsmasq.pid between parallel instances
-        "--log-queries", "--log-facility=-",
+        "--log-queries",
+        "--log-facility=-",
     ]
     if namespace is not None:
         process = namespace.start(*argv, label="dnsmasq")

@@ -136,14 +136,22 @@ def prometheus_server(tmp_path: Path) -> Iterator[Callable[[list[dict[str, Any]]
         (directory / "data").mkdir(parents=True)
         config = directory / "prometheus.yml"
         document = {
-            "global": {"scrape_interval": "1s", "scrape_timeout": "1s",
-                       "evaluation_interval": "1s"},
+            "global": {
+                "scrape_interval": "1s",
+                "scrape_timeout": "1s",
+                "evaluation_interval": "1s",
+            },
             "scrape_configs": scrape_configs,
         }
         config.write_text(yaml.safe_dump(document, sort_keys=False))
         port = free_port()
-        argv = [binary, f"--config.file={config}", f"--storage.tsdb.path={directory / 'data'}",
-                f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"]
+        argv = [
+            binary,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={directory / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--log.level=warn",
+        ]
         server = Prometheus(port, Process(argv, log=directory / "prometheus.log"))
         started.append(server)
         wait_until(lambda: _answers(server, "/-/ready"), what="prometheus to be ready")

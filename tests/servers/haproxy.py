@@ -66,22 +66,29 @@ def haproxy_balancer(tmp_path: Path) -> Iterator[HAProxyFactory]:
     started: list[HAProxy] = []
     counter = itertools.count()
 
-    def start(backends: Sequence[int] = (), *, server_timeout: str = "1s",
-              all_down: bool = False, check: bool = True) -> HAProxy:
+    def start(
+        backends: Sequence[int] = (),
+        *,
+        server_timeout: str = "1s",
+        all_down: bool = False,
+        check: bool = True,
+    ) -> HAProxy:
         if all_down:
             backends = [free_port(), free_port()]
         root = tmp_path / f"haproxy-{next(counter)}"
         root.mkdir()
         port = free_port()
         config = root / "haproxy.cfg"
-        config.write_text(_CONFIG.format(
-            port=port,
-            server_timeout=server_timeout,
-            servers="".join(
-                _SERVER.format(index=index, port=port, check=_CHECK if check else "")
-                for index, port in enumerate(backends)
-            ),
-        ))
+        config.write_text(
+            _CONFIG.format(
+                port=port,
+                server_timeout=server_timeout,
+                servers="".join(
+                    _SERVER.format(index=index, port=port, check=_CHECK if check else "")
+                    for index, port in enumerate(backends)
+                ),
+            )
+        )
         process = Process([binary, "-f", str(config), "-db"], log=root / "haproxy.log")
         balancer = HAProxy(port, root, process)
         started.append(balancer)
@@ -89,8 +96,10 @@ def haproxy_balancer(tmp_path: Path) -> Iterator[HAProxyFactory]:
             wait_for_port(port)
             if all_down:
                 # HAProxy reports the state change itself; wait for it, not for a time.
-                wait_until(lambda: "has no server available" in process.output(),
-                           what="HAProxy to mark every server down")
+                wait_until(
+                    lambda: "has no server available" in process.output(),
+                    what="HAProxy to mark every server down",
+                )
         except TimeoutError:
             raise RuntimeError(f"haproxy did not get ready:\n{process.output()}") from None
         return balancer

@@ -27,8 +27,9 @@ Server = TypeVar("Server", bound=LoopbackServer)
 
 
 @contextlib.contextmanager
-def serve(make: Callable[[int], Server], handle: Callable[[Server, socket.socket], None],
-          name: str) -> Iterator[Server]:
+def serve(
+    make: Callable[[int], Server], handle: Callable[[Server, socket.socket], None], name: str
+) -> Iterator[Server]:
     """``make(port)`` the server, then serve it from a daemon thread until the block ends."""
     listener = socket.create_server(("127.0.0.1", 0))
     server = make(listener.getsockname()[1])

@@ -65,8 +65,10 @@ class SwitchableServer:
             return
         server = _Reusable(("127.0.0.1", self.port), _Ok)
         thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.02},
-            name=f"switchable-{self.port}", daemon=True,
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.02},
+            name=f"switchable-{self.port}",
+            daemon=True,
         )
         thread.start()
         self._server, self._thread = server, thread
@@ -119,8 +121,9 @@ class WebhookReceiver:
         with self.lock:
             return list(self.received.get(path, []))
 
-    async def wait_for(self, path: str, predicate: Callable[[list[Any]], bool],
-                       seconds: float = 10.0) -> list[Any]:
+    async def wait_for(
+        self, path: str, predicate: Callable[[list[Any]], bool], seconds: float = 10.0
+    ) -> list[Any]:
         """Until the bodies posted to ``path`` satisfy ``predicate`` (the event loop runs on)."""
         await until(lambda: predicate(self.bodies(path)), seconds, f"alerts on {path}")
         return self.bodies(path)
@@ -142,8 +145,12 @@ def webhook_receiver() -> Iterator[WebhookReceiver]:
             self.wfile.write(b"ok")
 
     server = _Reusable(("127.0.0.1", receiver.port), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
-                              name="webhook-receiver", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.02},
+        name="webhook-receiver",
+        daemon=True,
+    )
     thread.start()
     try:
         yield receiver

@@ -66,8 +66,10 @@ Server((sys.argv[1], int(sys.argv[2])), Handler).serve_forever()
 def machine_listener(workdir: Path, port: int) -> Process:
     """The same listener outside any namespace, on every address of the machine (``0.0.0.0``),
     so each namespace linked with ``Namespace.link`` reaches it at its own outside address."""
-    process = Process([sys.executable, "-c", _LISTENER, "0.0.0.0", str(port)],
-                      log=workdir / f"machine-listener-{port}.log")
+    process = Process(
+        [sys.executable, "-c", _LISTENER, "0.0.0.0", str(port)],
+        log=workdir / f"machine-listener-{port}.log",
+    )
     wait_for_port(port)
     return process
 
@@ -75,8 +77,9 @@ def machine_listener(workdir: Path, port: int) -> Process:
 class Namespace:
     """One network namespace with ``lo`` up; ``close`` stops its processes and deletes it."""
 
-    def __init__(self, workdir: Path, *, resolv: str = DEFAULT_RESOLV,
-                 hosts: str = DEFAULT_HOSTS) -> None:
+    def __init__(
+        self, workdir: Path, *, resolv: str = DEFAULT_RESOLV, hosts: str = DEFAULT_HOSTS
+    ) -> None:
         # Unique across xdist workers and runs: the pid and a random suffix.
         self.name = f"ff-{os.getpid()}-{secrets.token_hex(3)}"
         self.workdir = workdir
@@ -106,8 +109,9 @@ class Namespace:
         return process
 
     def wait_for_port(self, port: int, host: str = "127.0.0.1", timeout: float = 15.0) -> None:
-        waited = self.run(sys.executable, "-c", _WAIT_FOR_PORT, host, str(port), str(timeout),
-                          check=False)
+        waited = self.run(
+            sys.executable, "-c", _WAIT_FOR_PORT, host, str(port), str(timeout), check=False
+        )
         if waited.returncode != 0:
             logs = "\n".join(process.output()[-2000:] for process in self.processes)
             raise TimeoutError(f"{host}:{port} never accepted in {self.name}\n{logs}")
@@ -120,8 +124,22 @@ class Namespace:
         block = 0x0AC80000 + secrets.randbelow(1 << 17) * 4
         outside, inside = (ipaddress.IPv4Address(block + 1), ipaddress.IPv4Address(block + 2))
         host_end = f"ffh{secrets.token_hex(4)}"  # interface names: 15 characters at most
-        subprocess.run(["ip", "link", "add", host_end, "type", "veth", "peer", "name", "ffn0",
-                        "netns", self.name], check=True)
+        subprocess.run(
+            [
+                "ip",
+                "link",
+                "add",
+                host_end,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                "ffn0",
+                "netns",
+                self.name,
+            ],
+            check=True,
+        )
         self.links.append(host_end)
         subprocess.run(["ip", "addr", "add", f"{outside}/30", "dev", host_end], check=True)
         subprocess.run(["ip", "link", "set", host_end, "up"], check=True)
@@ -139,8 +157,18 @@ class Namespace:
 
     def reject(self, port: int, reject_with: str = "icmp-host-unreachable") -> None:
         """Answer connects to a local port with an ICMP error, as a router without a route would."""
-        self.iptables("-A", "INPUT", "-p", "tcp", "--dport", str(port),
-                      "-j", "REJECT", "--reject-with", reject_with)
+        self.iptables(
+            "-A",
+            "INPUT",
+            "-p",
+            "tcp",
+            "--dport",
+            str(port),
+            "-j",
+            "REJECT",
+            "--reject-with",
+            reject_with,
+        )
 
     def listen(self, port: int, host: str = "127.0.0.1") -> Process:
         """A TCP and HTTP listener on ``host:port`` that answers any GET with 200 "ok"."""
@@ -150,16 +178,28 @@ class Namespace:
 
     def redis(self, port: int) -> Process:
         """A throwaway redis-server on 127.0.0.1:port, no persistence."""
-        process = self.start("redis-server", "--port", str(port), "--bind", "127.0.0.1",
-                             "--save", "", "--appendonly", "no", "--dir", str(self.workdir),
-                             label="redis")
+        process = self.start(
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(self.workdir),
+            label="redis",
+        )
         self.wait_for_port(port)
         return process
 
     def diagnose(self, stack: Path, *args: str, timeout: float = 60) -> CliResult:
         """``faultfinder diagnose STACK --json`` run inside the namespace."""
-        return run_cli_process("diagnose", str(stack), "--json", *args,
-                               prefix=self.prefix, timeout=timeout)
+        return run_cli_process(
+            "diagnose", str(stack), "--json", *args, prefix=self.prefix, timeout=timeout
+        )
 
     def timed_diagnose(self, stack: Path) -> tuple[CliResult, float]:
         """``diagnose`` inside the namespace, and the seconds it took beyond the CLI's start-up.

@@ -64,14 +64,26 @@ def start_nginx(kind: type[Instance], root: Path, port: int, block: str) -> Inst
     """nginx serving one ``server { block }`` from ``root``, once ``port`` accepts."""
     (root / "temp").mkdir(parents=True)
     config = root / "nginx.conf"
-    config.write_text(_CONFIG.format(
-        # As root the workers would become `nobody`, who cannot enter pytest's tmp dirs.
-        user="user root;" if os.geteuid() == 0 else "",
-        root=root, block=block,
-    ))
+    config.write_text(
+        _CONFIG.format(
+            # As root the workers would become `nobody`, who cannot enter pytest's tmp dirs.
+            user="user root;" if os.geteuid() == 0 else "",
+            root=root,
+            block=block,
+        )
+    )
     process = Process(
-        [require_binary("nginx"), "-p", str(root), "-e", str(root / "error.log"),
-         "-c", str(config), "-g", f"daemon off; pid {root / 'nginx.pid'};"],
+        [
+            require_binary("nginx"),
+            "-p",
+            str(root),
+            "-e",
+            str(root / "error.log"),
+            "-c",
+            str(config),
+            "-g",
+            f"daemon off; pid {root / 'nginx.pid'};",
+        ],
         log=root / "stdout.log",
     )
     instance = kind(port, root, process)

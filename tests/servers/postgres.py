@@ -60,18 +60,26 @@ class PostgresServer:
     def sockets(self) -> Path:
         return self.directory / "sockets"
 
-    def url(self, *, user: str = ROLE, password: str | None = PASSWORD,
-            database: str = DATABASE, host: str = "127.0.0.1") -> str:
+    def url(
+        self,
+        *,
+        user: str = ROLE,
+        password: str | None = PASSWORD,
+        database: str = DATABASE,
+        host: str = "127.0.0.1",
+    ) -> str:
         credentials = user if password is None else f"{user}:{password}"
         return f"postgresql://{credentials}@{host}:{self.port}/{database}"
 
     async def connect(self, *, superuser: bool = False) -> asyncpg.Connection:
         """A real client connection: the app role over TCP, or the superuser over the socket."""
         if superuser:
-            return await asyncpg.connect(host=str(self.sockets), port=self.port,
-                                         user=SYSTEM_USER, database="postgres")
-        return await asyncpg.connect(host="127.0.0.1", port=self.port, user=ROLE,
-                                     password=PASSWORD, database=DATABASE)
+            return await asyncpg.connect(
+                host=str(self.sockets), port=self.port, user=SYSTEM_USER, database="postgres"
+            )
+        return await asyncpg.connect(
+            host="127.0.0.1", port=self.port, user=ROLE, password=PASSWORD, database=DATABASE
+        )
 
     def pause(self) -> None:
         """SIGSTOP the postmaster and every backend: TCP still completes, nothing answers.
@@ -112,8 +120,9 @@ class PostgresFactory:
     template: Path
     servers: list[PostgresServer] = field(default_factory=list)
 
-    def start(self, *, standby: bool = False, tls: ServedCertificate | None = None,
-              **settings: str | int) -> PostgresServer:
+    def start(
+        self, *, standby: bool = False, tls: ServedCertificate | None = None, **settings: str | int
+    ) -> PostgresServer:
         """A new server; ``standby`` makes it a standby that rejects clients (hot_standby off);
         ``tls`` turns ssl on with that certificate (clients may still connect without TLS)."""
         directory = Path(tempfile.mkdtemp(prefix="pg-", dir=self.template.parent))
@@ -125,8 +134,13 @@ class PostgresFactory:
             settings = {**_tls_settings(directory, tls), **settings}
         _give_to_postgres(directory)
         port = free_port()
-        merged = {**BASE_SETTINGS, "port": port, "unix_socket_directories": directory / "sockets",
-                  **({"hot_standby": "off"} if standby else {}), **settings}
+        merged = {
+            **BASE_SETTINGS,
+            "port": port,
+            "unix_socket_directories": directory / "sockets",
+            **({"hot_standby": "off"} if standby else {}),
+            **settings,
+        }
         options = [part for key, value in merged.items() for part in ("-c", f"{key}={value}")]
         # setpriv execs postgres in place, so the process Popen knows is the postmaster itself.
         # (runuser stays as its parent and stops itself when its child stops: after a
@@ -190,18 +204,43 @@ def postgres_template() -> Iterator[Path]:
         template.mkdir()
         _give_to_postgres(base)
         subprocess.run(
-            [*AS_POSTGRES, require_binary("initdb"), "-D", str(template),
-             "-U", SYSTEM_USER, "--auth-local=trust", "--auth-host=scram-sha-256",
-             "--no-sync", "--no-instructions", "-E", "UTF8", "--locale=C.UTF-8"],
-            check=True, capture_output=True,
+            [
+                *AS_POSTGRES,
+                require_binary("initdb"),
+                "-D",
+                str(template),
+                "-U",
+                SYSTEM_USER,
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+                "--no-sync",
+                "--no-instructions",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ],
+            check=True,
+            capture_output=True,
         )
         # Single-user mode creates the role and database without starting a server.
-        script = (f"CREATE ROLE {ROLE} LOGIN PASSWORD '{PASSWORD}';\n"
-                  f"CREATE DATABASE {DATABASE} OWNER {ROLE};\n")
+        script = (
+            f"CREATE ROLE {ROLE} LOGIN PASSWORD '{PASSWORD}';\n"
+            f"CREATE DATABASE {DATABASE} OWNER {ROLE};\n"
+        )
         subprocess.run(
-            [*AS_POSTGRES, require_binary("postgres"), "--single",
-             "-D", str(template), "-c", "fsync=off", "postgres"],
-            input=script.encode(), check=True, capture_output=True,
+            [
+                *AS_POSTGRES,
+                require_binary("postgres"),
+                "--single",
+                "-D",
+                str(template),
+                "-c",
+                "fsync=off",
+                "postgres",
+            ],
+            input=script.encode(),
+            check=True,
+            capture_output=True,
         )
         yield template
     finally:

@@ -39,8 +39,14 @@ class RedisServer:
     def client(self, database: int = 0) -> redis.Redis:
         """A synchronous client for setting a fault up (authenticated when needed)."""
         # One try, no retries: a LOADING reply must show, not be waited out.
-        return redis.Redis(host="127.0.0.1", port=self.port, db=database, password=self.password,
-                           socket_timeout=5, retry=Retry(NoBackoff(), 0))
+        return redis.Redis(
+            host="127.0.0.1",
+            port=self.port,
+            db=database,
+            password=self.password,
+            socket_timeout=5,
+            retry=Retry(NoBackoff(), 0),
+        )
 
     def pause(self) -> None:
         """SIGSTOP the server: the kernel still accepts TCP, PING gets no reply."""
@@ -70,8 +76,13 @@ class RedisFactory:
         """A new server; ``wait=False`` returns once it listens, even if it is still loading."""
         port = free_port()
         directory = Path(tempfile.mkdtemp(prefix=f"redis-{port}-", dir=self.directory))
-        defaults: dict[str, str | int] = {"bind": "127.0.0.1", "port": port, "save": "",
-                                          "appendonly": "no", "dir": str(directory)}
+        defaults: dict[str, str | int] = {
+            "bind": "127.0.0.1",
+            "port": port,
+            "save": "",
+            "appendonly": "no",
+            "dir": str(directory),
+        }
         argv = [require_binary("redis-server")]
         for name, value in {**defaults, **options}.items():
             argv += [f"--{name.replace('_', '-')}", *(str(value).split() or [""])]

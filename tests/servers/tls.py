@@ -74,34 +74,48 @@ class Certificates:
         now = datetime.datetime.now(datetime.UTC)
         day = datetime.timedelta(days=1)
         self.valid = self.issue("valid", NAME)
-        self.expired = self.issue("expired", NAME, not_before=now - 30 * day,
-                                  not_after=now - day)
-        self.not_yet_valid = self.issue("not-yet-valid", NAME, not_before=now + day,
-                                        not_after=now + 30 * day)
+        self.expired = self.issue("expired", NAME, not_before=now - 30 * day, not_after=now - day)
+        self.not_yet_valid = self.issue(
+            "not-yet-valid", NAME, not_before=now + day, not_after=now + 30 * day
+        )
         self.mismatch = self.issue("mismatch", "other.example.test")
         self.wildcard = self.issue("wildcard", "*.example.test")
-        self.expiring_soon = self.issue("expiring-soon", NAME, not_before=now - day,
-                                        not_after=now + EXPIRING_DAYS * day)
+        self.expiring_soon = self.issue(
+            "expiring-soon", NAME, not_before=now - day, not_after=now + EXPIRING_DAYS * day
+        )
         self.other_ca = self.issue("other-ca", NAME, issuer=trustme.CA())
         intermediate = self.ca.create_child_ca()
         self.full_chain = self.issue("full-chain", NAME, issuer=intermediate)
-        self.incomplete_chain = self.issue("incomplete-chain", NAME, issuer=intermediate,
-                                           leaf_only=True)
+        self.incomplete_chain = self.issue(
+            "incomplete-chain", NAME, issuer=intermediate, leaf_only=True
+        )
         self.self_signed = self._self_signed("self-signed", NAME)
         # RSA, for servers restricted to RSA key exchange (ciphers the client refuses).
         self.rsa = self.issue("rsa", NAME, key_type=trustme.KeyType.RSA)
 
-    def issue(self, label: str, *names: str, issuer: trustme.CA | None = None,
-              not_before: datetime.datetime | None = None,
-              not_after: datetime.datetime | None = None, leaf_only: bool = False,
-              key_type: trustme.KeyType = trustme.KeyType.ECDSA) -> ServedCertificate:
+    def issue(
+        self,
+        label: str,
+        *names: str,
+        issuer: trustme.CA | None = None,
+        not_before: datetime.datetime | None = None,
+        not_after: datetime.datetime | None = None,
+        leaf_only: bool = False,
+        key_type: trustme.KeyType = trustme.KeyType.ECDSA,
+    ) -> ServedCertificate:
         """A leaf for ``names`` from ``issuer`` (default: the trusted CA), written to disk."""
-        leaf = (issuer or self.ca).issue_cert(*names, common_name=names[0], key_type=key_type,
-                                              not_before=not_before, not_after=not_after)
+        leaf = (issuer or self.ca).issue_cert(
+            *names,
+            common_name=names[0],
+            key_type=key_type,
+            not_before=not_before,
+            not_after=not_after,
+        )
         # trustme's chain is the leaf and its intermediates, never the root.
         pems = leaf.cert_chain_pems[:1] if leaf_only else leaf.cert_chain_pems
-        return self._write(label, b"".join(pem.bytes() for pem in pems),
-                           leaf.private_key_pem.bytes())
+        return self._write(
+            label, b"".join(pem.bytes() for pem in pems), leaf.private_key_pem.bytes()
+        )
 
     def _self_signed(self, label: str, name: str) -> ServedCertificate:
         key = ec.generate_private_key(ec.SECP256R1())
@@ -119,14 +133,15 @@ class Certificates:
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .sign(key, hashes.SHA256())
         )
-        key_pem = key.private_bytes(serialization.Encoding.PEM,
-                                    serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption())
+        key_pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
         return self._write(label, certificate.public_bytes(serialization.Encoding.PEM), key_pem)
 
     def _write(self, label: str, chain: bytes, key: bytes) -> ServedCertificate:
-        served = ServedCertificate(self.directory / f"{label}.pem",
-                                   self.directory / f"{label}.key")
+        served = ServedCertificate(self.directory / f"{label}.pem", self.directory / f"{label}.key")
         served.chain.write_bytes(chain)
         served.key.write_bytes(key)
         return served
@@ -152,8 +167,13 @@ def tls_server(tmp_path: Path) -> Iterator[TlsServerFactory]:
     started: list[TlsServer] = []
     counter = itertools.count()
 
-    def start(certificate: ServedCertificate, *, protocols: str = "TLSv1.2 TLSv1.3",
-              ciphers: str = "HIGH:!aNULL", upstream: int | None = None) -> TlsServer:
+    def start(
+        certificate: ServedCertificate,
+        *,
+        protocols: str = "TLSv1.2 TLSv1.3",
+        ciphers: str = "HIGH:!aNULL",
+        upstream: int | None = None,
+    ) -> TlsServer:
         port = free_port()
         location = 'return 200 "ok\\n";' if upstream is None else proxy_to(upstream)
         block = f"""listen 127.0.0.1:{port} ssl;
@@ -185,8 +205,10 @@ class RedisTlsServer:
 
 
 @pytest.fixture
-def redis_tls_server(tmp_path: Path, certificates: Certificates,
-                     ) -> Iterator[Callable[[ServedCertificate], RedisTlsServer]]:
+def redis_tls_server(
+    tmp_path: Path,
+    certificates: Certificates,
+) -> Iterator[Callable[[ServedCertificate], RedisTlsServer]]:
     """``redis_tls_server(certificate)``: a redis-server with only a TLS port, no persistence."""
     started: list[RedisTlsServer] = []
 
@@ -194,11 +216,29 @@ def redis_tls_server(tmp_path: Path, certificates: Certificates,
         port = free_port()
         directory = tmp_path / f"redis-tls-{port}"
         directory.mkdir()
-        argv = [require_binary("redis-server"), "--bind", "127.0.0.1", "--port", "0",
-                "--tls-port", str(port), "--tls-cert-file", str(certificate.chain),
-                "--tls-key-file", str(certificate.key),
-                "--tls-ca-cert-file", str(certificates.ca_file), "--tls-auth-clients", "no",
-                "--save", "", "--appendonly", "no", "--dir", str(directory)]
+        argv = [
+            require_binary("redis-server"),
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--tls-port",
+            str(port),
+            "--tls-cert-file",
+            str(certificate.chain),
+            "--tls-key-file",
+            str(certificate.key),
+            "--tls-ca-cert-file",
+            str(certificates.ca_file),
+            "--tls-auth-clients",
+            "no",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(directory),
+        ]
         server = RedisTlsServer(port, Process(argv, log=directory / "redis.log"))
         started.append(server)
         try:

@@ -44,14 +44,16 @@ def build(
 
 
 def test_names_are_dns_names_and_ip_addresses_in_certificate_order() -> None:
-    der = build(names=[
-        x509.DNSName("api.example.test"),
-        x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-        x509.DNSName("*.example.test"),
-        x509.IPAddress(ipaddress.ip_address("2001:db8::1")),
-        x509.RFC822Name("ops@example.test"),
-        x509.UniformResourceIdentifier("https://example.test/"),
-    ])
+    der = build(
+        names=[
+            x509.DNSName("api.example.test"),
+            x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+            x509.DNSName("*.example.test"),
+            x509.IPAddress(ipaddress.ip_address("2001:db8::1")),
+            x509.RFC822Name("ops@example.test"),
+            x509.UniformResourceIdentifier("https://example.test/"),
+        ]
+    )
 
     certificate = read_certificate(der, now=NOW)
 
@@ -69,10 +71,12 @@ def test_subject_and_issuer_are_common_names() -> None:
 
 
 def test_name_without_common_name_is_shown_whole() -> None:
-    issuer = x509.Name([
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Example"),
-        x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "Platform"),
-    ])
+    issuer = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Example"),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "Platform"),
+        ]
+    )
 
     certificate = read_certificate(build(issuer=issuer), now=NOW)
 
@@ -89,7 +93,8 @@ def test_validity_is_iso_8601_utc_with_z() -> None:
 
     document = certificate.to_json()
     assert (document["not_before"], document["not_after"]) == (
-        "2026-01-02T03:04:05Z", "2027-06-07T08:09:10Z",
+        "2026-01-02T03:04:05Z",
+        "2027-06-07T08:09:10Z",
     )
 
 
@@ -102,12 +107,15 @@ def test_validity_past_2049_is_read_from_generalized_time() -> None:
     assert certificate.to_json()["not_after"] == "3000-01-01T00:00:00Z"
 
 
-@pytest.mark.parametrize(("not_after", "days_left"), [
-    (NOW + 10 * DAY, 10.0),
-    (NOW + datetime.timedelta(hours=36), 1.5),
-    (NOW, 0.0),
-    (NOW - 3 * DAY, -3.0),
-])
+@pytest.mark.parametrize(
+    ("not_after", "days_left"),
+    [
+        (NOW + 10 * DAY, 10.0),
+        (NOW + datetime.timedelta(hours=36), 1.5),
+        (NOW, 0.0),
+        (NOW - 3 * DAY, -3.0),
+    ],
+)
 def test_days_left_counts_from_now(not_after: datetime.datetime, days_left: float) -> None:
     der = build(not_before=NOW - 30 * DAY, not_after=not_after)
 
@@ -123,8 +131,10 @@ def test_days_left_defaults_to_the_current_time() -> None:
 
 
 def test_json_rounds_days_left_and_lists_names() -> None:
-    der = build(names=[x509.DNSName("api.example.test")],
-                not_after=NOW + datetime.timedelta(days=4, hours=3))
+    der = build(
+        names=[x509.DNSName("api.example.test")],
+        not_after=NOW + datetime.timedelta(days=4, hours=3),
+    )
 
     document = read_certificate(der, now=NOW).to_json()
 
@@ -141,8 +151,9 @@ def test_json_rounds_days_left_and_lists_names() -> None:
 def test_certificate_from_a_ca_chain() -> None:
     # What a server really presents: a leaf issued by an intermediate of a private CA.
     intermediate = trustme.CA(organization_name="faultfinder test CA").create_child_ca()
-    leaf = intermediate.issue_cert("api.example.test", "127.0.0.1", "::1",
-                                   common_name="api.example.test")
+    leaf = intermediate.issue_cert(
+        "api.example.test", "127.0.0.1", "::1", common_name="api.example.test"
+    )
     pem = leaf.cert_chain_pems[0].bytes()
     der = x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER)
 

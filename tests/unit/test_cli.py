@@ -67,8 +67,15 @@ def test_healthy_diagnosis_exits_0_with_the_contract_keys(
     assert result.status == 0, result.out
     document = result.json()
     assert set(document) >= {
-        "schema", "stack", "started_at", "duration_ms", "status", "verdict", "root_causes",
-        "components", "why",
+        "schema",
+        "stack",
+        "started_at",
+        "duration_ms",
+        "status",
+        "verdict",
+        "root_causes",
+        "components",
+        "why",
     }
     assert document["schema"] == "faultfinder.diagnosis/v1"
     assert document["status"] == "healthy"
@@ -103,7 +110,8 @@ def _closing_reader(*args: str) -> tuple[int, bytes]:
 
     process = subprocess.Popen(
         [sys.executable, "-m", "faultfinder", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     assert process.stdout is not None
     assert process.stderr is not None

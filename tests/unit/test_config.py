@@ -46,8 +46,14 @@ def test_contract_example_parses_with_kinds_ports_and_defaults() -> None:
     stack = parse_stack(CONTRACT_EXAMPLE, "staging.yaml", {})
     kinds = {name: component.kind for name, component in stack.components.items()}
     assert kinds == {
-        "lb": "https", "backend": "http", "postgres": "postgresql", "redis": "redis",
-        "ws": "wss", "api_dns": "dns", "smtp": "tcp", "edge_cert": "tls",
+        "lb": "https",
+        "backend": "http",
+        "postgres": "postgresql",
+        "redis": "redis",
+        "ws": "wss",
+        "api_dns": "dns",
+        "smtp": "tcp",
+        "edge_cert": "tls",
     }
     assert stack.name == "staging"
     assert stack.components["lb"].spec.expect.status == [200]
@@ -111,8 +117,11 @@ def test_unknown_scheme_names_the_url_line() -> None:
 @pytest.mark.parametrize(
     ("request_keys", "key", "reason"),
     [
-        ('headers: {X-Note: "a\\r\\nX-Injected: 1"}', "components.a.headers",
-         "the value of header 'X-Note' holds a line break"),
+        (
+            'headers: {X-Note: "a\\r\\nX-Injected: 1"}',
+            "components.a.headers",
+            "the value of header 'X-Note' holds a line break",
+        ),
         ('headers: {"X Note": ok}', "components.a.headers", "'X Note' is not a header name"),
         ("method: GET /admin", "components.a.method", "is not an HTTP method"),
     ],
@@ -155,8 +164,11 @@ def test_environment_values_are_substituted_and_secret_ones_remembered() -> None
         "components:\n  db:\n    url: postgresql://app:${DB_PASSWORD}@${DB_HOST}/app\n"
         "  api:\n    url: https://api/x?token=${T}\n    headers: {Authorization: 'Bearer ${B}'}\n"
     )
-    stack = parse_stack(text, "s.yaml", {"DB_PASSWORD": "pw-1", "DB_HOST": "db.internal",
-                                          "T": "tok-2", "B": "bear-3"})
+    stack = parse_stack(
+        text,
+        "s.yaml",
+        {"DB_PASSWORD": "pw-1", "DB_HOST": "db.internal", "T": "tok-2", "B": "bear-3"},
+    )
     assert stack.components["db"].host == "db.internal"
     assert stack.components["db"].display_url == "postgresql://app:***@db.internal/app"
     assert stack.components["api"].display_url == "https://api/x?token=***"

@@ -32,13 +32,32 @@ scalars = st.one_of(
     st.integers(min_value=10**300, max_value=10**400),
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=30),
-    st.sampled_from([
-        "3s", "250ms", "0s", "-1s", "1y", "${DB_PASSWORD}", "${MISSING}", "${PORT}",
-        "tcp://127.0.0.1:9", "http://[::1/x", "http://[abc]/", "redis://h:0", "tcp://h",
-        "postgresql://u:${DB_PASSWORD}@/db?host=/cloudsql/p:r:i", "unix:///run/x.sock",
-        "http+unix://%2Frun%2Fa.sock/h", "tcp://exa\x00mple:1", "a\nFAKE: all healthy",
-        "https://h/${DB_PASSWORD}", "ftp://h", "", " ",
-    ]),
+    st.sampled_from(
+        [
+            "3s",
+            "250ms",
+            "0s",
+            "-1s",
+            "1y",
+            "${DB_PASSWORD}",
+            "${MISSING}",
+            "${PORT}",
+            "tcp://127.0.0.1:9",
+            "http://[::1/x",
+            "http://[abc]/",
+            "redis://h:0",
+            "tcp://h",
+            "postgresql://u:${DB_PASSWORD}@/db?host=/cloudsql/p:r:i",
+            "unix:///run/x.sock",
+            "http+unix://%2Frun%2Fa.sock/h",
+            "tcp://exa\x00mple:1",
+            "a\nFAKE: all healthy",
+            "https://h/${DB_PASSWORD}",
+            "ftp://h",
+            "",
+            " ",
+        ]
+    ),
 )
 values = st.recursive(
     scalars,
@@ -48,11 +67,33 @@ values = st.recursive(
     ),
     max_leaves=12,
 )
-component_keys = st.sampled_from([
-    "url", "timeout", "expect", "via", "depends_on", "category", "critical", "health",
-    "tls", "method", "headers", "body", "json", "send", "within", "write", "command",
-    "query", "interval", "failure_threshold", "success_threshold", "flow", "colour",
-])
+component_keys = st.sampled_from(
+    [
+        "url",
+        "timeout",
+        "expect",
+        "via",
+        "depends_on",
+        "category",
+        "critical",
+        "health",
+        "tls",
+        "method",
+        "headers",
+        "body",
+        "json",
+        "send",
+        "within",
+        "write",
+        "command",
+        "query",
+        "interval",
+        "failure_threshold",
+        "success_threshold",
+        "flow",
+        "colour",
+    ]
+)
 components = st.dictionaries(
     st.text(min_size=1, max_size=8),
     st.dictionaries(component_keys, values, max_size=5),
@@ -114,8 +155,26 @@ def test_a_damaged_stack_file_is_a_stack_or_one_line(document: dict[str, Any], d
     """The rendered file, cut and spliced with YAML's own punctuation (and a few deep nests)."""
     text = render(document)
     cut = data.draw(st.integers(min_value=0, max_value=len(text)))
-    splice = data.draw(st.sampled_from([
-        "", "[", "]", "{", "}", ":", "&a ", "*a", "!!float x", "\t", "\x00", "- ",
-        "[" * 200, "{a: " * 100, "!!python/object:os.system ", "<<: *a",
-    ]))
+    splice = data.draw(
+        st.sampled_from(
+            [
+                "",
+                "[",
+                "]",
+                "{",
+                "}",
+                ":",
+                "&a ",
+                "*a",
+                "!!float x",
+                "\t",
+                "\x00",
+                "- ",
+                "[" * 200,
+                "{a: " * 100,
+                "!!python/object:os.system ",
+                "<<: *a",
+            ]
+        )
+    )
     assert_one_line_or_a_stack(text[:cut] + splice + text[cut:])

@@ -18,9 +18,13 @@ BOMB = (
     )
     + "components: {}\n"
 )
-CHAIN = "components:\n" + "".join(
-    f"  c{index}: {{url: 'tcp://h:1', depends_on: [c{index + 1}]}}\n" for index in range(1000)
-) + "  c1000: {url: 'tcp://h:1'}\n"
+CHAIN = (
+    "components:\n"
+    + "".join(
+        f"  c{index}: {{url: 'tcp://h:1', depends_on: [c{index + 1}]}}\n" for index in range(1000)
+    )
+    + "  c1000: {url: 'tcp://h:1'}\n"
+)
 
 
 @pytest.mark.parametrize(
@@ -35,8 +39,10 @@ CHAIN = "components:\n" + "".join(
         ("defaults: {timeout: .nan}\ncomponents: {}\n", "a number greater than zero"),
         ("defaults: {timeout: .inf}\ncomponents: {}\n", "at most a year"),
         ("validation: {pass_rate: .nan}\ncomponents: {}\n", "validation.pass_rate"),
-        ('components:\n  a: {url: "tcp://h:1", "x\\nFAKE: all healthy": 1}\n',
-         "components.a.x\\nFAKE: all healthy: unknown key"),
+        (
+            'components:\n  a: {url: "tcp://h:1", "x\\nFAKE: all healthy": 1}\n',
+            "components.a.x\\nFAKE: all healthy: unknown key",
+        ),
         (BOMB, "more than 100,000 values once its YAML aliases are expanded"),
         ("components:\n  a: {url: 'tcp://127.0.0.1:0'}\n", "port 0 is no port"),
         ("components:\n  a: {url: 'tcp://127.0.0.1'}\n", "needs a port"),

@@ -13,28 +13,52 @@ STACK = parse_stack(
     "components:\n"
     "  web: {url: 'https://shop.example.test/', depends_on: [redis]}\n"
     "  redis: {url: 'redis://redis.example.test:6379'}\n",
-    "<test>", {},
+    "<test>",
+    {},
 )
 NOW = datetime.datetime(2026, 11, 28, 19, 0, tzinfo=datetime.UTC)
 
 
 # as Prometheus returns them: in no particular order
-PHASES = {"web": (Phase("http", True, 5.0), Phase("dns", True, 1.0), Phase("tls", True, 3.0),
-                  Phase("tcp", True, 2.0)),
-          "redis": (Phase("tcp", True, 2.0), Phase("dns", True, 1.0))}
+PHASES = {
+    "web": (
+        Phase("http", True, 5.0),
+        Phase("dns", True, 1.0),
+        Phase("tls", True, 3.0),
+        Phase("tcp", True, 2.0),
+    ),
+    "redis": (Phase("tcp", True, 2.0), Phase("dns", True, 1.0)),
+}
 
 
-def seen(agent: str, component: str, code: str | None = None, layer: str | None = None,
-         *, ago: float = 1.0, root: bool = True) -> AgentView:
-    return AgentView(agent, component, NOW - datetime.timedelta(seconds=ago), code, layer,
-                     phases=PHASES[component], probe_ok=code is None,
-                     cause_vantage="faultfinder" if code and root else None)
+def seen(
+    agent: str,
+    component: str,
+    code: str | None = None,
+    layer: str | None = None,
+    *,
+    ago: float = 1.0,
+    root: bool = True,
+) -> AgentView:
+    return AgentView(
+        agent,
+        component,
+        NOW - datetime.timedelta(seconds=ago),
+        code,
+        layer,
+        phases=PHASES[component],
+        probe_ok=code is None,
+        cause_vantage="faultfinder" if code and root else None,
+    )
 
 
 def test_seen_from_every_agent_is_the_components_own() -> None:
-    views = [seen("a", "redis", "tcp.refused", "tcp"), seen("b", "redis", "tcp.refused", "tcp"),
-             seen("a", "web", "dependency.failed", "dependency", root=False),
-             seen("b", "web", "dependency.failed", "dependency", root=False)]
+    views = [
+        seen("a", "redis", "tcp.refused", "tcp"),
+        seen("b", "redis", "tcp.refused", "tcp"),
+        seen("a", "web", "dependency.failed", "dependency", root=False),
+        seen("b", "web", "dependency.failed", "dependency", root=False),
+    ]
     diagnosis = diagnose_vantages(STACK, views, now=NOW, staleness=60)
     (cause,) = diagnosis.root_causes
     assert (cause.component, cause.vantage, cause.code) == ("redis", "faultfinder", "tcp.refused")
@@ -44,20 +68,31 @@ def test_seen_from_every_agent_is_the_components_own() -> None:
     assert (web.code, web.symptom_of) == ("dependency.failed", ("redis",))
     # the phases come back in the ladder's order, the symptom's own failing rung the last
     assert [(p.layer, p.ok) for p in web.result.phases] == [
-        ("dns", True), ("tcp", True), ("tls", True), ("http", False)]
+        ("dns", True),
+        ("tcp", True),
+        ("tls", True),
+        ("http", False),
+    ]
     assert diagnosis.why[0].startswith("web fails at http (dependency.failed) because redis")
 
 
 def test_seen_from_some_agents_is_their_path() -> None:
-    views = [seen("a", "redis"), seen("b", "redis", "dns.temporary_failure", "dns"),
-             seen("c", "redis", "dns.temporary_failure", "dns"), seen("a", "web")]
+    views = [
+        seen("a", "redis"),
+        seen("b", "redis", "dns.temporary_failure", "dns"),
+        seen("c", "redis", "dns.temporary_failure", "dns"),
+        seen("a", "web"),
+    ]
     diagnosis = diagnose_vantages(STACK, views, now=NOW, staleness=60)
     (cause,) = diagnosis.root_causes
     assert (cause.vantage, cause.layer) == ("b,c", "dns")
     assert "but a reaches redis fine: the fault is on b,c's path to it" in cause.explanation
     redis = next(r for r in diagnosis.components if r.result.component == "redis")
     assert [(v.agent, v.status) for v in redis.vantages] == [
-        ("a", Status.HEALTHY), ("b", Status.DOWN), ("c", Status.DOWN)]
+        ("a", Status.HEALTHY),
+        ("b", Status.DOWN),
+        ("c", Status.DOWN),
+    ]
     # issue 19's story: the path's resolver is the group, named after the agents that see it
     (group,) = diagnosis.groups
     assert (group.scope, group.where, group.members) == ("resolver", "b,c's resolver", ("redis",))
@@ -65,8 +100,11 @@ def test_seen_from_some_agents_is_their_path() -> None:
 
 
 def test_a_stale_agent_is_listed_not_guessed() -> None:
-    views = [seen("a", "redis"), seen("a", "web"),
-             seen("b", "redis", "tcp.refused", "tcp", ago=600)]
+    views = [
+        seen("a", "redis"),
+        seen("a", "web"),
+        seen("b", "redis", "tcp.refused", "tcp", ago=600),
+    ]
     diagnosis = diagnose_vantages(STACK, views, now=NOW, staleness=60)
     assert diagnosis.root_causes == ()
     assert diagnosis.status is Status.HEALTHY

@@ -18,8 +18,14 @@ from faultfinder.probe._dns_wire import (
 RESPONSE = 0x8000
 
 
-def header(query_id: int = 0x1234, flags: int = RESPONSE | 0x0100 | 0x0080, qd: int = 1,
-           an: int = 0, ns: int = 0, ar: int = 0) -> bytes:
+def header(
+    query_id: int = 0x1234,
+    flags: int = RESPONSE | 0x0100 | 0x0080,
+    qd: int = 1,
+    an: int = 0,
+    ns: int = 0,
+    ar: int = 0,
+) -> bytes:
     return struct.pack("!HHHHHH", query_id, flags, qd, an, ns, ar)
 
 
@@ -27,8 +33,11 @@ QUESTION = encode_name("example.test") + struct.pack("!HH", QUERY_TYPES["SOA"], 
 # An SOA record whose owner is a pointer to the question's name (offset 12, RFC 1035 §4.1.4),
 # MNAME ns.example.test, RNAME a pointer too, then serial 2026120701 and four more 32-bit
 # fields (RFC 1035 §3.3.13).
-SOA_DATA = (encode_name("ns.example.test") + b"\xc0\x0c"
-            + struct.pack("!IIIII", 2026120701, 7200, 3600, 1209600, 300))
+SOA_DATA = (
+    encode_name("ns.example.test")
+    + b"\xc0\x0c"
+    + struct.pack("!IIIII", 2026120701, 7200, 3600, 1209600, 300)
+)
 SOA_RECORD = b"\xc0\x0c" + struct.pack("!HHIH", 6, 1, 3600, len(SOA_DATA)) + SOA_DATA
 A_RECORD = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + bytes([192, 0, 2, 7])
 
@@ -44,11 +53,14 @@ def test_names_are_made_fully_qualified_and_the_root_is_one_zero() -> None:
     assert encode_name(".") == b"\x00"
 
 
-@pytest.mark.parametrize(("name", "message"), [
-    ("a" * 64 + ".test", "longer than 63"),
-    (".".join(["abcdefgh"] * 30), "longer than 255"),
-    ("\u2028x.test", "not a valid name"),  # IDNA refuses a line separator
-])
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("a" * 64 + ".test", "longer than 63"),
+        (".".join(["abcdefgh"] * 30), "longer than 255"),
+        ("\u2028x.test", "not a valid name"),  # IDNA refuses a line separator
+    ],
+)
 def test_names_the_protocol_cannot_carry_are_refused(name: str, message: str) -> None:
     with pytest.raises(DnsWireError, match=message):
         encode_name(name)
@@ -76,18 +88,29 @@ def test_a_truncated_answer_counts_the_records_it_holds() -> None:
     assert reply.serial is None
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    (b"\x12\x34\x81", "shorter than a DNS header"),
-    (header(flags=0x0100) + QUESTION, "a query, not a response"),
-    (header() + b"\x07exam", "runs past the end"),
-    (header() + b"\xc0", "pointer runs past the end"),
-    (header() + b"\x80abc", "label type 0x80"),
-    (header(an=1) + QUESTION + b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 400) + b"\x00",
-     "a record runs past the end"),
-    (header(an=2) + QUESTION + A_RECORD, "runs past the end"),  # not truncated: an error
-    (header(an=1) + QUESTION + b"\xc0\x0c" + struct.pack("!HHIH", 6, 1, 60, 3) + b"\x00\x00\x00",
-     "too short for its serial"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"\x12\x34\x81", "shorter than a DNS header"),
+        (header(flags=0x0100) + QUESTION, "a query, not a response"),
+        (header() + b"\x07exam", "runs past the end"),
+        (header() + b"\xc0", "pointer runs past the end"),
+        (header() + b"\x80abc", "label type 0x80"),
+        (
+            header(an=1) + QUESTION + b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 400) + b"\x00",
+            "a record runs past the end",
+        ),
+        (header(an=2) + QUESTION + A_RECORD, "runs past the end"),  # not truncated: an error
+        (
+            header(an=1)
+            + QUESTION
+            + b"\xc0\x0c"
+            + struct.pack("!HHIH", 6, 1, 60, 3)
+            + b"\x00\x00\x00",
+            "too short for its serial",
+        ),
+    ],
+)
 def test_hostile_answers_are_one_error(data: bytes, message: str) -> None:
     with pytest.raises(DnsWireError, match=message):
         parse_reply(data)

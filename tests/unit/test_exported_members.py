@@ -23,7 +23,8 @@ def test_public_names_are_exactly_all() -> None:
     for name in faultfinder.__all__:
         getattr(faultfinder, name)  # names load on first use: load them all
     public = {
-        name for name, value in vars(faultfinder).items()
+        name
+        for name, value in vars(faultfinder).items()
         if not name.startswith("_") and not isinstance(value, types.ModuleType)
     }
     public.discard("annotations")

@@ -84,13 +84,19 @@ def test_recorded_page_is_claimed_by_its_source(path: Path) -> None:
         ("aws-alb-502", "502 Bad Gateway"),
         ("api-gateway-504", '{"message": "Endpoint request timed out"}'),
         ("cloudflare-521", "example.com | 521: Web server is down"),
-        ("cloud-run-503", "The service you requested is not available yet. Please try again in 30"
-                          " seconds."),
+        (
+            "cloud-run-503",
+            "The service you requested is not available yet. Please try again in 30 seconds.",
+        ),
         ("cloud-run-504", "upstream request timeout"),
-        ("google-front-end-502", "The server encountered a temporary error and could not complete"
-                                 " your request."),
-        ("google-front-end-502-branded", "The server encountered a temporary error and could not"
-                                         " complete your request."),
+        (
+            "google-front-end-502",
+            "The server encountered a temporary error and could not complete your request.",
+        ),
+        (
+            "google-front-end-502-branded",
+            "The server encountered a temporary error and could not complete your request.",
+        ),
         ("envoy-503-no-healthy-upstream", "no healthy upstream"),
         ("traefik-503", "no available server"),
     ],
@@ -124,15 +130,24 @@ HAPROXY_502 = (
     ("status", "headers", "body", "code"),
     [
         (502, {"Server": "nginx/1.22.1"}, NGINX_502, "proxy.no_healthy_upstream"),
-        (502, {"Server": "nginx"}, NGINX_502.replace("nginx/1.22.1", "nginx"),
-         "proxy.no_healthy_upstream"),
-        (504, {"Server": "nginx"}, NGINX_502.replace("502 Bad Gateway", "504 Gateway Time-out"),
-         "proxy.upstream_timeout"),
+        (
+            502,
+            {"Server": "nginx"},
+            NGINX_502.replace("nginx/1.22.1", "nginx"),
+            "proxy.no_healthy_upstream",
+        ),
+        (
+            504,
+            {"Server": "nginx"},
+            NGINX_502.replace("502 Bad Gateway", "504 Gateway Time-out"),
+            "proxy.upstream_timeout",
+        ),
         (502, {}, HAPROXY_502, "proxy.no_healthy_upstream"),
     ],
 )
-def test_self_hosted_proxy_pages(status: int, headers: dict[str, str], body: str,
-                                 code: str) -> None:
+def test_self_hosted_proxy_pages(
+    status: int, headers: dict[str, str], body: str, code: str
+) -> None:
     assert classify_response(status, headers, body).code == code
 
 
@@ -178,18 +193,23 @@ def test_header_names_are_matched_case_insensitively() -> None:
 
 def test_every_fingerprint_yields_a_proxy_code_or_a_protocol_mismatch() -> None:
     assert {fp.code for fp in FINGERPRINTS} == {
-        "proxy.no_healthy_upstream", "proxy.upstream_timeout", "protocol.mismatch",
+        "proxy.no_healthy_upstream",
+        "proxy.upstream_timeout",
+        "protocol.mismatch",
     }
 
 
-@pytest.mark.parametrize("body", [
-    # nginx (ngx_http_special_response.c's 497 page, sent with status 400)
-    "<html>\r\n<head><title>400 The plain HTTP request was sent to HTTPS port</title></head>\r\n"
-    "<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n<center>The plain HTTP request was "
-    "sent to HTTPS port</center>\r\n<hr><center>nginx/1.22.1</center>\r\n</body>\r\n</html>\r\n",
-    # Go's net/http server (server.go)
-    "Client sent an HTTP request to an HTTPS server.\n",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        # nginx (ngx_http_special_response.c's 497 page, sent with status 400)
+        "<html>\r\n<head><title>400 The plain HTTP request was sent to HTTPS port</title></head>\r\n"
+        "<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n<center>The plain HTTP request was "
+        "sent to HTTPS port</center>\r\n<hr><center>nginx/1.22.1</center>\r\n</body>\r\n</html>\r\n",
+        # Go's net/http server (server.go)
+        "Client sent an HTTP request to an HTTPS server.\n",
+    ],
+)
 def test_a_plain_request_at_a_tls_port_is_a_protocol_mismatch(body: str) -> None:
     finding = classify_response(400, {}, body)
     assert finding.code == "protocol.mismatch"

@@ -52,11 +52,11 @@ def test_the_answer_check_says_what_was_wrong() -> None:
     expect = Expect.model_validate({"json": {"$.answer": "42", "$.ok": True}})
     assert mismatch(expect, '{"answer": 42, "ok": true}') is None  # "42" reads as 42
     assert mismatch(expect, '{"answer": "41", "ok": true}') == (
-        'has $.answer = "41", expected "42"')
+        'has $.answer = "41", expected "42"'
+    )
     assert mismatch(expect, '{"ok": true}') == "has no $.answer: '{\"ok\": true}'"
     assert mismatch(expect, "<html>") == "is not JSON: '<html>'"
     pong = Expect(match=r"^pong \d+$")
     assert mismatch(pong, "pong x") == "does not match /^pong \\d+$/: 'pong x'"
     assert mismatch(Expect(), "anything", substring="thing") is None
-    assert mismatch(Expect(), "x" * 300, substring="y") == (
-        f"does not contain 'y': '{'x' * 120}…'")
+    assert mismatch(Expect(), "x" * 300, substring="y") == (f"does not contain 'y': '{'x' * 120}…'")

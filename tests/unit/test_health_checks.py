@@ -40,15 +40,31 @@ async def passing() -> None:
 @pytest.mark.parametrize(
     ("error", "kind", "code", "layer"),
     [
-        (ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused"), "app", "tcp.refused",
-         "tcp"),
-        (socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution"), "redis",
-         "dns.temporary_failure", "dns"),
-        (socket.gaierror(socket.EAI_NONAME, "Name or service not known"), "postgresql",
-         "dns.nxdomain", "dns"),
+        (
+            ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused"),
+            "app",
+            "tcp.refused",
+            "tcp",
+        ),
+        (
+            socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution"),
+            "redis",
+            "dns.temporary_failure",
+            "dns",
+        ),
+        (
+            socket.gaierror(socket.EAI_NONAME, "Name or service not known"),
+            "postgresql",
+            "dns.nxdomain",
+            "dns",
+        ),
         (RuntimeError("NOAUTH Authentication required."), "redis", "redis.auth_failed", "redis"),
-        (RuntimeError("FATAL: sorry, too many clients already"), "postgresql",
-         "postgres.too_many_connections", "postgres"),
+        (
+            RuntimeError("FATAL: sorry, too many clients already"),
+            "postgresql",
+            "postgres.too_many_connections",
+            "postgres",
+        ),
         (RuntimeError("something odd"), "redis", "redis.error", "redis"),
         (RuntimeError("something odd"), "app", None, None),
     ],
@@ -177,8 +193,9 @@ async def test_a_request_waits_no_longer_than_the_deadline() -> None:
 
 async def test_readiness_runs_only_critical_checks() -> None:
     optional = Counting(RuntimeError("down"))
-    health = Health([function_check("db", passing), function_check("search", optional,
-                                                                     critical=False)])
+    health = Health(
+        [function_check("db", passing), function_check("search", optional, critical=False)]
+    )
 
     status, document = await health.document(critical_only=True)
 

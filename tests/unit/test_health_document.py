@@ -14,15 +14,31 @@ from faultfinder.health._document import http_status, overall_status
 TIME = datetime.datetime(2026, 11, 28, 19, 21, 30, 123000, tzinfo=datetime.UTC)
 
 ENTRY_KEYS = {
-    "componentType", "status", "observedValue", "observedUnit", "time", "output",
-    "faultCode", "layer", "owner", "durationMs",
+    "componentType",
+    "status",
+    "observedValue",
+    "observedUnit",
+    "time",
+    "output",
+    "faultCode",
+    "layer",
+    "owner",
+    "durationMs",
 }
 
 
-def outcome(name: str, status: str = "pass", *, critical: bool = True, code: str | None = None,
-            output: str = "", pool: PoolUsage | None = None) -> Outcome:
-    observations = [Observation("responseTime", status, 1.5 if status == "pass" else None, "ms",
-                                output, code)]
+def outcome(
+    name: str,
+    status: str = "pass",
+    *,
+    critical: bool = True,
+    code: str | None = None,
+    output: str = "",
+    pool: PoolUsage | None = None,
+) -> Outcome:
+    observations = [
+        Observation("responseTime", status, 1.5 if status == "pass" else None, "ms", output, code)
+    ]
     if pool is not None:
         observations.append(pool.observation())
     return Outcome(name, "datastore", critical, tuple(observations), TIME, 12.3, pool)
@@ -45,9 +61,15 @@ def test_every_check_object_has_every_contract_key() -> None:
     failing = checks["redis:responseTime"][0]
     assert set(failing) == ENTRY_KEYS
     assert failing == {
-        "componentType": "datastore", "status": "fail", "observedValue": None,
-        "observedUnit": "ms", "time": "2026-11-28T19:21:30.123Z", "output": "no reply",
-        "faultCode": "redis.timeout", "layer": "redis", "owner": "infrastructure",
+        "componentType": "datastore",
+        "status": "fail",
+        "observedValue": None,
+        "observedUnit": "ms",
+        "time": "2026-11-28T19:21:30.123Z",
+        "output": "no reply",
+        "faultCode": "redis.timeout",
+        "layer": "redis",
+        "owner": "infrastructure",
         "durationMs": 12.3,
     }
     passing = checks["postgres:responseTime"][0]
@@ -56,8 +78,9 @@ def test_every_check_object_has_every_contract_key() -> None:
 
 
 def test_anonymous_callers_get_the_status_only() -> None:
-    document = build_document([outcome("redis", "fail", code="tcp.refused")], details=False,
-                              about={"serviceId": "api"})
+    document = build_document(
+        [outcome("redis", "fail", code="tcp.refused")], details=False, about={"serviceId": "api"}
+    )
 
     assert document == {"status": "fail"}
 
@@ -89,8 +112,11 @@ def test_http_status(status: str, code: int) -> None:
 
 def test_known_secrets_and_inline_credentials_are_masked() -> None:
     text = "AUTH hunter22 failed for redis://app:hunter22@cache:6379 (password=hunter22)"
-    document = build_document([outcome("redis", "fail", code="redis.auth_failed", output=text)],
-                              details=True, secrets={"hunter22"})
+    document = build_document(
+        [outcome("redis", "fail", code="redis.auth_failed", output=text)],
+        details=True,
+        secrets={"hunter22"},
+    )
 
     assert "hunter22" not in json.dumps(document)
     assert "***" in json.dumps(document)
@@ -130,8 +156,12 @@ def test_pool_saturation(usage: PoolUsage, saturated: bool) -> None:
 
 def test_round_trip_through_diagnose_reader() -> None:
     outcomes = [
-        outcome("redis", "fail", code="dns.temporary_failure",
-                output="[Errno -3] Temporary failure in name resolution"),
+        outcome(
+            "redis",
+            "fail",
+            code="dns.temporary_failure",
+            output="[Errno -3] Temporary failure in name resolution",
+        ),
         outcome("postgres", pool=PoolUsage(2, 1, 10, 0)),
         outcome("search", "fail", critical=False, output="it broke"),
     ]
@@ -142,10 +172,17 @@ def test_round_trip_through_diagnose_reader() -> None:
     assert view is not None
     assert (view.status, view.shape) == ("fail", "ietf")
     by_key = {(check.name, check.measurement): check for check in view.checks}
-    assert set(by_key) == {("redis", "responseTime"), ("postgres", "responseTime"),
-                           ("postgres", "connections"), ("search", "responseTime")}
+    assert set(by_key) == {
+        ("redis", "responseTime"),
+        ("postgres", "responseTime"),
+        ("postgres", "connections"),
+        ("search", "responseTime"),
+    }
     redis = by_key["redis", "responseTime"]
     assert (redis.status, redis.code, redis.component_type) == (
-        "fail", "dns.temporary_failure", "datastore")
+        "fail",
+        "dns.temporary_failure",
+        "datastore",
+    )
     assert [check.name for check in view.failing()] == ["redis", "search"]
     assert by_key["search", "responseTime"].code is None

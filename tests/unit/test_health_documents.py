@@ -29,12 +29,16 @@ def not_passing(view: HealthView) -> list[tuple[str, str, str | None]]:
         ("ietf-fail.json", "ietf", "fail", [("redis", "fail", "tcp.refused")]),
         ("ietf-warn.json", "ietf", "warn", [("postgres", "warn", None)]),
         (
-            "incident-error.json", "nested", "fail",
+            "incident-error.json",
+            "nested",
+            "fail",
             [("redis", "fail", "dns.temporary_failure")],
         ),
         ("components-strings.json", "nested", "fail", [("database", "fail", None)]),
         (
-            "spring-boot-down.json", "spring-boot", "fail",
+            "spring-boot-down.json",
+            "spring-boot",
+            "fail",
             # the composite db is down for its reporting datasource; UNKNOWN warns
             [("db", "fail", "postgres.auth_failed"), ("redis", "warn", None)],
         ),
@@ -43,7 +47,9 @@ def not_passing(view: HealthView) -> list[tuple[str, str, str | None]]:
         ("readyz-verbose-failed.txt", "kubernetes", "fail", [("etcd", "fail", None)]),
         ("pool-exhausted.json", "ietf", "fail", [("db", "fail", "app.pool_exhausted")]),
         (
-            "literal-eai-again.json", "ietf", "fail",
+            "literal-eai-again.json",
+            "ietf",
+            "fail",
             [("redis", "fail", "platform.network_unavailable")],
         ),
         ("degraded-plain.json", "plain", "warn", []),

@@ -51,8 +51,10 @@ async def test_live_never_touches_a_dependency() -> None:
 
 
 async def test_infrastructure_fails_with_503_and_status_only_for_anonymous_callers() -> None:
-    health = Health([function_check("redis", Calls(ConnectionRefusedError(111, "refused")),
-                                    kind="redis")], tokens=[TOKEN])
+    health = Health(
+        [function_check("redis", Calls(ConnectionRefusedError(111, "refused")), kind="redis")],
+        tokens=[TOKEN],
+    )
 
     async with client(health) as http:
         anonymous = await http.get("/infrastructure")
@@ -64,7 +66,10 @@ async def test_infrastructure_fails_with_503_and_status_only_for_anonymous_calle
     assert detailed.status_code == 503
     entry = detailed.json()["checks"]["redis:responseTime"][0]
     assert (entry["faultCode"], entry["layer"], entry["owner"]) == (
-        "tcp.refused", "tcp", "infrastructure")
+        "tcp.refused",
+        "tcp",
+        "infrastructure",
+    )
     assert TOKEN not in detailed.text
 
 
@@ -81,8 +86,10 @@ async def test_allowed_networks_get_details_without_a_token() -> None:
 
 async def test_ready_holds_critical_checks_only() -> None:
     optional = Calls(RuntimeError("boom"))
-    health = Health([function_check("db", Calls()),
-                     function_check("search", optional, critical=False)], tokens=[TOKEN])
+    health = Health(
+        [function_check("db", Calls()), function_check("search", optional, critical=False)],
+        tokens=[TOKEN],
+    )
 
     async with client(health) as http:
         response = await http.get("/ready", headers={"Authorization": f"Bearer {TOKEN}"})
@@ -94,8 +101,13 @@ async def test_ready_holds_critical_checks_only() -> None:
 
 @pytest.mark.parametrize(
     ("method", "path", "status"),
-    [("POST", "/infrastructure", 405), ("GET", "/nope", 404), ("GET", "/", 404),
-     ("GET", "/live/", 200), ("HEAD", "/live", 200)],
+    [
+        ("POST", "/infrastructure", 405),
+        ("GET", "/nope", 404),
+        ("GET", "/", 404),
+        ("GET", "/live/", 200),
+        ("HEAD", "/live", 200),
+    ],
 )
 async def test_routes_and_methods(method: str, path: str, status: int) -> None:
     async with client(Health([])) as http:
@@ -119,8 +131,9 @@ async def test_mounted_under_starlette_next_to_the_apps_routes() -> None:
     async with client(app) as http:
         live = await http.get("/health/live")
         ready = await http.get("/health/ready")
-        infrastructure = await http.get("/health/infrastructure",
-                                        headers={"Authorization": f"Bearer {TOKEN}"})
+        infrastructure = await http.get(
+            "/health/infrastructure", headers={"Authorization": f"Bearer {TOKEN}"}
+        )
         home_page = await http.get("/")
 
     assert live.json() == {"status": "pass"}
@@ -141,9 +154,13 @@ async def test_routes_helper_mounts_at_a_prefix() -> None:
 
 async def test_prometheus_metrics_from_the_latest_results() -> None:
     registry = CollectorRegistry()
-    health = Health([function_check("redis", Calls(ConnectionRefusedError(111, "refused")),
-                                    kind="redis"), function_check("db", Calls())],
-                    registry=registry)
+    health = Health(
+        [
+            function_check("redis", Calls(ConnectionRefusedError(111, "refused")), kind="redis"),
+            function_check("db", Calls()),
+        ],
+        registry=registry,
+    )
 
     before = generate_latest(registry).decode()
     await health.document()
@@ -152,17 +169,22 @@ async def test_prometheus_metrics_from_the_latest_results() -> None:
     assert 'faultfinder_health_check_status{check="redis"' not in before
     assert 'faultfinder_health_check_status{check="redis",status="fail"} 1.0' in after
     assert 'faultfinder_health_check_status{check="db",status="pass"} 1.0' in after
-    assert ('faultfinder_health_check_fault_info{check="redis",code="tcp.refused",'
-            'measurement="responseTime"} 1.0') in after
+    assert (
+        'faultfinder_health_check_fault_info{check="redis",code="tcp.refused",'
+        'measurement="responseTime"} 1.0'
+    ) in after
     assert 'faultfinder_health_check_runs_total{check="redis",status="fail"} 1.0' in after
     assert 'faultfinder_health_check_duration_seconds{check="db"}' in after
 
 
 def test_importing_the_library_loads_no_optional_dependency() -> None:
-    code = ("import sys, faultfinder.health; "
-            "print(sorted({m.split('.')[0] for m in sys.modules} & "
-            "{'starlette', 'sqlalchemy', 'prometheus_client', 'redis', 'asyncpg'}))")
-    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                               check=True)
+    code = (
+        "import sys, faultfinder.health; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'starlette', 'sqlalchemy', 'prometheus_client', 'redis', 'asyncpg'}))"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
 
     assert completed.stdout.strip() == "[]"

@@ -28,26 +28,32 @@ def test_verbose_lists_checks_in_order_with_excluded_ones_in_place() -> None:
     # k8s.io/apiserver/pkg/server/healthz/healthz.go, handleRootHealth's lines
     lines = [outcome("redis", Grade.FAIL, "tcp.refused"), "postgres", outcome("web", Grade.WARN)]
 
-    withheld = verbose_text("ready", lines, passed=False, unmatched=["nope", "gone"],
-                            components=True, details=False)
+    withheld = verbose_text(
+        "ready", lines, passed=False, unmatched=["nope", "gone"], components=True, details=False
+    )
     detailed = verbose_text("ready", lines, passed=False, components=True, details=True)
     anonymous = verbose_text("ready", lines, passed=False, components=False, details=False)
 
-    assert withheld == ("[-]redis failed: reason withheld\n[+]postgres excluded: ok\n[+]web ok\n"
-                        'warn: some health checks cannot be excluded: no matches for "gone","nope"'
-                        "\nready check failed\n")
+    assert withheld == (
+        "[-]redis failed: reason withheld\n[+]postgres excluded: ok\n[+]web ok\n"
+        'warn: some health checks cannot be excluded: no matches for "gone","nope"'
+        "\nready check failed\n"
+    )
     assert detailed.splitlines()[0] == "[-]redis failed: tcp.refused"
     assert anonymous == "ready check failed\n"
 
 
-@pytest.mark.parametrize(("options", "streak", "seconds", "expected"), [
-    ({}, 1, 0.0, Grade.FAIL),
-    ({"failure_threshold": 3}, 2, 100.0, Grade.WARN),
-    ({"failure_threshold": 3}, 3, 0.0, Grade.FAIL),
-    ({"failing_for": 30}, 5, 29.0, Grade.WARN),
-    ({"failing_for": 30}, 1, 30.0, Grade.FAIL),
-    ({"failure_threshold": 5, "failing_for": 30}, 2, 31.0, Grade.FAIL),  # whichever first
-])
+@pytest.mark.parametrize(
+    ("options", "streak", "seconds", "expected"),
+    [
+        ({}, 1, 0.0, Grade.FAIL),
+        ({"failure_threshold": 3}, 2, 100.0, Grade.WARN),
+        ({"failure_threshold": 3}, 3, 0.0, Grade.FAIL),
+        ({"failing_for": 30}, 5, 29.0, Grade.WARN),
+        ({"failing_for": 30}, 1, 30.0, Grade.FAIL),
+        ({"failure_threshold": 5, "failing_for": 30}, 2, 31.0, Grade.FAIL),  # whichever first
+    ],
+)
 def test_failure_tolerance(
     options: dict[str, float], streak: int, seconds: float, expected: Grade
 ) -> None:
@@ -61,8 +67,10 @@ def test_failure_tolerance(
 
 
 def test_groups_select_by_name_tag_and_criticality() -> None:
-    checks = [function_check("postgres", nothing, tags=["db"]),
-              function_check("redis", nothing, critical=False)]
+    checks = [
+        function_check("postgres", nothing, tags=["db"]),
+        function_check("redis", nothing, critical=False),
+    ]
     everything_but_db = Group.of(["*"], exclude=["db"])
     critical = Group.of(critical_only=True)
 

@@ -24,15 +24,18 @@ Run = Callable[..., CliResult]
 DATA = Path(__file__).parents[1] / "data" / "logs"
 
 DNS = "Error -3 connecting to redis.internal:6379. Temporary failure in name resolution."
-APP_LOG = "".join(f"{line}\n" for line in [
-    "2024-05-01T12:00:01Z INFO app: started",
-    f"2024-05-01T12:00:02Z ERROR app: {DNS}",
-    f"2024-05-01T12:00:59Z ERROR app: {DNS}",
-    "2024-05-01T12:03:10Z ERROR app: Error 111 connecting to 127.0.0.1:6379. Connection refused.",
-    "2024-05-01T12:03:11Z ERROR app: cannot reach postgresql://app:s3cr3t-pass@db:5432/app: "
-    'password authentication failed for user "app"',
-    "2024-05-01T12:04:00Z ERROR app: payment 7781 failed: card declined",
-])
+APP_LOG = "".join(
+    f"{line}\n"
+    for line in [
+        "2024-05-01T12:00:01Z INFO app: started",
+        f"2024-05-01T12:00:02Z ERROR app: {DNS}",
+        f"2024-05-01T12:00:59Z ERROR app: {DNS}",
+        "2024-05-01T12:03:10Z ERROR app: Error 111 connecting to 127.0.0.1:6379. Connection refused.",
+        "2024-05-01T12:03:11Z ERROR app: cannot reach postgresql://app:s3cr3t-pass@db:5432/app: "
+        'password authentication failed for user "app"',
+        "2024-05-01T12:04:00Z ERROR app: payment 7781 failed: card declined",
+    ]
+)
 
 
 @pytest.fixture
@@ -48,12 +51,16 @@ def test_codes_counts_owners_and_timeline(run_cli: Run, app_log: Path) -> None:
     document = result.json()
     assert (document["lines"], document["matched"]) == (6, 4)
     assert [(e["code"], e["count"]) for e in document["codes"]] == [
-        ("dns.temporary_failure", 2), ("postgres.auth_failed", 1), ("tcp.refused", 1)
+        ("dns.temporary_failure", 2),
+        ("postgres.auth_failed", 1),
+        ("tcp.refused", 1),
     ]
     assert document["by_owner"] == {"configuration": 1, "infrastructure": 3}
     dns = document["codes"][0]
-    assert (dns["first_seen"], dns["last_seen"]) == ("2024-05-01T12:00:02.000Z",
-                                                     "2024-05-01T12:00:59.000Z")
+    assert (dns["first_seen"], dns["last_seen"]) == (
+        "2024-05-01T12:00:02.000Z",
+        "2024-05-01T12:00:59.000Z",
+    )
     assert dns["examples"][0]["line"] == 2
     assert document["timeline"] == [
         {"minute": "2024-05-01T12:00Z", "counts": {"dns.temporary_failure": 2}},
@@ -87,8 +94,15 @@ def test_a_clean_log_exits_0(run_cli: Run, tmp_path: Path) -> None:
 
 
 def test_since_until_and_code(run_cli: Run, app_log: Path) -> None:
-    document = run_cli("logs", str(app_log), "--since", "2024-05-01T12:01:00Z",
-                       "--until", "2024-05-01T12:03:10Z", "--json").json()
+    document = run_cli(
+        "logs",
+        str(app_log),
+        "--since",
+        "2024-05-01T12:01:00Z",
+        "--until",
+        "2024-05-01T12:03:10Z",
+        "--json",
+    ).json()
     assert [e["code"] for e in document["codes"]] == ["tcp.refused"]
     assert document["since"] == "2024-05-01T12:01:00.000Z"
     result = run_cli("logs", str(app_log), "--code", "dns.temporary_failure", "--json")
@@ -105,8 +119,9 @@ def test_since_until_and_code(run_cli: Run, app_log: Path) -> None:
         (["--follow", "--stop-after", "soon"], "--stop-after"),
     ],
 )
-def test_bad_calls_exit_2_with_one_line(run_cli: Run, app_log: Path, args: list[str],
-                                        message: str) -> None:
+def test_bad_calls_exit_2_with_one_line(
+    run_cli: Run, app_log: Path, args: list[str], message: str
+) -> None:
     result = run_cli("logs", str(app_log), *args)
     assert result.status == 2
     assert message in result.err
@@ -131,8 +146,9 @@ def test_gzip_and_truncated_gzip(run_cli: Run, tmp_path: Path, seed: int) -> Non
     result = run_cli("logs", str(cut), "--json")
     assert result.status == 1  # what came before the damage is still scanned
     source = result.json()["sources"][0]
-    assert source["warnings"] == [f"{cut}: the compressed stream ends early (truncated gzip); "
-                                  "scanned what came before it"]
+    assert source["warnings"] == [
+        f"{cut}: the compressed stream ends early (truncated gzip); scanned what came before it"
+    ]
     assert result.json()["matched"] == 4
     damaged = tmp_path / "damaged.gz"
     damaged.write_bytes(b"\x1f\x8b" + random.Random(seed).randbytes(5000))
@@ -146,8 +162,11 @@ def test_gzip_and_truncated_gzip(run_cli: Run, tmp_path: Path, seed: int) -> Non
 def test_hostile_files_never_crash(run_cli: Run, tmp_path: Path, seed: int) -> None:
     garbage = tmp_path / "garbage.bin"
     generator = random.Random(seed)
-    garbage.write_bytes(generator.randbytes(2 << 20) + b"\nERROR Connection refused\n"
-                        + generator.randbytes(1 << 20))
+    garbage.write_bytes(
+        generator.randbytes(2 << 20)
+        + b"\nERROR Connection refused\n"
+        + generator.randbytes(1 << 20)
+    )
     long_line = tmp_path / "long.log"
     long_line.write_bytes(b"{" + b"x" * (10 << 20) + b" Connection refused\n")
     empty = tmp_path / "empty.log"
@@ -161,11 +180,17 @@ def test_hostile_files_never_crash(run_cli: Run, tmp_path: Path, seed: int) -> N
 
 
 def test_stdin_and_a_gcloud_array(tmp_path: Path) -> None:
-    for data in (APP_LOG.encode(), (DATA / "cloud-run-gcloud-read.json").read_bytes(),
-                 gzip.compress(APP_LOG.encode())):
+    for data in (
+        APP_LOG.encode(),
+        (DATA / "cloud-run-gcloud-read.json").read_bytes(),
+        gzip.compress(APP_LOG.encode()),
+    ):
         completed = subprocess.run(
             [sys.executable, "-m", "faultfinder", "logs", "-", "--json"],
-            input=data, capture_output=True, timeout=60, check=False,
+            input=data,
+            capture_output=True,
+            timeout=60,
+            check=False,
         )
         assert completed.returncode == 1, completed.stderr
         assert b'"name": "<stdin>"' in completed.stdout
@@ -180,8 +205,13 @@ def peak_memory_of_logs(source: Path) -> tuple[dict[str, object], int]:
         "status = main(['logs', sys.argv[1], '--json'])\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
     )
-    completed = subprocess.run([sys.executable, "-c", measure, str(source)],
-                               capture_output=True, text=True, timeout=120, check=False)
+    completed = subprocess.run(
+        [sys.executable, "-c", measure, str(source)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     return json.loads(completed.stdout), int(completed.stderr.split()[-1])
 
 
@@ -207,15 +237,19 @@ def test_the_stack_file_maps_labels_to_components_and_masks_secrets(
     run_cli: Run, write_stack: StackWriter, tmp_path: Path
 ) -> None:
     stack = write_stack(
-        {"api": {"url": "https://api.example.test/health"},
-         "cache": {"url": "redis://:r3dis-Secret@redis.internal:6379/0"}},
+        {
+            "api": {"url": "https://api.example.test/health"},
+            "cache": {"url": "redis://:r3dis-Secret@redis.internal:6379/0"},
+        },
         logs={"components": {"checkout": "api", "app.log": "cache"}},
     )
     log = tmp_path / "app.log"
-    log.write_text("2024-05-01T12:00:00Z ERROR AUTH r3dis-Secret: WRONGPASS invalid "
-                   "username-password pair\n")
-    document = run_cli("logs", str(DATA / "cloud-run-gcloud-read.json"), str(log),
-                       "--stack", str(stack), "--json").json()
+    log.write_text(
+        "2024-05-01T12:00:00Z ERROR AUTH r3dis-Secret: WRONGPASS invalid username-password pair\n"
+    )
+    document = run_cli(
+        "logs", str(DATA / "cloud-run-gcloud-read.json"), str(log), "--stack", str(stack), "--json"
+    ).json()
     assert set(document["by_component"]) == {"api", "cache", "search"}
     wrongpass = next(e for e in document["codes"] if e["code"] == "redis.auth_failed")
     assert wrongpass["examples"][0]["text"] == (
@@ -230,14 +264,14 @@ def test_an_unknown_error_is_masked_before_it_becomes_a_template(
 ) -> None:
     """Templating replaces numbers and hex with <NUM> and <HEX>: run first, it would leave the
     rest of a secret ("s3cr3t-") in the template for everyone to read."""
-    stack = write_stack(
-        {"cache": {"url": "redis://:s3cr3t-abcdef-123456@redis.internal:6379/0"}}
-    )
+    stack = write_stack({"cache": {"url": "redis://:s3cr3t-abcdef-123456@redis.internal:6379/0"}})
     log = tmp_path / "app.log"
-    log.write_text("".join(
-        f"2024-05-01T12:00:0{n}Z ERROR replay {n} refused for key s3cr3t-abcdef-123456\n"
-        for n in range(3)
-    ))
+    log.write_text(
+        "".join(
+            f"2024-05-01T12:00:0{n}Z ERROR replay {n} refused for key s3cr3t-abcdef-123456\n"
+            for n in range(3)
+        )
+    )
     document = run_cli("logs", str(log), "--stack", str(stack), "--json").json()
     texts = [entry["template"] for entry in document["unclassified"]["templates"]]
     assert texts, document["unclassified"]
@@ -247,8 +281,9 @@ def test_an_unknown_error_is_masked_before_it_becomes_a_template(
 def test_a_mapping_to_no_component_is_a_config_error(
     run_cli: Run, write_stack: StackWriter, app_log: Path
 ) -> None:
-    stack = write_stack({"api": {"url": "https://api.example.test/"}},
-                        logs={"components": {"checkout": "ghost"}})
+    stack = write_stack(
+        {"api": {"url": "https://api.example.test/"}}, logs={"components": {"checkout": "ghost"}}
+    )
     result = run_cli("logs", str(app_log), "--stack", str(stack))
     assert result.status == 2
     assert "logs.components.checkout: names no component: 'ghost'" in result.err
@@ -260,7 +295,9 @@ class _Follower:
     def __init__(self, path: Path, *args: str) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "faultfinder", "logs", str(path), "--follow", *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
@@ -372,11 +409,18 @@ def test_events_are_one_json_object_per_line_with_a_code(run_cli: Run, app_log: 
     assert [list(event) for event in events] == [EVENT_KEYS] * 4  # keys in a fixed order
     assert lines[0] == json.dumps(events[0], sort_keys=True, ensure_ascii=False)
     assert events[0] == {
-        "code": "dns.temporary_failure", "component": "", "line": 2, "owner": "infrastructure",
-        "source": str(app_log), "text": f"ERROR app: {DNS}", "time": "2024-05-01T12:00:02.000Z",
+        "code": "dns.temporary_failure",
+        "component": "",
+        "line": 2,
+        "owner": "infrastructure",
+        "source": str(app_log),
+        "text": f"ERROR app: {DNS}",
+        "time": "2024-05-01T12:00:02.000Z",
     }
     assert [(event["line"], event["code"]) for event in events] == [
-        (2, "dns.temporary_failure"), (3, "dns.temporary_failure"), (4, "tcp.refused"),
+        (2, "dns.temporary_failure"),
+        (3, "dns.temporary_failure"),
+        (4, "tcp.refused"),
         (5, "postgres.auth_failed"),
     ]  # the unclassified error of line 6 has no code: no event
     assert events[3]["text"] == (
@@ -391,19 +435,26 @@ def test_events_of_a_clean_log_a_code_filter_and_the_stack_s_secrets(
 ) -> None:
     clean = tmp_path / "clean.log"
     clean.write_text("2024-05-01T12:00:01Z INFO all good\n")
-    assert (run_cli("logs", str(clean), "--events").status, run_cli("logs", str(clean),
-            "--events").out) == (0, "")
+    assert (
+        run_cli("logs", str(clean), "--events").status,
+        run_cli("logs", str(clean), "--events").out,
+    ) == (0, "")
     only = run_cli("logs", str(app_log), "--events", "--code", "tcp.refused")
     assert [json.loads(line)["code"] for line in only.out.splitlines()] == ["tcp.refused"]
-    stack = write_stack({"cache": {"url": "redis://:r3dis-Secret@redis.internal:6379/0"}},
-                        logs={"components": {"app.log": "cache"}})
+    stack = write_stack(
+        {"cache": {"url": "redis://:r3dis-Secret@redis.internal:6379/0"}},
+        logs={"components": {"app.log": "cache"}},
+    )
     log = tmp_path / "app.log"
-    log.write_text("2024-05-01T12:00:00Z ERROR AUTH r3dis-Secret: WRONGPASS invalid "
-                   "username-password pair\n")
+    log.write_text(
+        "2024-05-01T12:00:00Z ERROR AUTH r3dis-Secret: WRONGPASS invalid username-password pair\n"
+    )
     masked = run_cli("logs", str(log), "--events", "--stack", str(stack))
     event = json.loads(masked.out)
     assert (event["component"], event["code"], event["owner"]) == (
-        "cache", "redis.auth_failed", "configuration"
+        "cache",
+        "redis.auth_failed",
+        "configuration",
     )
     assert event["text"] == "ERROR AUTH ***: WRONGPASS invalid username-password pair"
     assert "r3dis-Secret" not in masked.out
@@ -439,8 +490,9 @@ def test_events_stream_as_a_followed_file_grows(
     follower = follow(path, "--events", "--stop-after", "60s")
     follower.wait_for("following")
     with path.open("a") as log:
-        log.write("2024-05-01T12:00:01Z ERROR Error 111 connecting to 127.0.0.1:1. "
-                  "Connection refused.\n")
+        log.write(
+            "2024-05-01T12:00:01Z ERROR Error 111 connecting to 127.0.0.1:1. Connection refused.\n"
+        )
     follower.wait_for('"code": "tcp.refused"')
     assert follower.process.poll() is None  # still following: the line came as it was found
     follower.process.send_signal(signal.SIGINT)
@@ -459,8 +511,13 @@ def peak_memory_of_events(source: Path) -> tuple[int, int]:
         "status = main(['logs', sys.argv[1], '--events'])\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, status, file=sys.stderr)\n"
     )
-    completed = subprocess.run([sys.executable, "-c", measure, str(source)],
-                               capture_output=True, text=True, timeout=300, check=False)
+    completed = subprocess.run(
+        [sys.executable, "-c", measure, str(source)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     peak, status = completed.stderr.split()[-2:]
     return int(status), int(peak)
 

@@ -133,18 +133,31 @@ def test_recorded_sample(run_cli: Run, name: str) -> None:
 # One line of each issue-14 family (tests/unit/test_logs_signatures.py cites each source), and
 # a harmless one: the same code whatever shape carries the line.
 FAMILY_LINES = [
-    ('could not translate host name "postgres" to address: Name does not resolve',
-     "dns.nxdomain"),
-    ('127.0.0.1:54666 [04/Dec/2026:05:39:14.894] f app/s1 0/0/0/-1/0 502 209 - - SH-- '
-     '1/1/0/0/0 0/0 "GET /close HTTP/1.1"', "http.no_response"),
-    ('127.0.0.1:53894 [04/Dec/2026:05:39:17.918] f none/<NOSRV> 0/-1/-1/-1/0 503 217 - - SC-- '
-     '1/1/0/0/0 0/0 "GET /none HTTP/1.1"', "proxy.no_healthy_upstream"),
-    ('[2024-05-01T12:00:00.000Z] "GET /api/cart HTTP/1.1" 503 UF,URX 0 91 3 - "-" "curl/8.5.0" '
-     '"5f2a" "cart" "10.4.1.7:8080"', "proxy.no_healthy_upstream"),
-    ("The request was aborted because there was no available instance.",
-     "platform.no_instance_available"),
-    ("failed to connect to instance: Dial error: handshake failed (connection name = "
-     '"p:r:i"): context deadline exceeded', "tls.handshake_failed"),
+    ('could not translate host name "postgres" to address: Name does not resolve', "dns.nxdomain"),
+    (
+        "127.0.0.1:54666 [04/Dec/2026:05:39:14.894] f app/s1 0/0/0/-1/0 502 209 - - SH-- "
+        '1/1/0/0/0 0/0 "GET /close HTTP/1.1"',
+        "http.no_response",
+    ),
+    (
+        "127.0.0.1:53894 [04/Dec/2026:05:39:17.918] f none/<NOSRV> 0/-1/-1/-1/0 503 217 - - SC-- "
+        '1/1/0/0/0 0/0 "GET /none HTTP/1.1"',
+        "proxy.no_healthy_upstream",
+    ),
+    (
+        '[2024-05-01T12:00:00.000Z] "GET /api/cart HTTP/1.1" 503 UF,URX 0 91 3 - "-" "curl/8.5.0" '
+        '"5f2a" "cart" "10.4.1.7:8080"',
+        "proxy.no_healthy_upstream",
+    ),
+    (
+        "The request was aborted because there was no available instance.",
+        "platform.no_instance_available",
+    ),
+    (
+        "failed to connect to instance: Dial error: handshake failed (connection name = "
+        '"p:r:i"): context deadline exceeded',
+        "tls.handshake_failed",
+    ),
     ("[2024-05-01 12:00:00 +0000] [7] [CRITICAL] WORKER TIMEOUT (pid:23)", "app.worker_timeout"),
     ("OSError: [Errno 24] Too many open files", "app.fd_exhausted"),
     ("  timeout: 30", None),  # gunicorn's configuration dump: no code, no error
@@ -181,7 +194,8 @@ def test_cloud_run_entry_keeps_its_time_labels_and_owner(run_cli: Run) -> None:
     memory = next(e for e in document["codes"] if e["code"] == "platform.memory_exceeded")
     assert memory["examples"][0]["text"].startswith("Memory limit of 512 MiB exceeded")
     assert document["timeline"][0] == {
-        "minute": "2024-05-27T11:16Z", "counts": {"platform.startup_failed": 1}
+        "minute": "2024-05-27T11:16Z",
+        "counts": {"platform.startup_failed": 1},
     }
 
 
@@ -196,8 +210,11 @@ def test_kubernetes_node_paths_name_the_container(tmp_path: Path, run_cli: Run) 
     document = run_cli("logs", str(pods / "0.log"), str(docker), "--json").json()
     assert document["by_component"]["orders"]["count"] == 5
     assert path_labels(str(docker)) == {
-        "source": docker.name, "pod_name": "orders-7d9f8b6c5-k7m2p", "namespace_name": "shop",
-        "container_name": "orders", "workload": "orders",
+        "source": docker.name,
+        "pod_name": "orders-7d9f8b6c5-k7m2p",
+        "namespace_name": "shop",
+        "container_name": "orders",
+        "workload": "orders",
     }
 
 
@@ -234,7 +251,7 @@ def test_json_lines_loggers() -> None:
 
 
 def test_cri_partial_and_plain_lines() -> None:
-    cri = _record("2024-06-03T08:15:09.201334567Z stderr F   File \"/app/x.py\", line 1")
+    cri = _record('2024-06-03T08:15:09.201334567Z stderr F   File "/app/x.py", line 1')
     assert cri.text == '  File "/app/x.py", line 1'  # indentation kept: it is a frame
     assert cri.labels == {"stream": "stderr"}
     assert cri.time == datetime(2024, 6, 3, 8, 15, 9, 201334, tzinfo=UTC)
@@ -245,18 +262,36 @@ def test_cri_partial_and_plain_lines() -> None:
 @pytest.mark.parametrize(
     ("line", "when", "severity", "message"),
     [
-        ("2024-05-01 12:00:00.123 UTC [81] FATAL:  sorry, too many clients already",
-         datetime(2024, 5, 1, 12, 0, 0, 123000, tzinfo=UTC), "CRITICAL",
-         "[81] FATAL:  sorry, too many clients already"),
-        ("2024-05-01T12:00:00+02:00 ERROR app: boom",
-         datetime(2024, 5, 1, 10, 0, tzinfo=UTC), "ERROR", "ERROR app: boom"),
-        ("[2025-08-19 20:57:37 +0000] [1] [INFO] Booting worker",
-         datetime(2025, 8, 19, 20, 57, 37, tzinfo=UTC), "INFO", "[1] [INFO] Booting worker"),
-        ("1234:M 01 May 2024 12:00:00.123 # WARNING overcommit_memory is set to 0",
-         datetime(2024, 5, 1, 12, 0, 0, 123000).astimezone(), "WARNING",
-         "# WARNING overcommit_memory is set to 0"),
-        ("2024/05/01 12:00:00 [error] 12#12: *1 connect() failed",
-         datetime(2024, 5, 1, 12, 0).astimezone(), "ERROR", "[error] 12#12: *1 connect() failed"),
+        (
+            "2024-05-01 12:00:00.123 UTC [81] FATAL:  sorry, too many clients already",
+            datetime(2024, 5, 1, 12, 0, 0, 123000, tzinfo=UTC),
+            "CRITICAL",
+            "[81] FATAL:  sorry, too many clients already",
+        ),
+        (
+            "2024-05-01T12:00:00+02:00 ERROR app: boom",
+            datetime(2024, 5, 1, 10, 0, tzinfo=UTC),
+            "ERROR",
+            "ERROR app: boom",
+        ),
+        (
+            "[2025-08-19 20:57:37 +0000] [1] [INFO] Booting worker",
+            datetime(2025, 8, 19, 20, 57, 37, tzinfo=UTC),
+            "INFO",
+            "[1] [INFO] Booting worker",
+        ),
+        (
+            "1234:M 01 May 2024 12:00:00.123 # WARNING overcommit_memory is set to 0",
+            datetime(2024, 5, 1, 12, 0, 0, 123000).astimezone(),
+            "WARNING",
+            "# WARNING overcommit_memory is set to 0",
+        ),
+        (
+            "2024/05/01 12:00:00 [error] 12#12: *1 connect() failed",
+            datetime(2024, 5, 1, 12, 0).astimezone(),
+            "ERROR",
+            "[error] 12#12: *1 connect() failed",
+        ),
         ("no time here, and no level either", None, None, "no time here, and no level either"),
     ],
 )

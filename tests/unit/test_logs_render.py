@@ -18,12 +18,20 @@ ROW = re.compile(r"^[0-9]+-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}  ", re.MULTILINE)
 
 def document(minutes: list[datetime]) -> dict[str, Any]:
     return {
-        "schema": "faultfinder.logs/v1", "since": None, "until": None,
+        "schema": "faultfinder.logs/v1",
+        "since": None,
+        "until": None,
         "sources": [{"name": "app.log", "lines": 1, "bytes": 1, "warnings": []}],
-        "lines": len(minutes), "matched": len(minutes), "untimed": 0, "codes": [],
-        "by_owner": {}, "by_component": {},
-        "timeline": [{"minute": f"{when:%Y-%m-%dT%H:%MZ}", "counts": {"tcp.refused": 1}}
-                     for when in sorted(set(minutes))],
+        "lines": len(minutes),
+        "matched": len(minutes),
+        "untimed": 0,
+        "codes": [],
+        "by_owner": {},
+        "by_component": {},
+        "timeline": [
+            {"minute": f"{when:%Y-%m-%dT%H:%MZ}", "counts": {"tcp.refused": 1}}
+            for when in sorted(set(minutes))
+        ],
         "unclassified": {"count": 0, "dropped": 0, "templates": []},
     }
 

@@ -40,9 +40,9 @@ postgresql://app:hunter22@db:5432/app connection timed out
 """
 
 
-def scan(data: bytes, *, pieces: list[int] | None = None, **options: object) -> tuple[
-    list[Event], Scanner
-]:
+def scan(
+    data: bytes, *, pieces: list[int] | None = None, **options: object
+) -> tuple[list[Event], Scanner]:
     events: list[Event] = []
     scanner = Scanner("test.log", events.append, **options)  # type: ignore[arg-type]
     position = 0
@@ -56,8 +56,12 @@ def scan(data: bytes, *, pieces: list[int] | None = None, **options: object) -> 
 
 def summary(events: list[Event]) -> list[tuple[str | None, int, str | None, str]]:
     return [
-        (e.code, e.record.line, e.record.time and e.record.time.strftime("%H:%M:%S"),
-         e.record.text[:40])
+        (
+            e.code,
+            e.record.line,
+            e.record.time and e.record.time.strftime("%H:%M:%S"),
+            e.record.text[:40],
+        )
         for e in events
     ]
 
@@ -121,8 +125,12 @@ def test_a_log_without_times_is_kept_and_counted_under_a_window() -> None:
 @pytest.mark.parametrize("seed", [3], ids=lambda seed: f"seed={seed}")
 def test_binary_garbage_does_not_stop_the_scan(seed: int) -> None:
     garbage = random.Random(seed).randbytes(3 << 20)
-    data = (garbage + b"\nERROR Connection refused\n" + garbage
-            + b"\x00\xff\nNOAUTH Authentication required.\n")
+    data = (
+        garbage
+        + b"\nERROR Connection refused\n"
+        + garbage
+        + b"\x00\xff\nNOAUTH Authentication required.\n"
+    )
     events, _ = scan(data)
     codes = [e.code for e in events if e.code]
     assert codes == ["tcp.refused", "redis.auth_failed"]
@@ -130,8 +138,9 @@ def test_binary_garbage_does_not_stop_the_scan(seed: int) -> None:
 
 def test_a_ten_megabyte_line_is_scanned_in_pieces() -> None:
     huge = b"Error -3 connecting to a:1. " + b"x" * (10 << 20) + b" Connection refused\n"
-    events, scanner = scan(huge + b"2024-05-01T12:00:00Z ERROR No route to host\n",
-                           pieces=[1 << 16] * 200)
+    events, scanner = scan(
+        huge + b"2024-05-01T12:00:00Z ERROR No route to host\n", pieces=[1 << 16] * 200
+    )
     assert [e.code for e in events] == ["dns.temporary_failure", "tcp.refused", "tcp.unreachable"]
     assert scanner.lines == 2
     assert events[-1].record.line == 2
@@ -157,7 +166,7 @@ def test_deeply_nested_json_is_read_as_text() -> None:
 
 
 def test_a_traceback_cut_by_the_end_of_the_log_still_counts() -> None:
-    events, _ = scan(b"Traceback (most recent call last):\n  File \"x.py\", line 1\n")
+    events, _ = scan(b'Traceback (most recent call last):\n  File "x.py", line 1\n')
     assert [e.code for e in events] == ["app.traceback"]
 
 
@@ -165,17 +174,30 @@ def test_a_traceback_cut_by_the_end_of_the_log_still_counts() -> None:
 def test_random_bytes_never_crash(seed: int) -> None:
     # Every byte comes from the seed, which names the test: a failure replays exactly.
     generator = random.Random(seed)
-    words = [b"Traceback (most recent call last):", b"\n", b"  ", b"{", b"\"", b"ERROR",
-             b"Connection refused", b"\xff", b"2024-05-01T12:00:00Z ", generator.randbytes(50)]
+    words = [
+        b"Traceback (most recent call last):",
+        b"\n",
+        b"  ",
+        b"{",
+        b'"',
+        b"ERROR",
+        b"Connection refused",
+        b"\xff",
+        b"2024-05-01T12:00:00Z ",
+        generator.randbytes(50),
+    ]
     data = b"".join(generator.choice(words) for _ in range(1500))
     scan(data, pieces=[generator.randint(1, 900) for _ in range(50)])
 
 
 def test_masks_and_templates() -> None:
-    assert mask(
-        "2024-05-01T12:00:00Z user 42 at 10.0.0.5:6379 id=5f2a9c1e8b7d6a4f "
-        "'alice' took 3.5ms 550e8400-e29b-41d4-a716-446655440000"
-    ) == "<TIME> user <NUM> at <IP> id=<HEX> <STR> took <NUM>ms <UUID>"
+    assert (
+        mask(
+            "2024-05-01T12:00:00Z user 42 at 10.0.0.5:6379 id=5f2a9c1e8b7d6a4f "
+            "'alice' took 3.5ms 550e8400-e29b-41d4-a716-446655440000"
+        )
+        == "<TIME> user <NUM> at <IP> id=<HEX> <STR> took <NUM>ms <UUID>"
+    )
     miner = TemplateMiner()
     for number in range(300):
         miner.add(f"payment failed for order {number}: card declined")
@@ -205,14 +227,20 @@ def test_templates_merge_differing_words() -> None:
     ("message", "masked"),
     [
         # two apostrophes on a line once made one "string" of the words between them
-        ("ERROR couldn't reach the ledger, it wasn't up",
-         "ERROR couldn't reach the ledger, it wasn't up"),
-        ("the server's cache isn't warm: key 'user_id' missing",
-         "the server's cache isn't warm: key <STR> missing"),
-        ("users' sessions dropped for 'eu-west' and 'us-east'",
-         "users' sessions dropped for <STR> and <STR>"),
+        (
+            "ERROR couldn't reach the ledger, it wasn't up",
+            "ERROR couldn't reach the ledger, it wasn't up",
+        ),
+        (
+            "the server's cache isn't warm: key 'user_id' missing",
+            "the server's cache isn't warm: key <STR> missing",
+        ),
+        (
+            "users' sessions dropped for 'eu-west' and 'us-east'",
+            "users' sessions dropped for <STR> and <STR>",
+        ),
         ("KeyError: 'user_id'", "KeyError: <STR>"),
-        ('can\'t open "/var/lib/app/it\'s.db"', "can't open <STR>"),
+        ("can't open \"/var/lib/app/it's.db\"", "can't open <STR>"),
     ],
 )
 def test_an_apostrophe_in_a_word_is_not_a_quote(message: str, masked: str) -> None:

@@ -8,7 +8,8 @@ from faultfinder import CheckResult, Phase, Status, diagnose, parse_stack
 from faultfinder.diagnosis.graph import edges
 from faultfinder.monitor.changes import Change, describe, describe_all
 
-STACK = parse_stack("""\
+STACK = parse_stack(
+    """\
 name: shop
 components:
   lb: {url: 'http://lb.test/', via: [app], critical: true}
@@ -16,17 +17,36 @@ components:
   db: {url: 'tcp://db.test:5432'}
   mail: {url: 'tcp://mail.test:25'}
   edge: {url: 'tls://edge.test:443'}
-""", "s.yaml", {})
+""",
+    "s.yaml",
+    {},
+)
 AT = datetime.datetime(2026, 5, 4, 12, 0, tzinfo=datetime.UTC)
 
 
-def result(name: str, layers: tuple[str, ...], code: str | None = None, detail: str = "",
-           warning: str | None = None) -> CheckResult:
-    phases = tuple(Phase(layer, code is None or layer != layers[-1], 1.0,
-                         detail if layer == layers[-1] else "") for layer in layers)
+def result(
+    name: str,
+    layers: tuple[str, ...],
+    code: str | None = None,
+    detail: str = "",
+    warning: str | None = None,
+) -> CheckResult:
+    phases = tuple(
+        Phase(
+            layer, code is None or layer != layers[-1], 1.0, detail if layer == layers[-1] else ""
+        )
+        for layer in layers
+    )
     kind = STACK.components[name].kind
-    return CheckResult(name, kind, name, phases, code=code, warning=warning,
-                       evidence=(f"{name} evidence",) if code else ())
+    return CheckResult(
+        name,
+        kind,
+        name,
+        phases,
+        code=code,
+        warning=warning,
+        evidence=(f"{name} evidence",) if code else (),
+    )
 
 
 def test_a_symptom_names_its_own_root_cause_and_not_an_unrelated_one() -> None:
@@ -46,8 +66,12 @@ def test_a_symptom_names_its_own_root_cause_and_not_an_unrelated_one() -> None:
     assert "mail" not in change.summary
     assert change.why[0].startswith("lb fails at http (502 from nginx) because app")
     assert change.why[-1].startswith("Owner: infrastructure.")
-    assert (change.at, change.agent, change.old, change.new) == (AT, "eu-1", Status.HEALTHY,
-                                                                 Status.DOWN)
+    assert (change.at, change.agent, change.old, change.new) == (
+        AT,
+        "eu-1",
+        Status.HEALTHY,
+        Status.DOWN,
+    )
     mail = describe(diagnosis, edges(STACK), "mail", Status.HEALTHY, Status.DOWN, AT, "eu-1")
     assert (mail.code, mail.layer, mail.owner) == ("dns.nxdomain", "dns", "configuration")
 
@@ -61,7 +85,9 @@ def test_recovery_and_warnings_carry_the_stack_verdict_and_the_warning() -> None
     assert back.summary == diagnosis.verdict.summary
     warned = describe(diagnosis, edges(STACK), "edge", Status.HEALTHY, Status.DEGRADED, AT, "a")
     assert (warned.code, warned.layer, warned.owner) == (
-        "tls.expiring_soon", "tls", "infrastructure",
+        "tls.expiring_soon",
+        "tls",
+        "infrastructure",
     )
 
 
@@ -77,9 +103,15 @@ def test_a_batch_describes_each_change_with_the_result_that_made_it() -> None:
     ]
     db, mail = describe_all(diagnosis, edges(STACK), changes, "eu-1")
     assert (db.code, db.layer, db.owner, db.why, db.root_causes) == (
-        "tcp.refused", "tcp", "infrastructure", (), (),
+        "tcp.refused",
+        "tcp",
+        "infrastructure",
+        (),
+        (),
     )
     assert (mail.code, mail.owner, [c.component for c in mail.root_causes]) == (
-        "dns.nxdomain", "configuration", ["mail"],
+        "dns.nxdomain",
+        "configuration",
+        ["mail"],
     )
     assert mail.why[0].startswith("mail fails at the dns layer")

@@ -46,8 +46,9 @@ def test_the_defaults_section_sets_every_component() -> None:
 
 def test_days_are_a_duration_unit() -> None:
     assert parse_duration("7d") == 7 * 86400
-    stack = parse_stack(COMPONENTS + "history:\n  raw_retention: 1d\n  retention: 30d\n",
-                        "s.yaml", {})
+    stack = parse_stack(
+        COMPONENTS + "history:\n  raw_retention: 1d\n  retention: 30d\n", "s.yaml", {}
+    )
     assert (stack.history.raw_retention, stack.history.retention) == (86400, 30 * 86400)
 
 
@@ -81,16 +82,26 @@ def test_alerts_of_each_type_parse_and_a_command_string_is_split_without_a_shell
     ("extra", "message"),
     [
         ("alerts:\n  - type: webhook\n", "stack.yaml:9: alerts.0: a webhook alert needs `url`"),
-        ("alerts:\n  - type: command\n    url: http://x\n",
-         "stack.yaml:9: alerts.0: a command alert needs `command`"),
-        ("alerts:\n  - type: email\n    url: x\n",
-         "stack.yaml:9: alerts.0.type: Input should be 'webhook', 'slack' or 'command'"),
-        ("alerts:\n  - type: slack\n    url: http://x\n    colour: red\n",
-         "stack.yaml:11: alerts.0.colour: unknown key"),
-        ("alerts:\n  - type: webhook\n    url: http://x\n    components: [api, nope]\n",
-         "stack.yaml:11: alerts.0.components: names no component: 'nope'"),
-        ("history:\n  retention: 1w\n",
-         "stack.yaml:9: history.retention: '1w' is not a duration like 250ms, 3s or 1m"),
+        (
+            "alerts:\n  - type: command\n    url: http://x\n",
+            "stack.yaml:9: alerts.0: a command alert needs `command`",
+        ),
+        (
+            "alerts:\n  - type: email\n    url: x\n",
+            "stack.yaml:9: alerts.0.type: Input should be 'webhook', 'slack' or 'command'",
+        ),
+        (
+            "alerts:\n  - type: slack\n    url: http://x\n    colour: red\n",
+            "stack.yaml:11: alerts.0.colour: unknown key",
+        ),
+        (
+            "alerts:\n  - type: webhook\n    url: http://x\n    components: [api, nope]\n",
+            "stack.yaml:11: alerts.0.components: names no component: 'nope'",
+        ),
+        (
+            "history:\n  retention: 1w\n",
+            "stack.yaml:9: history.retention: '1w' is not a duration like 250ms, 3s or 1m",
+        ),
         ("history:\n  keep: 3d\n", "stack.yaml:9: history.keep: unknown key"),
     ],
 )

@@ -43,8 +43,7 @@ class StaticView:
 
 def result(name: str, ms: float, code: str | None = None) -> CheckResult:
     phases = (Phase("tcp", code is None, ms, "refused" if code else ""),)
-    return CheckResult(name, "tcp", f"tcp://127.0.0.1:1/{name}", phases, code=code,
-                       duration_ms=ms)
+    return CheckResult(name, "tcp", f"tcp://127.0.0.1:1/{name}", phases, code=code, duration_ms=ms)
 
 
 def render(view: MonitorView, names: list[str], height: int | None = None) -> list[str]:
@@ -58,9 +57,10 @@ def render(view: MonitorView, names: list[str], height: int | None = None) -> li
 def test_a_row_per_component_pending_until_probed_and_the_flap_count_shown() -> None:
     since = NOW - datetime.timedelta(minutes=3, seconds=5)
     view = StaticView(
-        observations={"api": [Reading("api", NOW, "a", result("api", ms))
-                              for ms in (1, 2, 3)] + [
-            Reading("api", NOW, "a", result("api", 9, "tcp.refused"))]},
+        observations={
+            "api": [Reading("api", NOW, "a", result("api", ms)) for ms in (1, 2, 3)]
+            + [Reading("api", NOW, "a", result("api", 9, "tcp.refused"))]
+        },
         state={"api": (Status.HEALTHY, since)},
     )
     lines = render(view, ["api", "db"])
@@ -77,8 +77,12 @@ def test_a_row_per_component_pending_until_probed_and_the_flap_count_shown() -> 
 def test_when_rows_do_not_fit_the_failing_ones_are_kept() -> None:
     names = [f"c{index:02}" for index in range(30)]
     view = StaticView(
-        observations={name: [Reading(name, NOW, "a", result(name, 1, (
-            "tcp.refused" if name == "c27" else None)))] for name in names},
+        observations={
+            name: [
+                Reading(name, NOW, "a", result(name, 1, ("tcp.refused" if name == "c27" else None)))
+            ]
+            for name in names
+        },
         state={name: (Status.HEALTHY, NOW) for name in names},
     )
     lines = render(view, names, height=12)
@@ -97,8 +101,17 @@ def test_a_sparkline_scales_to_its_window_and_marks_failures_red() -> None:
 
 
 def test_a_state_change_as_plain_lines() -> None:
-    change = StateChange("db", NOW, "a", Status.HEALTHY, Status.DOWN, "tcp.refused",
-                         "infrastructure", "db: nothing listens", ("db fails at tcp.",))
+    change = StateChange(
+        "db",
+        NOW,
+        "a",
+        Status.HEALTHY,
+        Status.DOWN,
+        "tcp.refused",
+        "infrastructure",
+        "db: nothing listens",
+        ("db fails at tcp.",),
+    )
     assert change_lines(change) == [
         "2026-05-04T12:00:00.000Z db healthy -> down tcp.refused (owner: infrastructure): "
         "db: nothing listens",

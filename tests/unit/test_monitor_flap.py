@@ -26,7 +26,8 @@ def feed(debounce: Debounce, levels: list[Status]) -> list[tuple[int, Status, St
 def test_down_after_the_nth_failure_in_a_row_and_up_after_the_mth_success() -> None:
     debounce = Debounce(3, 2, HEALTHY, START)
     assert feed(debounce, [DOWN, DOWN, DOWN, DOWN, HEALTHY, HEALTHY, HEALTHY]) == [
-        (2, HEALTHY, DOWN), (5, DOWN, HEALTHY),
+        (2, HEALTHY, DOWN),
+        (5, DOWN, HEALTHY),
     ]
 
 
@@ -49,7 +50,9 @@ def test_the_new_state_is_the_newest_results_and_degraded_counts_as_worse() -> N
 def test_thresholds_of_one_follow_every_result() -> None:
     debounce = Debounce(1, 1, HEALTHY, START)
     assert feed(debounce, [DOWN, HEALTHY, DOWN]) == [
-        (0, HEALTHY, DOWN), (1, DOWN, HEALTHY), (2, HEALTHY, DOWN),
+        (0, HEALTHY, DOWN),
+        (1, DOWN, HEALTHY),
+        (2, HEALTHY, DOWN),
     ]
 
 

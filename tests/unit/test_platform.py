@@ -62,21 +62,30 @@ def test_cloud_run_export_reads_the_documented_annotations() -> None:
     assert container.probe_ports == (("startupProbe", 8080),)
     # env[].valueFrom.secretKeyRef: name is the secret, key its version
     assert [(s.secret, s.version, s.used_as) for s in container.secrets] == [
-        ("db-password", "latest", "DB_PASSWORD"), ("redis-auth", "2", "REDIS_AUTH"),
+        ("db-password", "latest", "DB_PASSWORD"),
+        ("redis-auth", "2", "REDIS_AUTH"),
     ]
 
 
 def test_each_source_is_recognised_by_its_shape() -> None:
-    facts = read_platform_files(files(
-        "cloudrun-revisions.json", "cloudsql-instance.json", "vpc-connector-error.json",
-        "secret-versions-disabled.json", "kubectl-crashloop.json", "compose-ps.jsonl",
-    ))
+    facts = read_platform_files(
+        files(
+            "cloudrun-revisions.json",
+            "cloudsql-instance.json",
+            "vpc-connector-error.json",
+            "secret-versions-disabled.json",
+            "kubectl-crashloop.json",
+            "compose-ps.jsonl",
+        )
+    )
     assert [r.name for r in facts.revisions] == ["api-00043-xoz", "api-00042-bim"]
     assert facts.sql_instances[0].addresses == (("PRIVATE", "10.20.0.3"),)
     assert facts.sql_instances[0].ssl_mode == "ENCRYPTED_ONLY"
     assert (facts.connectors[0].name, facts.connectors[0].state) == ("app-connector", "ERROR")
     assert {(v.secret, v.state) for v in facts.secret_versions} == {
-        ("db-password", "DISABLED"), ("db-password", "DESTROYED")}
+        ("db-password", "DISABLED"),
+        ("db-password", "DESTROYED"),
+    }
     (pod,) = facts.pods  # the Service in the List is skipped, not an error
     assert pod.containers[0].waiting == "CrashLoopBackOff"
     assert pod.containers[0].last_terminated == "OOMKilled"
@@ -84,21 +93,50 @@ def test_each_source_is_recognised_by_its_shape() -> None:
     assert facts.endpoints[0].not_ready == ("10.244.1.17 (api-7d9f8b6c5-x2k4q)",)
     assert facts.events[0].reason == "BackOff"
     assert [(c.service, c.state, c.exit_code) for c in facts.containers] == [
-        ("db", "running", 0), ("web", "exited", 1), ("cache", "running", 0)]
+        ("db", "running", 0),
+        ("web", "exited", 1),
+        ("cache", "running", 0),
+    ]
     assert facts.containers[2].published == ((6380, 6379),)
 
 
 def test_compose_ps_as_one_json_array_and_docker_inspect(tmp_path: Path) -> None:
     # Compose before v2.21 printed one array; docker inspect prints the Engine API's objects.
-    array = write(tmp_path, "ps.json", [{"Service": "web", "State": "restarting", "ExitCode": 3,
-                                        "Name": "shop-web-1", "Publishers": None}])
-    inspect = write(tmp_path, "inspect.json", [{
-        "Name": "/shop-worker-1", "State": {"Status": "exited", "ExitCode": 137,
-                                            "OOMKilled": True, "Health": {"Status": "unhealthy"}},
-        "Config": {"Labels": {"com.docker.compose.service": "worker"}},
-        "NetworkSettings": {"Ports": {"8080/tcp": [{"HostIp": "0.0.0.0", "HostPort": "18080"}],
-                                      "9090/tcp": None}},
-    }])
+    array = write(
+        tmp_path,
+        "ps.json",
+        [
+            {
+                "Service": "web",
+                "State": "restarting",
+                "ExitCode": 3,
+                "Name": "shop-web-1",
+                "Publishers": None,
+            }
+        ],
+    )
+    inspect = write(
+        tmp_path,
+        "inspect.json",
+        [
+            {
+                "Name": "/shop-worker-1",
+                "State": {
+                    "Status": "exited",
+                    "ExitCode": 137,
+                    "OOMKilled": True,
+                    "Health": {"Status": "unhealthy"},
+                },
+                "Config": {"Labels": {"com.docker.compose.service": "worker"}},
+                "NetworkSettings": {
+                    "Ports": {
+                        "8080/tcp": [{"HostIp": "0.0.0.0", "HostPort": "18080"}],
+                        "9090/tcp": None,
+                    }
+                },
+            }
+        ],
+    )
     facts = read_platform_files([array, inspect])
     assert facts.containers[0].state == "restarting"
     worker = facts.containers[1]
@@ -107,24 +145,61 @@ def test_compose_ps_as_one_json_array_and_docker_inspect(tmp_path: Path) -> None
 
 
 def test_unknown_fields_are_tolerated(tmp_path: Path) -> None:
-    path = write(tmp_path, "sql.json", {"kind": "sql#instance", "name": "db", "state": "RUNNABLE",
-                                        "connectionName": "p:r:db", "aNewField": {"x": [1]},
-                                        "settings": {"ipConfiguration": {"future": True}}})
+    path = write(
+        tmp_path,
+        "sql.json",
+        {
+            "kind": "sql#instance",
+            "name": "db",
+            "state": "RUNNABLE",
+            "connectionName": "p:r:db",
+            "aNewField": {"x": [1]},
+            "settings": {"ipConfiguration": {"future": True}},
+        },
+    )
     assert read_platform_files([path]).sql_instances[0].state == "RUNNABLE"
 
 
-@pytest.mark.parametrize(("document", "key", "reason"), [
-    ({"kind": "sql#instance", "state": "RUNNABLE", "ipAddresses": "10.0.0.1"},
-     "ipAddresses", "expected a list"),
-    ({"kind": "sql#instance", "state": "RUNNABLE", "ipAddresses": [7]},
-     "ipAddresses[0]", "expected an object"),
-    ({"name": "projects/p/locations/r/connectors/c", "state": "READY", "maxInstances": "ten"},
-     "maxInstances", "expected a whole number"),
-    ({"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "v1", "kind": "Pod",
-      "status": {"containerStatuses": [{"name": "a", "restartCount": True}]}}]},
-     "items[0].status.containerStatuses[0].restartCount", "expected a whole number"),
-    ({"hello": "world"}, "", "not a platform description"),
-])
+@pytest.mark.parametrize(
+    ("document", "key", "reason"),
+    [
+        (
+            {"kind": "sql#instance", "state": "RUNNABLE", "ipAddresses": "10.0.0.1"},
+            "ipAddresses",
+            "expected a list",
+        ),
+        (
+            {"kind": "sql#instance", "state": "RUNNABLE", "ipAddresses": [7]},
+            "ipAddresses[0]",
+            "expected an object",
+        ),
+        (
+            {
+                "name": "projects/p/locations/r/connectors/c",
+                "state": "READY",
+                "maxInstances": "ten",
+            },
+            "maxInstances",
+            "expected a whole number",
+        ),
+        (
+            {
+                "apiVersion": "v1",
+                "kind": "List",
+                "items": [
+                    {
+                        "apiVersion": "v1",
+                        "kind": "Pod",
+                        "status": {"containerStatuses": [{"name": "a", "restartCount": True}]},
+                    }
+                ],
+            },
+            "items[0].status.containerStatuses[0].restartCount",
+            "expected a whole number",
+        ),
+        ({"hello": "world"}, "", "not a platform description"),
+    ],
+)
 def test_a_bad_file_is_one_error_naming_file_and_key(
     tmp_path: Path, document: object, key: str, reason: str
 ) -> None:
@@ -157,7 +232,10 @@ def test_cloud_run_service_that_failed_to_start_and_probes_a_port_it_does_not_de
     # the startup probe checks 8000, the container declares 8080: the deeper cause first; and
     # the service has no VPC connector while the cache is at a private address
     assert codes(evidence, "api") == [
-        "platform.port_mismatch", "platform.no_vpc_egress", "platform.startup_failed"]
+        "platform.port_mismatch",
+        "platform.no_vpc_egress",
+        "platform.startup_failed",
+    ]
     startup = evidence.findings["api"][2]
     assert any("failed to start and listen on the port" in line for line in startup.evidence)
     assert any("traffic stays on api-00042-bim" in line for line in startup.evidence)
@@ -170,9 +248,13 @@ def test_the_latest_revision_oom_is_memory_exceeded() -> None:
 
 
 def test_connector_in_error_and_secret_with_no_enabled_version() -> None:
-    facts = read_platform_files(files(
-        "cloudrun-service-export.yaml", "vpc-connector-error.json",
-        "secret-versions-disabled.json"))
+    facts = read_platform_files(
+        files(
+            "cloudrun-service-export.yaml",
+            "vpc-connector-error.json",
+            "secret-versions-disabled.json",
+        )
+    )
     evidence = conclude(stack(), facts)
     assert codes(evidence, "api") == ["platform.secret_unavailable", "platform.connector_not_ready"]
     secret = evidence.findings["api"][0]
@@ -217,12 +299,16 @@ components:
     evidence = conclude(stack(text), read_platform_files([write(tmp_path, "i.json", instance)]))
     # a public address, the instance has only PRIVATE; TLS only, the URL disables it
     assert codes(evidence, "db") == [
-        "cloudsql.not_runnable", "cloudsql.ip_type_missing", "cloudsql.ssl_mismatch"]
+        "cloudsql.not_runnable",
+        "cloudsql.ip_type_missing",
+        "cloudsql.ssl_mismatch",
+    ]
     instance.update(state="RUNNABLE")
     instance["settings"]["ipConfiguration"] = {"requireSsl": True}  # legacy: client certificates
     by_address = "components:\n  db: {url: 'postgresql://app@10.20.0.3/app?sslmode=require'}\n"
-    evidence = conclude(stack(by_address),
-                        read_platform_files([write(tmp_path, "i.json", instance)]))
+    evidence = conclude(
+        stack(by_address), read_platform_files([write(tmp_path, "i.json", instance)])
+    )
     assert codes(evidence, "db") == ["cloudsql.ssl_mismatch"]
     assert "client certificates" in evidence.findings["db"][0].evidence[0]
     assert evidence.healthy["db"][0].endswith("is RUNNABLE")
@@ -268,8 +354,9 @@ def probe(
     phases = tuple(Phase(layer, True, 1.0) for layer in layers)
     if code:
         phases += (Phase(code.split(".")[0], False, 1.0, code),)
-    return CheckResult(name, kind, name, phases, code=code, evidence=(f"{name} probe: {code}",)
-                       if code else ())
+    return CheckResult(
+        name, kind, name, phases, code=code, evidence=(f"{name} probe: {code}",) if code else ()
+    )
 
 
 def test_platform_finding_is_the_root_cause_and_the_proxy_its_symptom() -> None:
@@ -281,8 +368,11 @@ def test_platform_finding_is_the_root_cause_and_the_proxy_its_symptom() -> None:
     }
     diagnosis = diagnose(the_stack, results, platform=evidence)
     (cause,) = diagnosis.root_causes
-    assert (cause.component, cause.code, cause.vantage) == ("api", "platform.memory_exceeded",
-                                                            "platform")
+    assert (cause.component, cause.code, cause.vantage) == (
+        "api",
+        "platform.memory_exceeded",
+        "platform",
+    )
     assert cause.confidence == 0.9
     assert "api probe: tcp.refused" in cause.evidence
     lb = next(report for report in diagnosis.components if report.result.component == "lb")
@@ -312,16 +402,22 @@ components:
     the_stack = stack(text)
     instance = read_platform_files(files("cloudsql-instance.json"))
     service = read_platform_files(files("cloudrun-service-failing.json"))
-    service = service.__class__(services=(service.services[0].__class__(
-        **{**service.services[0].__dict__, "containers": ()}),))
+    service = service.__class__(
+        services=(
+            service.services[0].__class__(**{**service.services[0].__dict__, "containers": ()}),
+        )
+    )
     evidence = conclude(the_stack, instance + service)
     assert codes(evidence, "api") == ["platform.startup_failed"]
-    results = {"api": probe("api", "https", "http.unexpected_status", ("dns", "tcp", "tls")),
-               "db": probe("db", "postgresql", "postgres.auth_failed", ("dns", "tcp"))}
+    results = {
+        "api": probe("api", "https", "http.unexpected_status", ("dns", "tcp", "tls")),
+        "db": probe("db", "postgresql", "postgres.auth_failed", ("dns", "tcp")),
+    }
     diagnosis = diagnose(the_stack, results, platform=evidence)
     # the instance has no public IP: that, not the crash it causes, is the root cause
     assert [(c.component, c.code) for c in diagnosis.root_causes] == [
-        ("db", "cloudsql.ip_type_missing")]
+        ("db", "cloudsql.ip_type_missing")
+    ]
     api = diagnosis.components[0]
     assert api.code == "dependency.failed"
     assert any("platform.startup_failed" in note for note in api.notes)

@@ -97,14 +97,17 @@ def test_mutated_init_sources_write_a_stack_or_fail_in_one_line(tmp_path: Path, 
     assert message.startswith(str(path))
 
 
-@pytest.mark.parametrize("text", [
-    "[" * 100_000,
-    "a: " + "[" * 2000 + "]" * 2000,
-    "n: " + "9" * 5000,
-    '{"kind": "sql#instance", "state": "RUNNABLE", "n": ' + "9" * 5000 + "}",
-    "\x00\x01\x02",
-    "&a [*a, *a]",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 100_000,
+        "a: " + "[" * 2000 + "]" * 2000,
+        "n: " + "9" * 5000,
+        '{"kind": "sql#instance", "state": "RUNNABLE", "n": ' + "9" * 5000 + "}",
+        "\x00\x01\x02",
+        "&a [*a, *a]",
+    ],
+)
 def test_hostile_text_is_one_error(tmp_path: Path, text: str) -> None:
     path = tmp_path / "hostile.json"
     path.write_text(text)

@@ -52,8 +52,13 @@ def test_every_form_of_a_stack_secret_is_masked() -> None:
         "tok-9f3a7c; admin:Basic-Pw-44 YWRtaW46QmFzaWMtUHctNDQ="
     )
     masked = stack.redactor(echoed)
-    for secret in ("PgPw@Enc-1212", "PgPw%40Enc-1212", "tok-9f3a7c", "Basic-Pw-44",
-                   "YWRtaW46QmFzaWMtUHctNDQ="):
+    for secret in (
+        "PgPw@Enc-1212",
+        "PgPw%40Enc-1212",
+        "tok-9f3a7c",
+        "Basic-Pw-44",
+        "YWRtaW46QmFzaWMtUHctNDQ=",
+    ):
         assert secret not in masked, masked
 
 

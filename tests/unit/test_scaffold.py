@@ -39,8 +39,11 @@ def test_mastodon_compose() -> None:
     text, components = written(DATA / "mastodon-compose.yml")
     assert sorted(components) == ["db", "redis", "streaming", "web"]
     # published on 127.0.0.1; the healthcheck's curl path becomes the URL, with health: true
-    assert components["web"] == {"url": "http://127.0.0.1:3000/health",
-                                 "depends_on": ["db", "redis"], "health": True}
+    assert components["web"] == {
+        "url": "http://127.0.0.1:3000/health",
+        "depends_on": ["db", "redis"],
+        "health": True,
+    }
     assert components["streaming"]["url"] == "http://127.0.0.1:4000/api/v1/streaming/health"
     # trust authentication: no password to refer to; not published: the Compose network's name
     assert components["db"]["url"] == "postgresql://postgres@db:5432/postgres"
@@ -61,8 +64,11 @@ def test_gitea_postgres_compose_keeps_its_password_out() -> None:
 
 def test_nginx_golang_postgres_compose_puts_the_proxy_in_front() -> None:
     text, components = written(DATA / "nginx-golang-postgres-compose.yaml")
-    assert components["proxy"] == {"url": "http://127.0.0.1:80/", "via": ["backend"],
-                                   "critical": True}
+    assert components["proxy"] == {
+        "url": "http://127.0.0.1:80/",
+        "via": ["backend"],
+        "critical": True,
+    }
     assert components["backend"]["depends_on"] == ["db"]  # depends_on's long form
     assert components["db"]["url"] == "postgresql://postgres@db:5432/example"
     assert "POSTGRES_PASSWORD_FILE" in text
@@ -72,7 +78,8 @@ def test_nginx_golang_postgres_compose_puts_the_proxy_in_front() -> None:
 def test_microservices_demo_manifests() -> None:
     text, components = written(DATA / "microservices-demo")
     assert components["frontend"]["url"] == (
-        "http://frontend.default.svc.cluster.local:80/_healthz")
+        "http://frontend.default.svc.cluster.local:80/_healthz"
+    )
     assert components["frontend"]["health"] is True
     # CART_SERVICE_ADDR=cartservice:7070 names a Service of the same manifests
     assert components["frontend"]["depends_on"] == ["cartservice"]
@@ -80,8 +87,11 @@ def test_microservices_demo_manifests() -> None:
     assert components["cartservice"]["url"] == "tcp://cartservice.default.svc.cluster.local:7070"
     assert components["cartservice"]["depends_on"] == ["redis-cart"]
     assert components["redis-cart"]["url"].startswith("redis://redis-cart.default.svc")
-    assert components["shop"] == {"url": "https://shop.example.com/", "via": ["frontend"],
-                                  "critical": True}
+    assert components["shop"] == {
+        "url": "https://shop.example.com/",
+        "via": ["frontend"],
+        "critical": True,
+    }
     loads(text)
 
 
@@ -91,7 +101,8 @@ def test_cloud_run_export() -> None:
     assert components["api"] == {"url": "${API_URL}/", "depends_on": ["cloudsql"]}
     assert components["cloudsql"]["url"] == (
         "postgresql://postgres:${DB_PASSWORD}@/postgres"
-        "?host=/cloudsql/acme-prod:europe-west1:prod-db")
+        "?host=/cloudsql/acme-prod:europe-west1:prod-db"
+    )
     assert "API_URL, DB_PASSWORD" in text
     loads(text)
 
@@ -99,10 +110,12 @@ def test_cloud_run_export() -> None:
 def test_dotenv_connections_never_carry_their_secrets() -> None:
     text, components = written(DATA / "app.env")
     assert components["database"]["url"] == (
-        "postgresql://app:${DATABASE_PASSWORD}@10.20.0.3:5432/app?sslmode=require")
+        "postgresql://app:${DATABASE_PASSWORD}@10.20.0.3:5432/app?sslmode=require"
+    )
     assert components["redis"]["url"] == "redis://:${REDIS_PASSWORD}@10.20.0.9:6379/1"
     assert components["cloudsql"]["url"] == (
-        "postgresql://app:${DB_PASS}@/app?host=/cloudsql/acme-prod:europe-west1:prod-db")
+        "postgresql://app:${DB_PASS}@/app?host=/cloudsql/acme-prod:europe-west1:prod-db"
+    )
     assert components["smtp"]["url"] == "tcp://mail.internal:25"
     assert components["sentry-dsn"]["url"] == "https://o1.ingest.sentry.io/42"
     for secret in SECRETS:
@@ -133,13 +146,16 @@ def test_init_writes_checks_and_then_shows_a_diff(
     assert "3300" in out.read_text()
 
 
-@pytest.mark.parametrize(("name", "text", "reason"), [
-    ("compose.yaml", "services:\n  web: [1]\n", "services.web: a service is a mapping"),
-    ("compose.yaml", "services:\n  web: {image: x, ports: ['a:b']}\n", "services.web.ports"),
-    ("thing.yaml", "hello: world\n", "not a Compose file"),
-    ("bad.yaml", "services: [\n", "not valid JSON or YAML"),
-    (".env", "DATABASE_URL\n", ".env:1: not a KEY=VALUE line"),
-])
+@pytest.mark.parametrize(
+    ("name", "text", "reason"),
+    [
+        ("compose.yaml", "services:\n  web: [1]\n", "services.web: a service is a mapping"),
+        ("compose.yaml", "services:\n  web: {image: x, ports: ['a:b']}\n", "services.web.ports"),
+        ("thing.yaml", "hello: world\n", "not a Compose file"),
+        ("bad.yaml", "services: [\n", "not valid JSON or YAML"),
+        (".env", "DATABASE_URL\n", ".env:1: not a KEY=VALUE line"),
+    ],
+)
 def test_a_source_init_cannot_read_is_one_error(
     tmp_path: Path, name: str, text: str, reason: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -162,13 +178,17 @@ def test_the_labs_descriptions_give_the_labs_own_addresses_and_graph() -> None:
     text, components = written(COMPOSE_FILE)
     assert sorted(components) == sorted(PUBLISHED)
     assert components["postgres"]["url"] == (
-        f"postgresql://app:${{POSTGRES_PASSWORD}}@{topology.POSTGRES}:5432/app")
+        f"postgresql://app:${{POSTGRES_PASSWORD}}@{topology.POSTGRES}:5432/app"
+    )
     # --requirepass ${REDIS_PASSWORD} in the command: the URL refers to the same variable
     assert components["redis"]["url"] == f"redis://:${{REDIS_PASSWORD}}@{topology.REDIS}:6379/0"
     assert components["app"]["depends_on"] == ["postgres", "redis", "cache"]
     assert components["nginx"]["via"] == ["app"]
     loads(text)
     text, components = written(KUBERNETES_DIRECTORY)
-    assert components["api"] == {"url": "https://api.edge.lab.internal/", "via": ["app"],
-                                 "critical": True}
+    assert components["api"] == {
+        "url": "https://api.edge.lab.internal/",
+        "via": ["app"],
+        "critical": True,
+    }
     loads(text)

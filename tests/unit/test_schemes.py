@@ -26,8 +26,11 @@ URL_KINDS = sorted(name for name, scheme in SCHEMES.items() if scheme.url_scheme
 
 def host_of(kind: str) -> str:
     """A host for a URL of this kind: with a port when the kind has no default one (tcp)."""
-    return "example.test" if SCHEMES[kind].default_port or "tcp" not in SCHEMES[kind].rungs \
+    return (
+        "example.test"
+        if SCHEMES[kind].default_port or "tcp" not in SCHEMES[kind].rungs
         else "example.test:8123"
+    )
 
 
 def stack_of(url: str, **keys: object) -> str:
@@ -88,7 +91,10 @@ def test_rungs_climb_the_transport_in_order_then_the_protocol(kind: str) -> None
 
 def test_a_tls_scheme_is_one_with_a_tls_rung() -> None:
     assert {kind for kind, scheme in SCHEMES.items() if scheme.tls} == {
-        "https", "wss", "rediss", "tls",
+        "https",
+        "wss",
+        "rediss",
+        "tls",
     }
 
 

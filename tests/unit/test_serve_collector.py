@@ -22,27 +22,43 @@ STACK = parse_stack(
     "components:\n"
     "  web: {url: 'https://shop.example.test/', depends_on: [db]}\n"
     "  db: {url: 'tcp://db.example.test:5432', critical: true}\n",
-    "<test>", {},
+    "<test>",
+    {},
 )
 START = datetime.datetime(2026, 11, 28, 19, 0, tzinfo=datetime.UTC)
-CERTIFICATE = Certificate("shop.example.test", "CA", ("shop.example.test",),
-                          datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC),
-                          datetime.datetime(2027, 1, 1, tzinfo=datetime.UTC), 34.0)
+CERTIFICATE = Certificate(
+    "shop.example.test",
+    "CA",
+    ("shop.example.test",),
+    datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC),
+    datetime.datetime(2027, 1, 1, tzinfo=datetime.UTC),
+    34.0,
+)
 
 
 def web(ok: bool) -> CheckResult:
     http = Phase("http", ok, 5.0, "200 OK" if ok else "500 Internal Server Error")
-    return CheckResult("web", "https", "https://shop.example.test/",
-                       (Phase("dns", True, 1.0), Phase("tcp", True, 2.0), Phase("tls", True, 3.0),
-                        http),
-                       code=None if ok else "app.error", status_code=200 if ok else 500,
-                       certificate=CERTIFICATE, duration_ms=11.0)
+    return CheckResult(
+        "web",
+        "https",
+        "https://shop.example.test/",
+        (Phase("dns", True, 1.0), Phase("tcp", True, 2.0), Phase("tls", True, 3.0), http),
+        code=None if ok else "app.error",
+        status_code=200 if ok else 500,
+        certificate=CERTIFICATE,
+        duration_ms=11.0,
+    )
 
 
 def db(ok: bool) -> CheckResult:
-    return CheckResult("db", "tcp", "tcp://db.example.test:5432",
-                       (Phase("dns", True, 1.0), Phase("tcp", ok, 2.0, "" if ok else "refused")),
-                       code=None if ok else "tcp.refused", duration_ms=3.0)
+    return CheckResult(
+        "db",
+        "tcp",
+        "tcp://db.example.test:5432",
+        (Phase("dns", True, 1.0), Phase("tcp", ok, 2.0, "" if ok else "refused")),
+        code=None if ok else "tcp.refused",
+        duration_ms=3.0,
+    )
 
 
 @dataclass
@@ -84,9 +100,20 @@ def outage() -> MemoryView:
     for second, ok in enumerate((True, True, False)):
         view.add(second, db(ok))
         view.add(second, web(ok))
-    view.state_changes.append(StateChange(
-        "db", START + datetime.timedelta(seconds=2), "agent-1", Status.HEALTHY, Status.DOWN,
-        "tcp.refused", "infrastructure", "db: nothing listens", ("db fails at tcp",), "tcp"))
+    view.state_changes.append(
+        StateChange(
+            "db",
+            START + datetime.timedelta(seconds=2),
+            "agent-1",
+            Status.HEALTHY,
+            Status.DOWN,
+            "tcp.refused",
+            "infrastructure",
+            "db: nothing listens",
+            ("db fails at tcp",),
+            "tcp",
+        )
+    )
     return view
 
 
@@ -101,25 +128,44 @@ def test_metrics_of_an_outage() -> None:
     assert found.value("faultfinder_component_up", component="db") == 0
     assert found.value("faultfinder_component_up", component="web") == 1  # not debounced down
     assert found.value("faultfinder_component_status", component="db", status="down") == 1
-    assert found.value("faultfinder_component_status_since_timestamp_seconds",
-                       component="db") == START.timestamp() + 2
-    assert found.value("faultfinder_probe_phase_duration_seconds", component="web",
-                       layer="tls") == 0.003
+    assert (
+        found.value("faultfinder_component_status_since_timestamp_seconds", component="db")
+        == START.timestamp() + 2
+    )
+    assert (
+        found.value("faultfinder_probe_phase_duration_seconds", component="web", layer="tls")
+        == 0.003
+    )
     assert found.value("faultfinder_probe_success", component="web") == 0
     # web fails because db does: its current code is the symptom's
     faults = found.labels("faultfinder_component_fault_info")
     assert sorted(sorted(labels.items()) for labels in faults) == [
-        [("code", "dependency.failed"), ("component", "web"), ("layer", "dependency"),
-         ("owner", "none")],
-        [("code", "tcp.refused"), ("component", "db"), ("layer", "tcp"),
-         ("owner", "infrastructure")],
+        [
+            ("code", "dependency.failed"),
+            ("component", "web"),
+            ("layer", "dependency"),
+            ("owner", "none"),
+        ],
+        [
+            ("code", "tcp.refused"),
+            ("component", "db"),
+            ("layer", "tcp"),
+            ("owner", "infrastructure"),
+        ],
     ]
     assert found.labels("faultfinder_root_cause_info") == [
-        {"component": "db", "code": "tcp.refused", "layer": "tcp", "owner": "infrastructure",
-         "vantage": "faultfinder"}]
+        {
+            "component": "db",
+            "code": "tcp.refused",
+            "layer": "tcp",
+            "owner": "infrastructure",
+            "vantage": "faultfinder",
+        }
+    ]
     assert found.value("faultfinder_stack_status", status="down") == 1
     assert found.value("faultfinder_certificate_expiry_timestamp_seconds", component="web") == (
-        datetime.datetime(2027, 1, 1, tzinfo=datetime.UTC).timestamp())
+        datetime.datetime(2027, 1, 1, tzinfo=datetime.UTC).timestamp()
+    )
     assert found.value("faultfinder_component_state_changes_total", component="db") == 1
 
 
@@ -127,17 +173,13 @@ def test_probe_counts_count_each_probe_once() -> None:
     view = outage()
     collector = MonitorCollector(view)
     first = scrape(collector)
-    assert first.value("faultfinder_component_probes_total", component="web",
-                       result="success") == 2
-    assert first.value("faultfinder_component_probes_total", component="web",
-                       result="failure") == 1
+    assert first.value("faultfinder_component_probes_total", component="web", result="success") == 2
+    assert first.value("faultfinder_component_probes_total", component="web", result="failure") == 1
     again = scrape(collector)
-    assert again.value("faultfinder_component_probes_total", component="web",
-                       result="success") == 2
+    assert again.value("faultfinder_component_probes_total", component="web", result="success") == 2
     view.add(3, web(True))
     later = scrape(collector)
-    assert later.value("faultfinder_component_probes_total", component="web",
-                       result="success") == 3
+    assert later.value("faultfinder_component_probes_total", component="web", result="success") == 3
 
 
 def test_status_document() -> None:
@@ -150,19 +192,32 @@ def test_status_document() -> None:
     assert [c["name"] for c in document["components"]] == ["db", "web"]
     db_entry, web_entry = document["components"]
     assert (db_entry["status"], db_entry["code"], db_entry["owner"]) == (
-        "down", "tcp.refused", "infrastructure")
+        "down",
+        "tcp.refused",
+        "infrastructure",
+    )
     assert db_entry["since"] == "2026-11-28T19:00:02.000Z"
     assert db_entry["latest"]["layer"] == "tcp"
     assert web_entry["code"] == "dependency.failed"
     assert web_entry["symptom_of"] == ["db"]
     assert web_entry["latest"]["http_status"] == 500
     assert [p["ok"] for p in web_entry["latency"]] == [True, True, False]
-    assert document["changes"] == [{
-        "component": "db", "at": "2026-11-28T19:00:02.000Z", "agent": "agent-1", "old": "healthy",
-        "new": "down", "code": "tcp.refused", "layer": "tcp", "owner": "infrastructure",
-        "summary": "db: nothing listens", "why": ["db fails at tcp"], "symptom_of": [],
-        "confidence": None,
-    }]
+    assert document["changes"] == [
+        {
+            "component": "db",
+            "at": "2026-11-28T19:00:02.000Z",
+            "agent": "agent-1",
+            "old": "healthy",
+            "new": "down",
+            "code": "tcp.refused",
+            "layer": "tcp",
+            "owner": "infrastructure",
+            "summary": "db: nothing listens",
+            "why": ["db fails at tcp"],
+            "symptom_of": [],
+            "confidence": None,
+        }
+    ]
 
 
 def test_status_before_the_first_diagnosis() -> None:
@@ -177,11 +232,25 @@ def test_an_agent_labels_every_series() -> None:
     found = scrape(MonitorCollector(outage(), agent="eu-west", stack="shop"))
     # the same names and labels as without --agent, each with agent= added
     assert found.value("faultfinder_component_up", component="db", agent="eu-west") == 0
-    assert found.value("faultfinder_probe_phase_duration_seconds", component="web",
-                       layer="tls", agent="eu-west") == 0.003
+    assert (
+        found.value(
+            "faultfinder_probe_phase_duration_seconds",
+            component="web",
+            layer="tls",
+            agent="eu-west",
+        )
+        == 0.003
+    )
     assert found.labels("faultfinder_root_cause_info") == [
-        {"component": "db", "code": "tcp.refused", "layer": "tcp", "owner": "infrastructure",
-         "vantage": "faultfinder", "agent": "eu-west"}]
+        {
+            "component": "db",
+            "code": "tcp.refused",
+            "layer": "tcp",
+            "owner": "infrastructure",
+            "vantage": "faultfinder",
+            "agent": "eu-west",
+        }
+    ]
     every = [dict(s.labels) for family in found.families.values() for s in family.samples]
     assert every
     assert all(labels.get("agent") == "eu-west" for labels in every)
@@ -202,8 +271,11 @@ def test_status_document_tells_the_story_and_shows_pending_components() -> None:
         def states(self) -> Mapping[str, tuple[Status, datetime.datetime]]:
             return {**states(), **pending}
 
-    document = status_document(Pending(view.observations, view.state_changes, view.current),
-                               "shop", START + datetime.timedelta(seconds=10))
+    document = status_document(
+        Pending(view.observations, view.state_changes, view.current),
+        "shop",
+        START + datetime.timedelta(seconds=10),
+    )
     web_entry = next(c for c in document["components"] if c["name"] == "web")
     assert web_entry["status"] == "pending"
     assert [g["members"] for g in document["groups"]] == [["db"]]

@@ -26,15 +26,20 @@ def test_rows_are_summed_and_a_replaced_worker_counts_on() -> None:
     first.reject()
     second.refuse_busy()
     found = exposition(counts)
-    assert found.value("faultfinder_probe_requests_total", module="http_2xx",
-                       result="success") == 2
-    assert found.value("faultfinder_probe_requests_total", module="http_2xx",
-                       result="failure") == 1
+    assert found.value("faultfinder_probe_requests_total", module="http_2xx", result="success") == 2
+    assert found.value("faultfinder_probe_requests_total", module="http_2xx", result="failure") == 1
     assert found.value("faultfinder_probe_requests_rejected_total") == 1
     assert found.value("faultfinder_probe_requests_busy_total") == 1
-    assert not [s for s in found.samples("faultfinder_probe_requests_total")
-                if s.labels["module"] == "tcp_connect"]  # nothing counted: no series
+    assert not [
+        s
+        for s in found.samples("faultfinder_probe_requests_total")
+        if s.labels["module"] == "tcp_connect"
+    ]  # nothing counted: no series
     replacement = counts.writer(0)  # slot 0's worker died; its successor takes the row on
     replacement.count("http_2xx", True)
-    assert exposition(counts).value("faultfinder_probe_requests_total", module="http_2xx",
-                                    result="success") == 3
+    assert (
+        exposition(counts).value(
+            "faultfinder_probe_requests_total", module="http_2xx", result="success"
+        )
+        == 3
+    )

@@ -17,9 +17,12 @@ REFUSED = "connect to {} failed: [Errno 111] Connection refused"
 def refused(name: str, address: str, port: int) -> CheckResult:
     target = f"http://{address}:{port}/"
     return CheckResult(
-        component=name, kind="http", target=target,
+        component=name,
+        kind="http",
+        target=target,
         phases=(Phase("dns", True, 0.1), Phase("tcp", False, 0.2, "refused")),
-        code="tcp.refused", evidence=(REFUSED.format(f"{address}:{port}"),),
+        code="tcp.refused",
+        evidence=(REFUSED.format(f"{address}:{port}"),),
         addresses=(address,),
     )
 
@@ -59,9 +62,14 @@ def test_five_refusals_on_one_host_are_one_cause_in_stack_order() -> None:
 def test_a_symptom_chain_reaching_a_shared_cause_says_it_once() -> None:
     names = ["web", "db", "cache", "ok"]
     results = {
-        "web": CheckResult("web", "http", "http://127.0.0.1:1000/",
-                           (Phase("tcp", True, 0.1), Phase("http", False, 1, "503")),
-                           code="http.unexpected_status", evidence=("HTTP 503",)),
+        "web": CheckResult(
+            "web",
+            "http",
+            "http://127.0.0.1:1000/",
+            (Phase("tcp", True, 0.1), Phase("http", False, 1, "503")),
+            code="http.unexpected_status",
+            evidence=("HTTP 503",),
+        ),
         "db": refused("db", "10.0.0.5", 5432),
         "cache": refused("cache", "10.0.0.5", 6379),
         "ok": healthy("ok"),
@@ -81,8 +89,11 @@ def test_a_symptom_chain_reaching_a_shared_cause_says_it_once() -> None:
 
 def test_different_hosts_are_independent_causes() -> None:
     names = ["api", "db", "ok"]
-    results = {"api": refused("api", "10.0.0.1", 80), "db": refused("db", "10.0.0.2", 5432),
-               "ok": healthy("ok")}
+    results = {
+        "api": refused("api", "10.0.0.1", 80),
+        "db": refused("db", "10.0.0.2", 5432),
+        "ok": healthy("ok"),
+    }
     diagnosis = diagnose(stack(names), results)
     assert [g.members for g in diagnosis.groups] == [("api",), ("db",)]
     assert diagnosis.verdict.summary.startswith("2 independent causes: api: nothing listens")
@@ -91,18 +102,26 @@ def test_different_hosts_are_independent_causes() -> None:
 
 def test_a_dead_resolver_and_a_dropped_network_group_across_hosts() -> None:
     def cause(name: str, code: str) -> RootCause:
-        return RootCause(name, code, code.split(".")[0], fault(code).owner, "faultfinder",
-                         0.9, "", (), "fix")
+        return RootCause(
+            name, code, code.split(".")[0], fault(code).owner, "faultfinder", 0.9, "", (), "fix"
+        )
+
     results = {
         "a": CheckResult("a", "http", "http://a.internal/", (), "dns.temporary_failure"),
         "b": CheckResult("b", "http", "http://b.internal/", (), "dns.temporary_failure"),
-        "c": CheckResult("c", "http", "http://c.internal/", (), "tcp.timeout",
-                         addresses=("10.1.2.3",)),
-        "d": CheckResult("d", "http", "http://d.internal/", (), "tcp.timeout",
-                         addresses=("10.1.2.200",)),
+        "c": CheckResult(
+            "c", "http", "http://c.internal/", (), "tcp.timeout", addresses=("10.1.2.3",)
+        ),
+        "d": CheckResult(
+            "d", "http", "http://d.internal/", (), "tcp.timeout", addresses=("10.1.2.200",)
+        ),
     }
-    causes = [cause("a", "dns.temporary_failure"), cause("b", "dns.temporary_failure"),
-              cause("c", "tcp.timeout"), cause("d", "tcp.timeout")]
+    causes = [
+        cause("a", "dns.temporary_failure"),
+        cause("b", "dns.temporary_failure"),
+        cause("c", "tcp.timeout"),
+        cause("d", "tcp.timeout"),
+    ]
     groups = story.group_causes(causes, results, ["a", "b", "c", "d"])
     assert [(g.scope, g.where, g.members) for g in groups] == [
         ("resolver", "faultfinder's resolver", ("a", "b")),
@@ -124,8 +143,9 @@ def test_the_summary_fits_in_160_characters_however_many_fail() -> None:
 def test_the_footing_doubt_leads_the_summary_and_the_story() -> None:
     names = ["lb", "backend", "docs", "postgres", "redis"]
     results = {n: refused(n, "127.0.0.1", 1000 + i) for i, n in enumerate(names)}
-    diagnosis = diagnose(stack(names), results, footing=("faultfinder cannot resolve 'localhost' "
-                                                         "here (timed out)",))
+    diagnosis = diagnose(
+        stack(names), results, footing=("faultfinder cannot resolve 'localhost' here (timed out)",)
+    )
     assert diagnosis.verdict.summary.startswith(
         "Check this machine first: faultfinder cannot resolve 'localhost' here (+1 more). Then: "
         "5 components on 127.0.0.1 refuse connections"
@@ -139,8 +159,11 @@ def test_a_saved_document_without_groups_tells_each_cause_alone() -> None:
     from faultfinder.report.json import diagnosis_document
 
     names = ["api", "db", "ok"]
-    results = {"api": refused("api", "10.0.0.1", 80), "db": refused("db", "10.0.0.1", 5432),
-               "ok": healthy("ok")}
+    results = {
+        "api": refused("api", "10.0.0.1", 80),
+        "db": refused("db", "10.0.0.1", 5432),
+        "ok": healthy("ok"),
+    }
     document = diagnosis_document(diagnose(stack(names), results))
     assert [g["members"] for g in document["groups"]] == [["api", "db"]]
     assert narrative.Story.from_document(document).groups[0].members == ("api", "db")

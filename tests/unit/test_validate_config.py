@@ -31,7 +31,10 @@ def test_defaults_are_the_incidents_criteria() -> None:
     assert spec.repetitions == 10
     assert spec.interval == 1.0
     assert (spec.consecutive, spec.p95_ms, spec.max_ms, spec.tls.min_days_left) == (
-        None, None, None, None,
+        None,
+        None,
+        None,
+        None,
     )
     assert spec.log_absent == []
 
@@ -45,7 +48,9 @@ def test_a_category_is_critical_when_named_or_when_a_member_is_critical() -> Non
 def test_components_without_a_category_are_grouped_by_kind() -> None:
     parsed = stack()
     assert {n: c.category for n, c in parsed.components.items()} == {
-        "api": "web", "cache": "redis", "db": "database",
+        "api": "web",
+        "cache": "redis",
+        "db": "database",
     }
 
 

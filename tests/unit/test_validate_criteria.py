@@ -41,8 +41,18 @@ def checks(
     return [
         Attempt(name, index + 1, index * 100.0, ms, mark == "+", days_left=days_left)
         if mark == "+"
-        else Attempt(name, index + 1, index * 100.0, ms, False, "tcp.refused", "infrastructure",
-                   REFUSED if name == "db" else (), "connect refused", days_left)
+        else Attempt(
+            name,
+            index + 1,
+            index * 100.0,
+            ms,
+            False,
+            "tcp.refused",
+            "infrastructure",
+            REFUSED if name == "db" else (),
+            "connect refused",
+            days_left,
+        )
         for index, mark in enumerate(pattern)
     ]
 
@@ -114,8 +124,12 @@ def test_category_criteria_apply_to_members_and_components_override_them() -> No
         "validation:\n  categories:\n    web: {max_ms: 10}\n"
         "  components:\n    web2: {max_ms: 100}\n"
     )
-    all_checks = [*checks("web1", "+++", ms=50), *checks("web2", "+++", ms=50),
-                  *checks("db", "+++", ms=50), *checks("edge", "+++", ms=5)]
+    all_checks = [
+        *checks("web1", "+++", ms=50),
+        *checks("web2", "+++", ms=50),
+        *checks("db", "+++", ms=50),
+        *checks("edge", "+++", ms=5),
+    ]
     _, _, criteria = evaluate(parsed, parsed.validation, all_checks)
     assert criterion(criteria, "max_ms", "web1").outcome is Grade.FAIL
     assert criterion(criteria, "max_ms", "web2").outcome is Grade.PASS
@@ -131,7 +145,10 @@ def test_latency_bounds_use_the_nearest_rank_p95_and_the_maximum() -> None:
     _, _, criteria = evaluate(parsed, parsed.validation, [*db, *others])
     p95 = criterion(criteria, "p95_ms", "db")
     assert (p95.outcome, p95.value, p95.expected, p95.actual) == (
-        Grade.PASS, 40.0, "p95 ≤ 50 ms", "p95 40.0 ms",
+        Grade.PASS,
+        40.0,
+        "p95 ≤ 50 ms",
+        "p95 40.0 ms",
     )
     slowest = criterion(criteria, "max_ms", "db")
     assert (slowest.outcome, slowest.value) == (Grade.FAIL, 200.0)
@@ -140,13 +157,19 @@ def test_latency_bounds_use_the_nearest_rank_p95_and_the_maximum() -> None:
 
 def test_tls_min_days_left_applies_to_components_that_speak_tls() -> None:
     parsed = stack("validation: {tls: {min_days_left: 30}}\n")
-    all_checks = [*checks("edge", "+++", days_left=12.5), *checks("db", "+++"),
-                  *checks("web1", "+++"), *checks("web2", "+++")]
+    all_checks = [
+        *checks("edge", "+++", days_left=12.5),
+        *checks("db", "+++"),
+        *checks("web1", "+++"),
+        *checks("web2", "+++"),
+    ]
     _, _, criteria = evaluate(parsed, parsed.validation, all_checks)
     days = [c for c in criteria if c.name == "tls.min_days_left"]
     assert [c.subject for c in days] == ["edge"]  # db is tcp://, web is http://
     assert (days[0].outcome, days[0].value, days[0].actual) == (
-        Grade.FAIL, 12.5, "12.5 days left",
+        Grade.FAIL,
+        12.5,
+        "12.5 days left",
     )
 
 
@@ -174,7 +197,9 @@ def test_log_absent_passes_on_zero_lines_and_fails_with_the_figures() -> None:
     }
     absent, present = log_criteria(["redis.oom", "dns.temporary_failure"], tallies, "15m")
     assert (absent.outcome, absent.actual, absent.expected) == (
-        Grade.PASS, "0 lines", "absent from the logs since 15m"
+        Grade.PASS,
+        "0 lines",
+        "absent from the logs since 15m",
     )
     assert present.outcome is Grade.FAIL
     assert present.actual == "3 lines, first 2026-11-28T19:21:30Z, last 2026-11-28T19:25:02Z"
@@ -183,8 +208,13 @@ def test_log_absent_passes_on_zero_lines_and_fails_with_the_figures() -> None:
 
 @pytest.mark.parametrize(
     ("values", "rank", "expected"),
-    [([], 95, 0.0), ([7.0], 95, 7.0), ([1.0, 2.0, 3.0, 4.0], 50, 2.0),
-     ([float(n) for n in range(1, 101)], 95, 95.0), ([5.0, 1.0, 3.0], 100, 5.0)],
+    [
+        ([], 95, 0.0),
+        ([7.0], 95, 7.0),
+        ([1.0, 2.0, 3.0, 4.0], 50, 2.0),
+        ([float(n) for n in range(1, 101)], 95, 95.0),
+        ([5.0, 1.0, 3.0], 100, 5.0),
+    ],
 )
 def test_percentile(values: list[float], rank: float, expected: float) -> None:
     assert percentile(values, rank) == expected
@@ -205,25 +235,46 @@ components:
     health: true
   redis: {url: 'redis://127.0.0.1:6379/0'}
 """
-FAILING_DOCUMENT = json.dumps({"status": "fail", "checks": {"redis:connection": [{
-    "status": "fail",
-    "output": "Error -3 connecting to redis.internal:6379. Temporary failure in name resolution.",
-}]}})
+FAILING_DOCUMENT = json.dumps(
+    {
+        "status": "fail",
+        "checks": {
+            "redis:connection": [
+                {
+                    "status": "fail",
+                    "output": "Error -3 connecting to redis.internal:6379. Temporary failure in name resolution.",
+                }
+            ]
+        },
+    }
+)
 
 
 def result(name: str, kind: str, code: str | None = None, body: str = "") -> CheckResult:
     last = "http" if kind == "http" else "redis"
     phases = (Phase("dns", True, 1.0), Phase("tcp", True, 1.0), Phase(last, code is None, 1.0))
-    return CheckResult(name, kind, name, phases, code=code, duration_ms=3.0,
-                       status_code=503 if code else 200, body=body)
+    return CheckResult(
+        name,
+        kind,
+        name,
+        phases,
+        code=code,
+        duration_ms=3.0,
+        status_code=503 if code else 200,
+        body=body,
+    )
 
 
 def test_every_repetition_is_diagnosed_so_a_failure_carries_the_graphs_root_cause() -> None:
     parsed = parse_stack(INCIDENT, "s.yaml", {})
-    broken = {"backend": result("backend", "http", "app.unhealthy", FAILING_DOCUMENT),
-              "redis": result("redis", "redis")}
-    fine = {"backend": result("backend", "http", body='{"status": "pass"}'),
-            "redis": result("redis", "redis")}
+    broken = {
+        "backend": result("backend", "http", "app.unhealthy", FAILING_DOCUMENT),
+        "redis": result("redis", "redis"),
+    }
+    fine = {
+        "backend": result("backend", "http", body='{"status": "pass"}'),
+        "redis": result("redis", "redis"),
+    }
     repetitions = Repetitions(
         started_at=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC),
         duration_ms=200.0,
@@ -247,5 +298,6 @@ def test_every_repetition_is_diagnosed_so_a_failure_carries_the_graphs_root_caus
     )
     assert redis.describe() == "dns.temporary_failure (infrastructure), seen from backend"
     assert [(c.component, c.repetition, c.ok, c.offset_ms) for c in second] == [
-        ("backend", 2, True, 100.0), ("redis", 2, True, 100.0),
+        ("backend", 2, True, 100.0),
+        ("redis", 2, True, 100.0),
     ]
