@@ -6,6 +6,7 @@ application that writes would see them; ``write: false`` on the component turns 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 from urllib.parse import parse_qs, unquote
@@ -123,6 +124,8 @@ async def ping(ladder: Ladder, address: str, connection: Connection | None = Non
             try:
                 await client.ping()
             except (redis_errors.ConnectionError, redis_errors.InvalidResponse) as error:
+                if connection is not None:
+                    await _raise_reset(connection, error)
                 if _no_redis_reply(error):
                     await _other_protocol(ladder, address, error)
                 raise
@@ -141,6 +144,17 @@ async def ping(ladder: Ladder, address: str, connection: Connection | None = Non
         classify=lambda error: classify_error(target, error),
         detail=lambda answer: answer,
     )
+
+
+async def _raise_reset(connection: Connection, error: BaseException) -> None:
+    """A reset that lands between the TCP rung and PING closes the adopted transport before
+    redis-py writes ("Connection closed by the server before write"); the loop tells the stream
+    why a moment later. Raise that reset (tcp.reset), as a fresh connection would have."""
+    if connection.writer.transport.is_closing():
+        await asyncio.sleep(0)
+        reason = connection.reader.exception()
+        if isinstance(reason, ConnectionResetError):
+            raise reason from error
 
 
 def _adopting(base: type[Any], connection: Connection) -> type[Any]:
