@@ -4,6 +4,7 @@ whatever worker answers (counters never go backwards), and SIGTERM or Ctrl-C sto
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -37,6 +38,29 @@ def workers_of(served: Served) -> set[int]:
     return found
 
 
+def listening(served: Served) -> set[int]:
+    """The workers that hold a listening socket on the port: a spawned worker exists a while
+    (importing) before it listens, and killing one then leaves nobody to take connections."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, state, inode = fields[1], fields[3], fields[9]
+        if state == "0A" and int(local.rpartition(":")[2], 16) == served.port:  # 0A: LISTEN
+            inodes.add(f"socket:[{inode}]")
+    found = set()
+    for pid in workers_of(served):
+        with contextlib.suppress(FileNotFoundError):
+            fds = Path(f"/proc/{pid}/fd")
+            if any(os.readlink(fd) in inodes for fd in fds.iterdir()):
+                found.add(pid)
+    return found
+
+
+def both_listening(served: Served) -> bool:
+    workers = workers_of(served)
+    return len(workers) == 2 and listening(served) == workers
+
+
 def gone(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
@@ -55,7 +79,7 @@ def test_a_killed_worker_is_replaced_and_its_death_logged(
     serve_process: Callable[..., Served], app_server: AppServer
 ) -> None:
     serve = serve_process(None, "--workers", "2")
-    wait_until(lambda: len(workers_of(serve)) == 2, what="two workers")
+    wait_until(lambda: both_listening(serve), what="two workers listening")
     first = workers_of(serve)
     victim = min(first)
     os.kill(victim, signal.SIGKILL)
@@ -85,7 +109,7 @@ def test_metrics_and_status_tell_the_whole_truth_from_any_worker(
         {"app": {"url": app_server.url("/ok")}}, defaults={"timeout": "1s", "interval": "100ms"}
     )
     serve = serve_process(stack, "--workers", "2", "--no-alerts", "--no-history")
-    wait_until(lambda: len(workers_of(serve)) == 2, what="two workers")
+    wait_until(lambda: both_listening(serve), what="two workers listening")
     probes: list[float] = []
     answered: list[float] = []
     sent = 0
@@ -132,7 +156,7 @@ def test_the_monitor_runs_once_not_once_per_worker(
         defaults={"timeout": "1s", "interval": "100ms"},
     )
     serve = serve_process(stack, "--workers", "2", "--no-alerts", "--agent", "only-one")
-    wait_until(lambda: len(workers_of(serve)) == 2, what="two workers")
+    wait_until(lambda: both_listening(serve), what="two workers listening")
     with httpx.Client(trust_env=False, timeout=10) as client:
 
         def probes() -> float:
@@ -159,7 +183,7 @@ def test_sigterm_stops_every_worker_within_a_second(
         defaults={"timeout": "1s", "interval": "100ms"},
     )
     serve = serve_process(stack, "--workers", "2", "--no-alerts")
-    wait_until(lambda: len(workers_of(serve)) == 2, what="two workers")
+    wait_until(lambda: both_listening(serve), what="two workers listening")
     workers = workers_of(serve)
     started = time.monotonic()
     os.kill(serve.process.pid, signal.SIGTERM)  # the supervisor only, as systemd or kubelet do
@@ -172,7 +196,7 @@ def test_sigterm_stops_every_worker_within_a_second(
 
 def test_ctrl_c_stops_every_worker(serve_process: Callable[..., Served]) -> None:
     serve = serve_process(None, "--workers", "2")
-    wait_until(lambda: len(workers_of(serve)) == 2, what="two workers")
+    wait_until(lambda: both_listening(serve), what="two workers listening")
     workers = workers_of(serve)
     serve.process.signal(signal.SIGINT)  # the terminal sends it to the whole process group
     assert serve.process.popen.wait(timeout=10) == 130
