@@ -29,22 +29,10 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 
-# The server helpers the tests use: run from a checkout, not an install.
+# The target nginx as bench_probe starts it (run as a script, this folder is on sys.path),
+# and the server helpers the tests use: run from a checkout, not an install.
+from bench_probe import start_nginx  # noqa: E402
 from tests.servers import Process, free_port, require_binary, wait_for_port, wait_until  # noqa: E402
-
-NGINX_CONFIG = """\
-{user}
-worker_processes 1;
-error_log {root}/error.log warn;
-pid {root}/nginx.pid;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    client_body_temp_path {root}/body; proxy_temp_path {root}/proxy;
-    fastcgi_temp_path {root}/fastcgi; uwsgi_temp_path {root}/uwsgi; scgi_temp_path {root}/scgi;
-    server {{ listen 127.0.0.1:{port}; location / {{ return 200 "ok\\n"; }} }}
-}}
-"""
 
 
 @dataclass
@@ -213,24 +201,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-agents-") as temporary:
         workdir = Path(temporary)
-        port = free_port()
-        (workdir / "nginx.conf").write_text(
-            NGINX_CONFIG.format(
-                user="user root;" if os.geteuid() == 0 else "", root=workdir, port=port
-            )
-        )
-        nginx = Process(
-            [
-                require_binary("nginx"),
-                "-p",
-                str(workdir),
-                "-c",
-                str(workdir / "nginx.conf"),
-                "-g",
-                "daemon off;",
-            ],
-            log=workdir / "nginx.log",
-        )
+        port, nginx = start_nginx(workdir)
         with started([nginx]):
             wait_for_port(port)
             targets = [f"http://127.0.0.1:{port}/t{index}" for index in range(args.targets)]

@@ -92,30 +92,34 @@ def _cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def start_nginx(workdir: Path) -> tuple[int, Process]:
+    """An nginx answering ``200 ok`` on a free loopback port (the benchmarks' target); the
+    caller stops it, then waits for its port."""
+    port = free_port()
+    (workdir / "nginx.conf").write_text(
+        NGINX_CONFIG.format(user="user root;" if os.geteuid() == 0 else "", root=workdir, port=port)
+    )
+    nginx = Process(
+        [
+            require_binary("nginx"),
+            "-p",
+            str(workdir),
+            "-c",
+            str(workdir / "nginx.conf"),
+            "-g",
+            "daemon off;",
+        ],
+        log=workdir / "nginx.log",
+    )
+    return port, nginx
+
+
 @contextlib.contextmanager
 def servers(workdir: Path, workers: int) -> Iterator[tuple[int, list[Exporter]]]:
     started: list[Process] = []
     try:
-        port = free_port()
-        (workdir / "nginx.conf").write_text(
-            NGINX_CONFIG.format(
-                user="user root;" if os.geteuid() == 0 else "", root=workdir, port=port
-            )
-        )
-        started.append(
-            Process(
-                [
-                    require_binary("nginx"),
-                    "-p",
-                    str(workdir),
-                    "-c",
-                    str(workdir / "nginx.conf"),
-                    "-g",
-                    "daemon off;",
-                ],
-                log=workdir / "nginx.log",
-            )
-        )
+        port, nginx = start_nginx(workdir)
+        started.append(nginx)
         wait_for_port(port)
         (workdir / "blackbox.yml").write_text(BLACKBOX_CONFIG)
         theirs = free_port()

@@ -35,7 +35,7 @@ from faultfinder.monitor import Monitor, open_store, store_url
 from faultfinder.serve.app import create_app
 from faultfinder.serve.modules import Modules, load_modules
 from faultfinder.serve.shared import SharedProbeCounts
-from faultfinder.serve.workers import STOP_GRACE, Workers, context
+from faultfinder.serve.workers import STOP_GRACE, Workers, context, server_config
 
 MAX_WORKERS = 256
 
@@ -121,15 +121,7 @@ class _Server(uvicorn.Server):
 
 
 async def _run(app: Starlette, listener: socket.socket, pool: Workers | None) -> int:
-    config = uvicorn.Config(
-        app,
-        log_level="warning",
-        access_log=False,
-        lifespan="on",
-        ws="none",
-        timeout_graceful_shutdown=2,
-    )
-    server = _Server(config, pool)
+    server = _Server(server_config(app, 2), pool)
     host, port = listener.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     print(f"faultfinder serve: http://{shown}:{port}/", file=sys.stderr, flush=True)

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from faultfinder.faults import fault
+from faultfinder.diagnosis.story import alone
 from faultfinder.model import CauseGroup, Diagnosis, RootCause
 
 # The kinds of line, in the order they come: a front end styles each.
@@ -63,7 +63,7 @@ class Story:
         causes = [RootCause.from_json(cause) for cause in document.get("root_causes") or ()]
         saved = document.get("groups")
         if saved is None:  # written before groups were: each cause alone
-            groups = tuple(_alone(cause) for cause in causes)
+            groups = tuple(alone(cause) for cause in causes)
         else:
             groups = tuple(CauseGroup.from_json(group) for group in saved)
         verdict = document.get("verdict") or {}
@@ -77,22 +77,6 @@ class Story:
             causes={cause.component: cause for cause in causes},
             why=tuple(document.get("why") or ()),
         )
-
-
-def _alone(cause: RootCause) -> CauseGroup:
-    seen_from = "" if cause.vantage == "faultfinder" else f" (seen from {cause.vantage})"
-    return CauseGroup(
-        code=cause.code,
-        owner=cause.owner,
-        layer=cause.layer,
-        vantage=cause.vantage,
-        scope="component",
-        where=cause.component,
-        members=(cause.component,),
-        confidence=cause.confidence,
-        title=f"{cause.component}: {fault(cause.code).meaning}{seen_from}",
-        remediation=cause.remediation,
-    )
 
 
 def lines(story: Story, *, why: bool = True, brief: bool = False) -> list[Line]:

@@ -76,6 +76,11 @@ def _scope(cause: RootCause, result: CheckResult | None) -> tuple[str, str]:
     return "host", result.addresses[0] if result.addresses else host
 
 
+def alone(cause: RootCause) -> CauseGroup:
+    """A root cause as a group of one (a document written before groups were has none)."""
+    return _group(cause.code, cause.vantage, "component", cause.component, [cause])
+
+
 def _group(
     code: str, vantage: str, scope: str, where: str, members: Sequence[RootCause]
 ) -> CauseGroup:

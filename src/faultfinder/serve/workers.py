@@ -88,16 +88,20 @@ def listen(family: int, address: tuple[Any, ...]) -> socket.socket:
     return listener
 
 
-async def _serve(app: Any, listener: socket.socket) -> None:
-    config = uvicorn.Config(
+def server_config(app: Any, grace: int) -> uvicorn.Config:
+    """uvicorn as serve runs it, in the owner and in every worker: quiet, no WebSocket."""
+    return uvicorn.Config(
         app,
         log_level="warning",
         access_log=False,
         lifespan="on",
         ws="none",
-        timeout_graceful_shutdown=WORKER_GRACE,
+        timeout_graceful_shutdown=grace,
     )
-    server = uvicorn.Server(config)
+
+
+async def _serve(app: Any, listener: socket.socket) -> None:
+    server = uvicorn.Server(server_config(app, WORKER_GRACE))
     # A supervisor killed with SIGKILL cannot stop its workers: its sentinel (a pipe whose
     # other end it holds) turns readable when it is gone, and the worker stops.
     supervisor = multiprocessing.parent_process()
