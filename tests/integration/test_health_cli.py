@@ -76,7 +76,8 @@ def test_a_malformed_url_is_one_line_and_exit_2(run_cli: Any) -> None:
 
 
 def test_garbage_instead_of_http_fails_without_a_traceback(run_cli: Any) -> None:
-    # http.client raises BadStatusLine (not an OSError) for a status line that is not HTTP's
+    # An SSH server's identification line (RFC 4253 §4.2: "SSH-protoversion-softwareversion"),
+    # OpenSSH's as it sends it; http.client raises BadStatusLine (not an OSError) for it.
     from tests.servers.hostile import hostile
 
     with hostile(lambda connection: connection.sendall(b"SSH-2.0-OpenSSH_9.2\r\n")) as server:
